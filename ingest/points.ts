@@ -1,0 +1,54 @@
+import type { IPoint } from 'influx';
+import type { Visits, Weighing } from '../protocol/index.js';
+
+/**
+ * How messages become InfluxDB points. A point's identity is measurement + tags + timestamp, so the
+ * timestamp is the capture time in ms plus the agent's sequence number in the sub-millisecond digits:
+ * a resent event lands on exactly the same point and overwrites itself.
+ */
+export const MEASUREMENT = { weighing: 'weighing', visits: 'visits' } as const;
+
+export interface Origin {
+  site: string;
+  agent: string;
+  device: string;
+}
+
+export function weighingTimestampNs(capturedAt: string, seq: number): string {
+  const ms = BigInt(Date.parse(capturedAt));
+  return (ms * 1_000_000n + BigInt(seq % 1_000_000)).toString();
+}
+
+export function weighingPoint(origin: Origin, w: Weighing): IPoint {
+  const tags: Record<string, string> = {
+    site: origin.site,
+    agent: origin.agent,
+    device: origin.device,
+    direction: w.direction,
+    category: w.category,
+    entry: w.entry,
+    source: w.source,
+  };
+  if (w.collectType) tags.collect_type = w.collectType;
+  if (w.destination) tags.destination = w.destination;
+  const fields: Record<string, string | number | boolean> = {
+    net_kg: w.netKg,
+    event_id: w.id,
+    seq: w.seq,
+    clock_synced: w.clockSynced,
+  };
+  if (w.grossKg !== undefined) fields.gross_kg = w.grossKg;
+  if (w.tareKg !== undefined) fields.tare_kg = w.tareKg;
+  if (w.bonId) fields.bon_id = w.bonId;
+  return { measurement: MEASUREMENT.weighing, tags, fields, timestamp: weighingTimestampNs(w.capturedAt, w.seq) };
+}
+
+export function visitsPoint(origin: Origin, v: Visits): IPoint {
+  return {
+    measurement: MEASUREMENT.visits,
+    tags: { site: origin.site, agent: origin.agent, device: origin.device },
+    fields: { in: v.in, out: v.out, bucket_seconds: v.bucketSeconds, event_id: v.id, clock_synced: v.clockSynced },
+    // One bucket per device and start: a resent bucket overwrites itself.
+    timestamp: (BigInt(Date.parse(v.bucketStart)) * 1_000_000n).toString(),
+  };
+}

@@ -1,0 +1,4 @@
+export * from './ids.js';
+export * from './topics.js';
+export * from './units.js';
+export * from './messages.js';

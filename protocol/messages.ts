@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { eventId, slug } from './ids.js';
+
+/** Every message carries the contract version so that a future v2 can be told apart at ingest. */
+const v = z.literal(1);
+const isoTime = z.iso.datetime({ offset: true });
+const kg = z.number().finite();
+
+/**
+ * One stable weighing. `capturedAt` and `seq` make the stored point's timestamp, so a resent
+ * event overwrites itself; `id` travels as a field for receipts and audits.
+ */
+export const weighingSchema = z
+  .object({
+    v,
+    id: eventId,
+    seq: z.number().int().nonnegative(),
+    capturedAt: isoTime,
+    clockSynced: z.boolean(),
+    netKg: kg,
+    grossKg: kg.optional(),
+    tareKg: kg.nonnegative().optional(),
+    direction: z.enum(['in', 'out']),
+    category: slug,
+    collectType: slug.optional(),
+    destination: slug.optional(),
+    bonId: z.string().min(1).max(64).optional(),
+    source: z.enum(['auto', 'manual']),
+    entry: z.enum(['normal', 'void']).default('normal'),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (w.direction === 'in' && !w.collectType) {
+      ctx.addIssue({ code: 'custom', path: ['collectType'], message: 'an incoming weighing needs a collectType' });
+    }
+    if (w.direction === 'out' && !w.destination) {
+      ctx.addIssue({ code: 'custom', path: ['destination'], message: 'an outgoing weighing needs a destination' });
+    }
+    if (w.entry === 'normal' && w.netKg <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['netKg'], message: 'a normal entry weighs more than 0 kg' });
+    }
+    if (w.entry === 'void' && w.netKg >= 0) {
+      ctx.addIssue({ code: 'custom', path: ['netKg'], message: 'a void entry compensates with a negative weight' });
+    }
+  });
+
+/** A door counter bucket: deltas over [bucketStart, bucketStart + bucketSeconds), never raw counters. */
+export const visitsSchema = z
+  .object({
+    v,
+    id: eventId,
+    seq: z.number().int().nonnegative(),
+    bucketStart: isoTime,
+    bucketSeconds: z.number().int().positive().max(86_400),
+    clockSynced: z.boolean(),
+    in: z.number().int().nonnegative(),
+    out: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export const scaleStates = ['stable', 'moving', 'overload', 'underload', 'offline'] as const;
+export type ScaleState = (typeof scaleStates)[number];
+
+/** The current weight of a scale, for live views only (QoS 0, never stored). */
+export const liveSchema = z
+  .object({
+    v,
+    t: isoTime,
+    kg: kg.nullable(),
+    state: z.enum(scaleStates),
+  })
+  .strict();
+
+export const deviceStateSchema = z
+  .object({
+    state: z.enum(['ok', 'degraded', 'offline']),
+    lastReadingAt: isoTime.nullable(),
+    consecutiveErrors: z.number().int().nonnegative(),
+    detail: z.string().max(500).optional(),
+  })
+  .strict();
+
+/** Retained. The agent's last will publishes `{v:1, state:"offline"}` when its connection dies. */
+export const statusSchema = z
+  .object({
+    v,
+    state: z.enum(['online', 'offline']),
+    t: isoTime.optional(),
+    version: z.string().max(64).optional(),
+    devices: z.record(slug, deviceStateSchema).optional(),
+  })
+  .strict();
+
+export const healthSchema = z
+  .object({
+    v,
+    t: isoTime,
+    outbox: z.object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() }).strict(),
+    devices: z.record(slug, z.object({ errors: z.number().int().nonnegative(), state: deviceStateSchema.shape.state }).strict()),
+    diskFreeBytes: z.number().int().nonnegative().nullable(),
+    clock: z.object({ synced: z.boolean() }).strict(),
+  })
+  .strict();
+
+/** From ingest to an agent: these event ids are now stored in InfluxDB and may be forgotten. */
+export const receiptSchema = z
+  .object({
+    v,
+    ids: z.array(eventId).min(1).max(10_000),
+  })
+  .strict();
+
+export type Weighing = z.infer<typeof weighingSchema>;
+export type WeighingInput = z.input<typeof weighingSchema>;
+export type Visits = z.infer<typeof visitsSchema>;
+export type Live = z.infer<typeof liveSchema>;
+export type DeviceState = z.infer<typeof deviceStateSchema>;
+export type Status = z.infer<typeof statusSchema>;
+export type Health = z.infer<typeof healthSchema>;
+export type Receipt = z.infer<typeof receiptSchema>;
+
+export const schemaByKind = {
+  weighing: weighingSchema,
+  visits: visitsSchema,
+  live: liveSchema,
+  status: statusSchema,
+  health: healthSchema,
+  receipt: receiptSchema,
+} as const;
+
+/** QoS and retain of each kind, as in DESIGN.md. */
+export const deliveryByKind = {
+  weighing: { qos: 1, retain: false },
+  visits: { qos: 1, retain: false },
+  live: { qos: 0, retain: false },
+  status: { qos: 1, retain: true },
+  health: { qos: 0, retain: false },
+  receipt: { qos: 1, retain: false },
+} as const;
+
+/** The largest payload any kind may have; ingest refuses bigger ones before parsing. */
+export const MAX_PAYLOAD_BYTES = 512 * 1024;
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Parses and validates a payload; the reason names the first offending field. */
+export function decode<K extends keyof typeof schemaByKind>(
+  kind: K,
+  payload: Buffer | string,
+): DecodeResult<z.infer<(typeof schemaByKind)[K]>> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload of ${size} bytes exceeds ${MAX_PAYLOAD_BYTES}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString());
+  } catch {
+    return { ok: false, reason: 'payload is not JSON' };
+  }
+  const result = schemaByKind[kind].safeParse(json);
+  if (!result.success) return { ok: false, reason: describeIssues(result.error) };
+  return { ok: true, value: result.data as z.infer<(typeof schemaByKind)[K]> };
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

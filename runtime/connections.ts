@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** How a component reaches the MQTT broker. The password may come from the environment instead. */
+export const mqttConnectionSchema = z
+  .object({
+    url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an MQTT URL such as mqtt://127.0.0.1:1883').default('mqtt://127.0.0.1:1883'),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    /** Path of the credentials file written by the broker at first start; used when no password is given. */
+    credentialsFile: z.string().optional(),
+  })
+  .strict();
+export type MqttConnection = z.infer<typeof mqttConnectionSchema>;
+
+/** How a component reaches InfluxDB 1.x. */
+export const influxConnectionSchema = z
+  .object({
+    url: z.url().default('http://127.0.0.1:8086'),
+    database: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('trebuchet'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+  })
+  .strict();
+export type InfluxConnection = z.infer<typeof influxConnectionSchema>;
+
+export const httpListenSchema = (defaultPort: number) =>
+  z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(defaultPort),
+    })
+    .strict();
+
+export const siteSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a slug: a-z, 0-9 and "-"').default('ma-ressourcerie'),
+    name: z.string().min(1).max(100).default('Ma ressourcerie'),
+    timeZone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as Europe/Paris')
+      .default('Europe/Paris'),
+  })
+  .strict();
+export type SiteConfig = z.infer<typeof siteSchema>;

@@ -1,0 +1,31 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** One JSON logger per process; components get a child with their name. */
+export function createLogger(level = process.env.TREBUCHET_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { pid: process.pid } });
+}
+
+/** Logs each distinct kind of problem once, then counts silently: a flood of garbage must not flood the log. */
+export class OncePerKind {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly log: Logger) {}
+
+  report(kind: string, detail: Record<string, unknown>, msg: string): void {
+    const n = (this.counts.get(kind) ?? 0) + 1;
+    this.counts.set(kind, n);
+    if (n === 1) this.log.warn({ kind, ...detail }, `${msg} (further ones of this kind are counted, not logged)`);
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  total(): number {
+    let sum = 0;
+    for (const n of this.counts.values()) sum += n;
+    return sum;
+  }
+}
