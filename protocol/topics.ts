@@ -58,3 +58,8 @@ export function parseTopic(topic: string): TopicParseResult {
   }
   return { ok: true, parts: { site, agent, device, kind: kind as Kind } };
 }
+
+/** The MQTT username of an agent: the broker ties it to the agent's own topic prefix. */
+export function agentUsername(site: string, agent: string): string {
+  return `agent.${site}.${agent}`;
+}

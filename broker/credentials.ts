@@ -1,0 +1,62 @@
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readCredentials, readJsonFile, writePrivateFile } from '../runtime/credentials-file.js';
+
+/**
+ * Broker users. Passwords are generated at first start (there is no default password anywhere),
+ * stored hashed with scrypt for the broker, and handed to local clients in a 0600 credentials file.
+ */
+export type Role = 'agent' | 'ingest' | 'dashboards';
+
+const userSchema = z.object({
+  role: z.enum(['agent', 'ingest', 'dashboards']),
+  salt: z.string(),
+  hash: z.string(),
+  site: z.string().optional(),
+  agent: z.string().optional(),
+});
+const usersFileSchema = z.object({ users: z.record(z.string(), userSchema) });
+export type BrokerUser = z.infer<typeof userSchema>;
+
+/** Key of a client's entry in the credentials file: `ingest`, `dashboards` or `agent.{site}.{agent}`. */
+export function credentialsPaths(dataDir: string) {
+  return { users: join(dataDir, 'broker', 'users.json'), credentials: join(dataDir, 'credentials.json') };
+}
+
+function hashPassword(password: string, salt: string): string {
+  return scryptSync(password, Buffer.from(salt, 'base64'), 32).toString('base64');
+}
+
+export function verifyPassword(user: BrokerUser, password: Buffer | string): boolean {
+  const candidate = Buffer.from(hashPassword(password.toString(), user.salt), 'base64');
+  const expected = Buffer.from(user.hash, 'base64');
+  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
+}
+
+/**
+ * Makes sure every wanted user exists, generating a password for each missing one; existing users keep
+ * theirs, so a second start reuses everything. Returns the users for the broker's authenticator.
+ */
+export function ensureUsers(
+  dataDir: string,
+  wanted: { username: string; role: Role; site?: string; agent?: string }[],
+): Map<string, BrokerUser> {
+  const paths = credentialsPaths(dataDir);
+  const users = readJsonFile(paths.users, usersFileSchema)?.users ?? {};
+  const creds = readCredentials(paths.credentials) ?? { mqtt: {} };
+  let changed = false;
+  for (const w of wanted) {
+    if (users[w.username]) continue;
+    const password = randomBytes(18).toString('base64url');
+    const salt = randomBytes(16).toString('base64');
+    users[w.username] = { role: w.role, salt, hash: hashPassword(password, salt), site: w.site, agent: w.agent };
+    creds.mqtt[w.username] = { username: w.username, password };
+    changed = true;
+  }
+  if (changed) {
+    writePrivateFile(paths.users, `${JSON.stringify({ users }, null, 2)}\n`);
+    writePrivateFile(paths.credentials, `${JSON.stringify(creds, null, 2)}\n`);
+  }
+  return new Map(Object.entries(users));
+}

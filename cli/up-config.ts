@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { scaleDeviceSchema } from '../edge-agent/config.js';
+import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
+import { slug } from '../protocol/index.js';
+import { siteSchema } from '../runtime/connections.js';
+
+const port = (p: number) => z.number().int().min(0).max(65_535).default(p);
+
+/**
+ * `trebuchet up`: the whole system on one machine. Every key has a working default, so a fresh
+ * install starts with no config file at all; ports avoid a system InfluxDB (8086) that may already run.
+ */
+export const upConfigSchema = z
+  .object({
+    dataDir: z.string().default('data'),
+    site: siteSchema.prefault({}),
+    agent: slug.default('comptoir'),
+    influx: z
+      .object({
+        /** Start our own influxd with its data in dataDir/influxdb. Set false to use `url` instead. */
+        managed: z.boolean().default(true),
+        httpPort: port(18086),
+        rpcPort: port(18088),
+        url: z.url().optional(),
+        database: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('trebuchet'),
+      })
+      .strict()
+      .prefault({})
+      .refine((i) => i.managed || i.url, { message: 'with managed: false, give the url of your InfluxDB', path: ['url'] }),
+    broker: z
+      .object({ host: z.string().default('127.0.0.1'), port: port(1883) })
+      .strict()
+      .prefault({}),
+    dashboards: z
+      .object({ host: z.string().default('127.0.0.1'), port: port(8080) })
+      .strict()
+      .prefault({}),
+    agentHttp: z
+      .object({ host: z.string().default('127.0.0.1'), port: port(8081) })
+      .strict()
+      .prefault({}),
+    /** Real devices. When there are none, a simulated scale and counter attendant are started instead. */
+    devices: z.array(scaleDeviceSchema).default([]),
+    simulation: z
+      .object({
+        /** Frame format of the simulated ST,GS scale. */
+        format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
+        /** Mean seconds between two loads put on the simulated scale. */
+        secondsBetweenLoads: z.number().positive().max(3600).default(12),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type UpConfig = z.infer<typeof upConfigSchema>;

@@ -1,0 +1,136 @@
+import { EventEmitter } from 'node:events';
+import type { DeviceState } from '../../protocol/index.js';
+import type { FrameError, ScaleDriver, ScaleReading } from '../drivers/scale.js';
+import { LiveThrottle, type LiveValue } from '../live/live-throttle.js';
+import { WeighingStateMachine, type CapturedLoad, type WeighingRules } from '../weighing/weighing-state-machine.js';
+
+/** No reading for this long while the link is open makes the device degraded (a scale streams continuously). */
+const SILENCE_MS = 5000;
+/** This many bad frames in a row make the device degraded. */
+const DEGRADED_AFTER_ERRORS = 3;
+
+export interface ScaleDeviceEvents {
+  weighing: [load: CapturedLoad, capturedAtMs: number];
+  live: [value: LiveValue];
+  state: [state: DeviceState];
+}
+
+function liveOf(reading: ScaleReading): LiveValue {
+  switch (reading.kind) {
+    case 'mass':
+      return { kg: reading.kg, state: reading.stable ? 'stable' : 'moving' };
+    case 'overload':
+    case 'underload':
+      return { kg: null, state: reading.kind };
+    case 'not-mass':
+      return { kg: null, state: 'moving' };
+  }
+}
+
+/**
+ * One scale as the agent sees it: its driver's readings become weighings (state machine) and live
+ * values (throttled), and its link and frame errors become a health state.
+ */
+export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
+  private readonly machine: WeighingStateMachine;
+  private readonly throttle: LiveThrottle;
+  private linkOpen = false;
+  private lastReadingAt: number | null = null;
+  private consecutiveErrors = 0;
+  private totalErrors = 0;
+  private lastErrorDetail: string | undefined;
+  private stateValue: DeviceState['state'] = 'offline';
+  private latestLive: LiveValue = { kg: null, state: 'offline' };
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(
+    readonly id: string,
+    private readonly driver: ScaleDriver,
+    rules: WeighingRules,
+    maxLiveHz: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+    this.machine = new WeighingStateMachine(rules);
+    this.throttle = new LiveThrottle(maxLiveHz, (v) => this.emit('live', v));
+    driver.on('reading', (reading) => this.onReading(reading));
+    driver.on('frameError', (err) => this.onFrameError(err));
+    driver.on('link', (state, detail) => {
+      this.linkOpen = state === 'open';
+      if (!this.linkOpen) {
+        this.lastErrorDetail = detail;
+        this.setLive({ kg: null, state: 'offline' });
+      }
+      this.updateState();
+    });
+    this.watchdog = setInterval(() => this.updateState(), 1000);
+    this.watchdog.unref();
+  }
+
+  start(): void {
+    this.driver.start();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.watchdog);
+    this.throttle.stop();
+    await this.driver.stop();
+  }
+
+  get live(): LiveValue {
+    return this.latestLive;
+  }
+
+  get errors(): number {
+    return this.totalErrors;
+  }
+
+  get phase() {
+    return this.machine.phase;
+  }
+
+  health(): DeviceState {
+    const state: DeviceState = {
+      state: this.stateValue,
+      lastReadingAt: this.lastReadingAt === null ? null : new Date(this.lastReadingAt).toISOString(),
+      consecutiveErrors: this.consecutiveErrors,
+    };
+    if (this.stateValue !== 'ok' && this.lastErrorDetail) state.detail = this.lastErrorDetail.slice(0, 500);
+    return state;
+  }
+
+  private onReading(reading: ScaleReading): void {
+    const at = this.now();
+    this.lastReadingAt = at;
+    this.consecutiveErrors = 0;
+    const load = this.machine.onReading(reading);
+    if (load) this.emit('weighing', load, at);
+    this.setLive(liveOf(reading));
+    this.updateState();
+  }
+
+  private onFrameError(err: FrameError): void {
+    this.consecutiveErrors++;
+    this.totalErrors++;
+    this.lastErrorDetail = `${err.reason}: ${err.raw.slice(0, 80)}`;
+    this.updateState();
+  }
+
+  private setLive(value: LiveValue): void {
+    this.latestLive = value;
+    this.throttle.push(value);
+  }
+
+  private updateState(): void {
+    let next: DeviceState['state'];
+    if (!this.linkOpen) next = 'offline';
+    else if (this.consecutiveErrors >= DEGRADED_AFTER_ERRORS) next = 'degraded';
+    else if (this.lastReadingAt === null || this.now() - this.lastReadingAt > SILENCE_MS) {
+      next = 'degraded';
+      this.lastErrorDetail = 'no reading from the scale';
+    } else next = 'ok';
+    if (next === this.stateValue) return;
+    this.stateValue = next;
+    this.emit('state', this.health());
+  }
+}

@@ -1,0 +1,92 @@
+import type { MqttClient } from 'mqtt';
+import {
+  agentTopic,
+  agentUsername,
+  decode,
+  deliveryByKind,
+  deviceTopic,
+  type Health,
+  type Live,
+  type Status,
+} from '../protocol/index.js';
+import type { MqttConnection } from '../runtime/connections.js';
+import type { Logger } from '../runtime/log.js';
+import { connectMqtt } from '../runtime/mqtt-client.js';
+import type { PendingEvents } from './outbox/pending-events.js';
+
+const PUMP_INTERVAL_MS = 1000;
+
+/**
+ * The agent's MQTT session: a retained status with a last will (a dead agent shows offline), receipts
+ * in, events out. Events are published only while connected and resent from the pending queue, never
+ * from mqtt.js's in-memory offline queue, so there is one source of truth for what is unacknowledged.
+ */
+export class AgentLink {
+  private readonly client: MqttClient;
+  private readonly pump: NodeJS.Timeout;
+  private lastStatus: Status | undefined;
+
+  constructor(
+    private readonly ids: { site: string; agent: string },
+    mqttConfig: MqttConnection,
+    private readonly pending: PendingEvents,
+    private readonly log: Logger,
+  ) {
+    const statusTopic = agentTopic(ids.site, ids.agent, 'status');
+    this.client = connectMqtt(mqttConfig, agentUsername(ids.site, ids.agent), {
+      clientId: `trebuchet-agent-${ids.site}-${ids.agent}`,
+      queueQoSZero: false,
+      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ v: 1, state: 'offline' })), qos: 1, retain: true },
+    });
+    this.client.on('connect', () => {
+      log.info({ url: mqttConfig.url }, 'connected to MQTT broker');
+      this.client.subscribe(agentTopic(ids.site, ids.agent, 'receipt'), { qos: 1 });
+      if (this.lastStatus) this.publishStatus(this.lastStatus);
+      this.pending.resetSchedule();
+      this.flush();
+    });
+    this.client.on('close', () => log.debug('MQTT connection closed'));
+    this.client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+    this.client.on('message', (topic, payload) => {
+      const receipt = decode('receipt', payload);
+      if (!receipt.ok) return log.warn({ topic, reason: receipt.reason }, 'invalid receipt ignored');
+      this.pending.ack(receipt.value.ids);
+    });
+    this.pump = setInterval(() => this.flush(), PUMP_INTERVAL_MS);
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Publishes whatever is due from the pending queue. */
+  flush(): void {
+    if (!this.client.connected) return;
+    for (const event of this.pending.takeDue()) this.client.publish(event.topic, event.payload, { qos: 1 });
+  }
+
+  publishLive(device: string, live: Live): void {
+    if (!this.client.connected) return;
+    this.client.publish(deviceTopic(this.ids.site, this.ids.agent, device, 'live'), JSON.stringify(live), deliveryByKind.live);
+  }
+
+  publishStatus(status: Status): void {
+    this.lastStatus = status;
+    if (!this.client.connected) return;
+    this.client.publish(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify(status), deliveryByKind.status);
+  }
+
+  publishHealth(health: Health): void {
+    if (!this.client.connected) return;
+    this.client.publish(agentTopic(this.ids.site, this.ids.agent, 'health'), JSON.stringify(health), deliveryByKind.health);
+  }
+
+  /** Says goodbye with an offline status (a clean stop is not a crash, but the agent is gone all the same). */
+  async stop(): Promise<void> {
+    clearInterval(this.pump);
+    if (this.client.connected) {
+      await this.client.publishAsync(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify({ v: 1, state: 'offline', t: new Date().toISOString() }), deliveryByKind.status);
+    }
+    await this.client.endAsync();
+  }
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { influxConnectionSchema, mqttConnectionSchema } from '../runtime/connections.js';
+
+export const ingestConfigSchema = z
+  .object({
+    mqtt: mqttConnectionSchema.prefault({}),
+    influx: influxConnectionSchema.prefault({}),
+    batch: z
+      .object({
+        /** A batch is written when it holds this many points… */
+        maxPoints: z.number().int().min(1).max(50_000).default(1000),
+        /** …or when its oldest point has waited this long: the latency bound of a weighing. */
+        maxWaitMs: z.number().int().min(1).max(60_000).default(100),
+        /** Points held while InfluxDB is unreachable; beyond, messages are left to the agents' resend. */
+        maxBufferedPoints: z.number().int().min(1).default(100_000),
+      })
+      .strict()
+      .prefault({}),
+    /** MQTT shared-subscription group, so several ingest instances split the load. Empty: none. */
+    sharedGroup: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+  })
+  .strict();
+
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;

@@ -1,0 +1,31 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { readCredentials } from './credentials-file.js';
+import type { MqttConnection } from './connections.js';
+
+/**
+ * The password of an MQTT user, from (first found) the environment, the config, or the credentials
+ * file the broker generated. Secrets stay out of YAML files that get copied around.
+ */
+export function resolveMqttAuth(conn: MqttConnection, defaultUsername: string): { username: string; password: string } {
+  const username = process.env.TREBUCHET_MQTT_USERNAME ?? conn.username ?? defaultUsername;
+  const fromEnv = process.env.TREBUCHET_MQTT_PASSWORD;
+  if (fromEnv) return { username, password: fromEnv };
+  if (conn.password) return { username, password: conn.password };
+  if (conn.credentialsFile) {
+    const entry = readCredentials(conn.credentialsFile)?.mqtt[username];
+    if (entry) return { username, password: entry.password };
+    throw new Error(`no MQTT password for user "${username}" in ${conn.credentialsFile}; start the broker once to generate it, or set TREBUCHET_MQTT_PASSWORD`);
+  }
+  throw new Error(`no MQTT password for user "${username}": set mqtt.password, mqtt.credentialsFile or TREBUCHET_MQTT_PASSWORD`);
+}
+
+/** Connects with automatic reconnection; the caller listens for `connect` to (re)subscribe. */
+export function connectMqtt(conn: MqttConnection, defaultUsername: string, options: IClientOptions = {}): MqttClient {
+  const auth = resolveMqttAuth(conn, defaultUsername);
+  return mqtt.connect(conn.url, {
+    ...auth,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    ...options,
+  });
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { agentTopic, decode, deviceTopic, kindFilter, parseTopic, toKg } from '../../protocol/index.js';
+import { weighingPoint, weighingTimestampNs } from '../../ingest/points.js';
+
+const weighing = (over: Record<string, unknown> = {}) => ({
+  v: 1,
+  id: randomUUID(),
+  seq: 7,
+  capturedAt: '2026-03-29T21:30:00.000Z',
+  clockSynced: true,
+  netKg: 12.34,
+  direction: 'in',
+  category: 'textile',
+  collectType: 'apport-volontaire',
+  source: 'auto',
+  ...over,
+});
+
+describe('topics', () => {
+  it('builds and parses device and agent topics', () => {
+    expect(deviceTopic('paris-11', 'comptoir', 'balance-1', 'weighing')).toBe('tb/v1/paris-11/comptoir/balance-1/weighing');
+    expect(parseTopic('tb/v1/paris-11/comptoir/balance-1/weighing')).toEqual({
+      ok: true,
+      parts: { site: 'paris-11', agent: 'comptoir', device: 'balance-1', kind: 'weighing' },
+    });
+    expect(parseTopic(agentTopic('s', 'a', 'status'))).toMatchObject({ ok: true, parts: { device: '_agent', kind: 'status' } });
+    expect(kindFilter('live')).toBe('tb/v1/+/+/+/live');
+  });
+
+  it('refuses topics outside the contract with a reason', () => {
+    for (const bad of ['tb/v1/s/a/d', 'tb/v2/s/a/d/weighing', 'tb/v1/S!/a/d/weighing', 'tb/v1/s/a/_agent/weighing', 'tb/v1/s/a/d/status', 'tb/v1/s/a/d/weighing/x']) {
+      const r = parseTopic(bad);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.reason.length).toBeGreaterThan(5);
+    }
+  });
+});
+
+describe('message schemas', () => {
+  it('accepts a valid weighing and fills the entry default', () => {
+    const r = decode('weighing', JSON.stringify(weighing()));
+    expect(r).toMatchObject({ ok: true, value: { entry: 'normal', netKg: 12.34 } });
+  });
+
+  it('names the offending field of an invalid weighing', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ netKg: 'lots' }, /netKg/],
+      [{ collectType: undefined }, /collectType/],
+      [{ direction: 'out' }, /destination/],
+      [{ netKg: -2 }, /netKg/],
+      [{ entry: 'void' }, /netKg.*negative/],
+      [{ category: 'Textile Bleu' }, /category/],
+      [{ extra: 1 }, /extra/],
+      [{ capturedAt: 'yesterday' }, /capturedAt/],
+    ];
+    for (const [over, reason] of cases) {
+      const r = decode('weighing', JSON.stringify(weighing(over)));
+      expect(r.ok, JSON.stringify(over)).toBe(false);
+      if (!r.ok) expect(r.reason).toMatch(reason);
+    }
+  });
+
+  it('refuses non-JSON, oversized and wrong-kind payloads', () => {
+    expect(decode('weighing', Buffer.from([0xff, 0x00, 0x7b]))).toEqual({ ok: false, reason: 'payload is not JSON' });
+    expect(decode('receipt', 'x'.repeat(600_000))).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds/) });
+    expect(decode('receipt', JSON.stringify({ v: 1, ids: [] })).ok).toBe(false);
+    expect(decode('live', JSON.stringify({ v: 1, t: '2026-01-01T00:00:00Z', kg: null, state: 'offline' })).ok).toBe(true);
+  });
+});
+
+describe('units', () => {
+  it('converts to kg keeping the scale resolution', () => {
+    expect(toKg(123.45, 'g', 2)).toBe(0.12345);
+    expect(toKg(12.34, 'kg', 2)).toBe(12.34);
+    expect(toKg(1.234, 't', 3)).toBe(1234);
+    expect(toKg(12.3, 'lb', 1)).toBe(5.579);
+  });
+});
+
+describe('InfluxDB points', () => {
+  it('makes the timestamp from capture time and sequence so a resend overwrites itself', () => {
+    expect(weighingTimestampNs('2026-03-29T21:30:00.000Z', 7)).toBe('1774819800000000007');
+    const w = decode('weighing', JSON.stringify(weighing()));
+    if (!w.ok) throw new Error(w.reason);
+    const a = weighingPoint({ site: 's', agent: 'a', device: 'd' }, w.value);
+    const b = weighingPoint({ site: 's', agent: 'a', device: 'd' }, w.value);
+    expect(a).toEqual(b);
+    expect(a.tags).toMatchObject({ category: 'textile', collect_type: 'apport-volontaire', entry: 'normal', direction: 'in' });
+    expect(a.tags).not.toHaveProperty('event_id');
+    expect(a.fields).toMatchObject({ event_id: w.value.id, net_kg: 12.34 });
+  });
+});
