@@ -45,8 +45,8 @@ export const upConfigSchema = z
       .object({
         /** Frame format of the simulated ST,GS scale. */
         format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
-        /** Mean seconds between two loads put on the simulated scale. */
-        secondsBetweenLoads: z.number().positive().max(3600).default(12),
+        /** Scenario time runs this many times faster than a real day between donors (12: a load every ≈ 15 s). */
+        timeCompression: z.number().positive().max(10_000).default(12),
         seed: z.number().int().optional(),
       })
       .strict()

@@ -1,6 +1,6 @@
-import Fastify from 'fastify';
 import { z } from 'zod';
 import { describeIssues, slug } from '../protocol/index.js';
+import { createHttpApp } from '../runtime/http-app.js';
 import type { Logger } from '../runtime/log.js';
 import type { AgentDevices } from './agent-devices.js';
 
@@ -15,7 +15,7 @@ export async function startControlHttp(
   devices: AgentDevices,
   log: Logger,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const app = Fastify({ loggerInstance: log.child({ component: 'agent-http' }), disableRequestLogging: true });
+  const app = createHttpApp(log.child({ component: 'agent-http' }));
 
   app.get('/api/v1/devices', async () => devices.describe());
 

@@ -1,0 +1,163 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startBroker } from '../broker/broker.js';
+import { brokerConfigSchema } from '../broker/config.js';
+import { dashboardsConfigSchema } from '../dashboards/config.js';
+import { startDashboards } from '../dashboards/server.js';
+import { startAgent, type RunningAgent } from '../edge-agent/agent.js';
+import type { Clock } from '../edge-agent/clock.js';
+import { agentConfigSchema, type ScaleDeviceConfig } from '../edge-agent/config.js';
+import { Attendant, dropoffScenario } from '../firmware-sim/dropoff-scenario.js';
+import { SimulatedScale } from '../firmware-sim/simulated-scale.js';
+import { TcpSerialServer } from '../firmware-sim/tcp-serial-server.js';
+import { ingestConfigSchema } from '../ingest/config.js';
+import { startIngest, type RunningIngest } from '../ingest/ingest.js';
+import { agentUsername } from '../protocol/index.js';
+import type { Logger } from '../runtime/log.js';
+import { startManagedInfluxd } from '../runtime/managed-influxd.js';
+import type { UpConfig } from './up-config.js';
+
+export const SIMULATED_SCALE_ID = 'balance-comptoir';
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system on one machine, started in dependency order and stopped in reverse:
+ * InfluxDB, broker, ingest, dashboards, then the agent (with a simulated scale and attendant when no
+ * device is configured). Everything listens on loopback unless the config says otherwise.
+ */
+export interface RunningUp {
+  dashboardsUrl: string;
+  influxUrl: string;
+  brokerUrl: string;
+  credentialsFile: string;
+  agent: RunningAgent;
+  ingest: RunningIngest;
+  /** The simulated scale, when no device is configured. */
+  simulatedScale?: SimulatedScale;
+  stop(): Promise<void>;
+}
+
+export interface UpOptions {
+  /** Tests and benchmarks give the agent a clock of their own. */
+  agentClock?: Clock;
+  /** Without the attendant the simulated scale stays empty until someone loads it (benchmarks). */
+  attendant?: boolean;
+}
+
+export async function startUp(config: UpConfig, log: Logger, options: UpOptions = {}): Promise<RunningUp> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const started: Stoppable[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) {
+      await s.stop().catch((err: Error) => log.error({ component: s.name, err: err.message }, 'error while stopping'));
+    }
+  };
+  try {
+    let influxUrl = config.influx.url ?? '';
+    if (config.influx.managed) {
+      const influxd = await startManagedInfluxd({
+        dir: join(dataDir, 'influxdb'),
+        httpPort: config.influx.httpPort,
+        rpcPort: config.influx.rpcPort,
+        log: log.child({ component: 'influxd' }),
+      });
+      started.push({ name: 'influxd', stop: influxd.stop });
+      influxUrl = influxd.url;
+    }
+    const influx = { url: influxUrl, database: config.influx.database };
+
+    const broker = await startBroker(
+      brokerConfigSchema.parse({ listen: config.broker, dataDir, agents: [{ site: config.site.id, agent: config.agent }] }),
+      log.child({ component: 'broker' }),
+    );
+    started.push({ name: 'broker', stop: broker.stop });
+    const mqtt = { url: broker.url, credentialsFile: broker.credentialsFile };
+
+    const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx }), log.child({ component: 'ingest' }));
+    started.push({ name: 'ingest', stop: ingest.stop });
+
+    const dashboards = await startDashboards(
+      dashboardsConfigSchema.parse({ http: config.dashboards, mqtt: { ...mqtt, username: 'dashboards' }, influx, site: config.site }),
+      log.child({ component: 'dashboards' }),
+    );
+    started.push({ name: 'dashboards', stop: dashboards.stop });
+
+    let devices: ScaleDeviceConfig[] = config.devices;
+    let scale: SimulatedScale | undefined;
+    if (devices.length === 0) {
+      scale = new SimulatedScale({ format: config.simulation.format });
+      const server = await TcpSerialServer.listen(scale);
+      scale.start();
+      started.push({ name: 'simulated scale', stop: async () => (scale!.stop(), server.close()) });
+      devices = [
+        {
+          id: SIMULATED_SCALE_ID,
+          type: 'scale',
+          driver: 'stgs',
+          transport: { type: 'tcp', host: server.host, port: server.port, keepAliveMs: 10_000 },
+          stgs: { format: 'auto', maxLineBytes: 256 },
+          weighing: { minKg: 0.2, rearmBelowKg: 0.05, direction: 'in', defaultCategory: 'autre', collectType: 'apport-volontaire' },
+          live: { maxHz: 5 },
+        },
+      ];
+    }
+    const agent = await startAgent(
+      agentConfigSchema.parse({
+        site: config.site.id,
+        agent: config.agent,
+        mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
+        http: config.agentHttp,
+        devices,
+      }),
+      log.child({ component: 'agent' }),
+      options.agentClock ? { clock: options.agentClock } : {},
+    );
+    started.push({ name: 'agent', stop: agent.stop });
+
+    if (scale && options.attendant !== false) {
+      const attendant = new Attendant(
+        scale,
+        async (category) => {
+          agent.devices.selectCategory(SIMULATED_SCALE_ID, category);
+        },
+        {
+          timeCompression: config.simulation.timeCompression,
+          scenario: dropoffScenario({ days: Infinity, seed: config.simulation.seed ?? Date.now() % 1_000_000 }),
+        },
+      );
+      void attendant.run();
+      started.push({ name: 'attendant', stop: () => attendant.stop() });
+    }
+
+    process.stdout.write(
+      [
+        '',
+        `  Trébuchet est démarré — ${config.site.name}`,
+        `  Tableau de bord / dashboard : ${dashboards.url}`,
+        `  Identifiants générés / generated credentials : ${broker.credentialsFile} (mode 0600)`,
+        `  Données / data : ${dataDir}   InfluxDB : ${influxUrl}   MQTT : ${broker.url}`,
+        `  Agent (API locale) : ${agent.httpUrl}${scale ? '   — balance simulée / simulated scale' : ''}`,
+        '  Ctrl-C pour arrêter / to stop',
+        '',
+      ].join('\n') + '\n',
+    );
+    return {
+      dashboardsUrl: dashboards.url,
+      influxUrl,
+      brokerUrl: broker.url,
+      credentialsFile: broker.credentialsFile,
+      agent,
+      ingest,
+      simulatedScale: scale,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

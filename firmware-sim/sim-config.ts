@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
+import { slug } from '../protocol/index.js';
+
+/** `trebuchet sim`: a simulated ST,GS scale, and optionally a counter attendant dropping goods on it. */
+export const simConfigSchema = z
+  .object({
+    format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
+    output: z
+      .discriminatedUnion('type', [
+        /** Like a ser2net device server: the agent connects with a tcp transport. */
+        z.object({ type: z.literal('tcp'), host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(4001) }).strict(),
+        /** A virtual serial cable (socat): the agent opens the printed device path with a serial transport. */
+        z.object({ type: z.literal('pty') }).strict(),
+      ])
+      .default({ type: 'tcp', host: '127.0.0.1', port: 4001 }),
+    attendant: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The agent's local HTTP endpoint, where the attendant taps the category before each load. */
+        agentUrl: z.url().default('http://127.0.0.1:8081'),
+        device: slug.default('balance-comptoir'),
+        /** Scenario time runs this many times faster than a real day between donors. */
+        timeCompression: z.number().positive().max(10_000).default(12),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type SimConfig = z.infer<typeof simConfigSchema>;

@@ -1,0 +1,150 @@
+import { once } from 'node:events';
+import { InfluxDB } from 'influx';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../edge-agent/clock.js';
+import { createPtyPair, type PtyPair } from '../../firmware-sim/pty-pair.js';
+import { SimulatedScale } from '../../firmware-sim/simulated-scale.js';
+import { agentUsername, deviceTopic, type Weighing } from '../../protocol/index.js';
+import { readCredentials } from '../../runtime/credentials-file.js';
+import { startTestStack, waitFor } from '../helpers/up-stack.js';
+
+/** A clock the test sets: weighings are captured at chosen local times (DST nights). */
+class TestClock implements Clock {
+  constructor(private t: number) {}
+  set(iso: string) {
+    this.t = Date.parse(iso);
+  }
+  now = () => this.t;
+  synced = () => true;
+}
+
+const SITE = 'paris-11';
+const AGENT = 'comptoir';
+const DEVICE = 'balance-1';
+
+describe('a weighing from a serial scale to the API (socat pty → agent → aedes → ingest → influxd → dashboards)', () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let pty: PtyPair;
+  const scale = new SimulatedScale({ format: 'ad-indicator', intervalMs: 50, settleMs: [150, 300] });
+  const clock = new TestClock(Date.parse('2026-03-28T10:00:00Z'));
+
+  beforeAll(async () => {
+    pty = await createPtyPair();
+    await pty.attach(scale);
+    scale.start();
+    stack = await startTestStack(
+      {
+        site: { id: SITE, name: 'Ressourcerie test', timeZone: 'Europe/Paris' },
+        agent: AGENT,
+        devices: [
+          {
+            id: DEVICE,
+            type: 'scale',
+            driver: 'stgs',
+            transport: { type: 'serial', path: pty.devicePath, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
+            stgs: { format: 'auto', maxLineBytes: 256 },
+            weighing: { minKg: 0.2, rearmBelowKg: 0.05, direction: 'in', defaultCategory: 'autre', collectType: 'apport-volontaire' },
+            live: { maxHz: 5 },
+          },
+        ],
+      },
+      { agentClock: clock },
+    );
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    scale.stop();
+    await pty?.close();
+  });
+
+  async function weigh(localIsoUtc: string, kg: number, category: string): Promise<Weighing> {
+    await waitFor('the agent to be armed (scale back at zero)', () => stack.agent.devices.describe()[0]?.phase === 'armed');
+    clock.set(localIsoUtc);
+    const res = await fetch(`${stack.agent.httpUrl}/api/v1/devices/${DEVICE}/category`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ category }),
+    });
+    expect(res.status).toBe(200);
+    const taken = once(stack.agent.events, 'weighing') as Promise<[Weighing]>;
+    scale.load(kg);
+    const [w] = await taken;
+    scale.unload();
+    return w;
+  }
+
+  async function daily(from: string, to: string) {
+    const res = await fetch(`${stack.dashboardsUrl}/api/v1/weighings/daily?from=${from}&to=${to}&site=${SITE}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as { days: { date: string; totalKg: number; byCategory: Record<string, number> }[] };
+  }
+
+  it('stores each stable load once, on its local day, across both DST changes', async () => {
+    // Spring forward (29 March 2026, 02:00 → 03:00): 23:30 local is 21:30 UTC.
+    const a = await weigh('2026-03-29T21:30:00Z', 12.34, 'textile');
+    // 00:30 local on the 30th is still the 29th in UTC.
+    await weigh('2026-03-29T22:30:00Z', 5.5, 'livres');
+    // 00:30 local on the 29th, before the change, is the 28th in UTC.
+    await weigh('2026-03-28T23:30:00Z', 2.25, 'textile');
+    // Fall back (25 October 2026, 03:00 → 02:00): 23:30 local is 22:30 UTC.
+    await weigh('2026-10-25T22:30:00Z', 7.77, 'deee');
+    await weigh('2026-10-25T23:30:00Z', 1.11, 'deee');
+    expect(a).toMatchObject({ netKg: 12.34, category: 'textile', collectType: 'apport-volontaire', direction: 'in', source: 'auto', capturedAt: '2026-03-29T21:30:00.000Z' });
+
+    // Every event gets its receipt, i.e. InfluxDB holds it.
+    await waitFor('receipts for every weighing', () => stack.agent.pending.depth === 0);
+
+    const spring = await daily('2026-03-28', '2026-03-30');
+    expect(spring.days.map((d) => [d.date, d.totalKg])).toEqual([
+      ['2026-03-28', 0],
+      ['2026-03-29', 14.59],
+      ['2026-03-30', 5.5],
+    ]);
+    expect(spring.days[1]!.byCategory).toMatchObject({ textile: 14.59 });
+    expect(spring.days[2]!.byCategory).toMatchObject({ livres: 5.5 });
+
+    const autumn = await daily('2026-10-25', '2026-10-26');
+    expect(autumn.days.map((d) => [d.date, d.totalKg])).toEqual([
+      ['2026-10-25', 7.77],
+      ['2026-10-26', 1.11],
+    ]);
+  });
+
+  it('ingest survives malformed payloads and still stores valid ones, once, even when resent', async () => {
+    const user = agentUsername(SITE, AGENT);
+    const password = readCredentials(stack.credentialsFile)!.mqtt[user]!.password;
+    // A second session of the agent's own user, as a buggy firmware would publish.
+    const client = await mqtt.connectAsync(stack.brokerUrl, { username: user, password, clientId: 'rogue-firmware' });
+    const topic = deviceTopic(SITE, AGENT, DEVICE, 'weighing');
+    const valid = {
+      v: 1,
+      id: '7d0c6a38-8a2e-4f0e-9d55-1d2b3c4d5e6f',
+      seq: 1,
+      capturedAt: '2026-05-01T10:00:00.000Z',
+      clockSynced: true,
+      netKg: 3.21,
+      direction: 'in',
+      category: 'jouets',
+      collectType: 'apport-volontaire',
+      source: 'auto',
+    };
+    const garbage = [Buffer.from([0x00, 0xff, 0x02]), '{', '{"v":1}', JSON.stringify({ ...valid, netKg: 'heavy' }), JSON.stringify({ ...valid, extra: true }), 'null', '[]', '9'.repeat(10_000)];
+    for (const g of garbage) await client.publishAsync(topic, g, { qos: 1 });
+    await client.publishAsync(topic, JSON.stringify(valid), { qos: 1 });
+    await client.publishAsync(topic, JSON.stringify(valid), { qos: 1 }); // a resend
+    await client.endAsync();
+
+    await waitFor('ingest to have counted every message', () => stack.ingest.stats().received >= garbage.length + 2);
+    await waitFor('the valid one stored', () => stack.ingest.stats().stored >= 7 && stack.ingest.stats().buffered === 0);
+    const stats = stack.ingest.stats();
+    expect(stats.rejected['invalid-weighing']).toBe(garbage.length);
+
+    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    const rows = await influx.query<{ event_id: string }>(`SELECT event_id, net_kg FROM weighing WHERE time >= '2026-05-01T00:00:00Z' AND time < '2026-05-02T00:00:00Z'`);
+    expect(rows.map((r) => r.event_id)).toEqual([valid.id]);
+    const all = await influx.query<{ count: number }>('SELECT count(net_kg) FROM weighing');
+    expect(all[0]?.count).toBe(6); // five from the scale, one from MQTT: no garbage, no duplicate
+  });
+});

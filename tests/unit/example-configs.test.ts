@@ -1,0 +1,22 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { components } from '../../cli/components.js';
+import { loadConfig } from '../../runtime/config.js';
+
+const dir = join(import.meta.dirname, '../../deploy/examples');
+
+describe('example configurations', () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+
+  it('there is one per process kind', () => {
+    expect(files.map((f) => f.replace('.yaml', '')).sort()).toEqual(Object.keys(components).sort());
+  });
+
+  for (const file of files) {
+    it(`${file} is valid`, () => {
+      const kind = file.replace('.yaml', '') as keyof typeof components;
+      expect(() => loadConfig(components[kind].schema, join(dir, file))).not.toThrow();
+    });
+  }
+});
