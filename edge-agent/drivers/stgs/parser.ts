@@ -1,0 +1,152 @@
+import { isMassUnit, toKg } from '../../../protocol/units.js';
+import type { ScaleReading } from '../scale.js';
+import type { StgsFormat, StgsFrameFormat } from './config.js';
+
+export type StgsParseResult =
+  | { ok: true; reading: ScaleReading; format: StgsFrameFormat }
+  | { ok: false; reason: string };
+
+/** Status headers each format may send; a forced format refuses the others. */
+const STATUS_BY_FORMAT: Record<StgsFrameFormat, readonly string[]> = {
+  'ad-balance': ['ST', 'US', 'OL', 'QT'],
+  // OL too: CAS indicators in their "AND 18 bytes" mode send it in this layout.
+  'ad-indicator': ['ST', 'US', 'LO', 'OL'],
+  cas: ['ST', 'US', 'OL'],
+  dini: ['ST', 'US', 'OL', 'UL', 'TL'],
+};
+
+/** Where a frame may start. Anything before it on the line (a Dini 485 address, line-break garbage) is skipped. */
+const HEADER = /(?:ST|US|OL|QT|LO|UL|TL),/g;
+/** Second header: gross, net, tare; Dini also streams microvolts (VL) and converter points (RZ). */
+const SECOND_HEADER = /^(GS|NT|TR|VL|RZ),/;
+/** A right-aligned weight: sign, optional padding, digits with at most one point. */
+const NUMBER = /^([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)$/;
+/** The widest weight field of the family (A&D balance: sign and 8 characters). */
+const MAX_NUMBER_CHARS = 9;
+
+/**
+ * Parses one ST,GS-family frame, CR LF already removed, into a reading or the reason it is unusable.
+ * Never throws. Bytes are masked to 7 bits first (parity on 7E1 links), and the status header is read
+ * before the number so that an out-of-range filler (`+9999999E+19`, dashes, spaces) is never a weight.
+ */
+export function parseStgsFrame(line: Buffer | string, format: StgsFormat = 'auto'): StgsParseResult {
+  const bytes = typeof line === 'string' ? Buffer.from(line, 'latin1') : line;
+  if (bytes.length === 0) return fail('empty frame');
+  // Stray CR, NUL or DEL at the end (a lone CR before CR LF, a line break) is not part of the frame.
+  const text = mask7(bytes).toString('latin1').replace(/[\x00-\x1f\x7f]+$/, '');
+
+  let firstReason: string | undefined;
+  for (const match of text.matchAll(HEADER)) {
+    const result = parseFrom(text.slice(match.index), format);
+    if (result.ok) return result;
+    firstReason ??= result.reason;
+  }
+  if (firstReason) return fail(firstReason);
+  const refused = /EC,(E\w+)/.exec(text);
+  if (refused) return fail(`the device refused a command (EC,${refused[1]})`);
+  return fail('no status header (ST, US, OL…) in the frame');
+}
+
+/** Clears bit 7 of every byte: on a 7E1/7O1 line read as 8 bits it carries parity, and the family is 7-bit ASCII. */
+export function mask7(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! & 0x7f;
+  return out;
+}
+
+/** `text` starts at a status header and its comma. */
+function parseFrom(text: string, format: StgsFormat): StgsParseResult {
+  const status = text.slice(0, 2);
+  const rest = text.slice(3);
+  const second = SECOND_HEADER.exec(rest);
+  if (!second) {
+    if (format !== 'auto' && format !== 'ad-balance') return fail(`${format} frame without GS/NT/TR header`);
+    return finish('ad-balance', status, undefined, ...splitValueUnit(rest));
+  }
+  if (format === 'ad-balance') return fail('ad-balance frame with a second header');
+  const kind = second[1]!;
+  const payload = rest.slice(3);
+  const fmt = format === 'auto' ? detect(payload) : format;
+  switch (fmt) {
+    case 'cas': {
+      // Device id byte, lamp byte (bit 6 stable), comma, then the weight and unit.
+      if (payload.length < 4 || payload[2] !== ',') return fail('CAS frame without id and lamp bytes');
+      const lampStable = (payload.charCodeAt(1) & 0x40) !== 0;
+      return finish('cas', status, kind, ...splitValueUnit(payload.slice(3)), lampStable);
+    }
+    case 'dini': {
+      const comma = payload.lastIndexOf(',');
+      if (comma < 0) return fail('Dini frame without a comma before the unit');
+      return finish('dini', status, kind, payload.slice(0, comma), payload.slice(comma + 1));
+    }
+    default:
+      return finish('ad-indicator', status, kind, ...splitValueUnit(payload));
+  }
+}
+
+/** CAS puts a comma after its two id/lamp bytes, Dini one after the 8-character weight, A&D none. */
+function detect(payload: string): StgsFrameFormat {
+  if (payload[2] === ',') return 'cas';
+  if (payload.includes(',')) return 'dini';
+  return 'ad-indicator';
+}
+
+/** Splits `+00123.45  g` or `+0012.34kg` into the weight field and the unit (trailing letters or %). */
+function splitValueUnit(body: string): [value: string, unit: string] {
+  const m = /^(.*?)\s*([A-Za-z%]+)?\s*$/.exec(body)!;
+  return [m[1]!, m[2] ?? ''];
+}
+
+function finish(
+  fmt: StgsFrameFormat,
+  status: string,
+  kind: string | undefined,
+  valueField: string,
+  unitField: string,
+  lampStable = true,
+): StgsParseResult {
+  if (!STATUS_BY_FORMAT[fmt].includes(status)) return fail(`status ${status} is not sent by ${fmt}`);
+  const ok = (reading: ScaleReading): StgsParseResult => ({ ok: true, reading, format: fmt });
+  const value = valueField.trim();
+
+  // Status first: out-of-range frames carry filler that looks like a number.
+  switch (status) {
+    case 'OL':
+    case 'LO':
+      // A&D balances tell the direction by the sign of their filler (OL,-9999999E+19 is under range).
+      return ok({ kind: /^-\s*[\d.]/.test(value) ? 'underload' : 'overload' });
+    case 'UL':
+      return ok({ kind: 'underload' });
+    case 'QT':
+      return ok({ kind: 'not-mass', reason: 'counting mode (QT)' });
+    case 'TL':
+      return ok({ kind: 'not-mass', reason: 'scale not level (TL)' });
+  }
+  // A tare frame shows the tare alone, not what is on the platter: never a weighing.
+  if (kind === 'TR') return ok({ kind: 'not-mass', reason: 'tare display (TR)' });
+  if (kind === 'VL' || kind === 'RZ') return ok({ kind: 'not-mass', reason: `raw converter output (${kind})` });
+  if (/^[-^]+$/.test(value.replace(/\s/g, ''))) return ok({ kind: 'overload' });
+
+  const unit = unitField.trim().toLowerCase();
+  if (!unit) return fail('no unit after the weight');
+  if (unit === '%') return ok({ kind: 'not-mass', reason: 'percent mode' });
+  if (unit === 'pc' || unit === 'pcs') return ok({ kind: 'not-mass', reason: 'counting mode (pcs)' });
+  if (!isMassUnit(unit)) return ok({ kind: 'not-mass', reason: `unit "${unitField.trim()}" is not converted` });
+
+  const num = NUMBER.exec(value);
+  if (!num || num[1]!.length + num[2]!.length > MAX_NUMBER_CHARS) return fail(`weight field "${valueField}" is not a number`);
+  const digits = num[2]!;
+  const point = digits.indexOf('.');
+  const decimals = point < 0 ? 0 : digits.length - point - 1;
+  const kg = toKg(Number(num[1]! + digits), unit, decimals);
+  return ok({
+    kind: 'mass',
+    kg: kg === 0 ? 0 : kg, // no -0 from "-0.00"
+    stable: status === 'ST' && lampStable,
+    net: kind === 'NT',
+  });
+}
+
+function fail(reason: string): StgsParseResult {
+  return { ok: false, reason };
+}
