@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { httpListenSchema, influxConnectionSchema, mqttConnectionSchema, siteSchema } from '../runtime/connections.js';
+
+/** The dashboards process: where it listens, the broker it reads live data from, the InfluxDB it reads history from. */
+export const dashboardsConfigSchema = z
+  .object({
+    http: httpListenSchema(8080).prefault({}),
+    mqtt: mqttConnectionSchema.prefault({}),
+    influx: influxConnectionSchema.prefault({}),
+    site: siteSchema.prefault({}),
+  })
+  .strict();
+
+export type DashboardsConfig = z.infer<typeof dashboardsConfigSchema>;
+export type DashboardsConfigInput = z.input<typeof dashboardsConfigSchema>;

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+/** The directory holding package.json: this file runs as dist/dashboards/web/build.js. */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/**
+ * Bundles the dashboards page into dist/dashboards/web/public: one script and one stylesheet with content
+ * hashes in their names (so the server can cache them forever) and index.html pointing at them.
+ */
+export async function buildWeb(root = projectRoot()): Promise<string> {
+  const src = join(root, 'dashboards', 'web', 'src');
+  const out = join(root, 'dist', 'dashboards', 'web', 'public');
+  // Old hashed files would otherwise pile up and be served forever.
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(src, 'main.ts'), join(src, 'style.css')],
+    outdir: out,
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022', 'chrome100', 'firefox100', 'safari15'],
+    tsconfig: join(src, 'tsconfig.json'),
+    minify: true,
+    sourcemap: true,
+    metafile: true,
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+
+  const outputs = Object.entries(result.metafile.outputs);
+  const outputOf = (entry: string): string => {
+    const found = outputs.find(([, o]) => o.entryPoint === relative(root, join(src, entry)).split('\\').join('/'));
+    if (!found) throw new Error(`esbuild produced no output for ${entry}`);
+    return basename(found[0]);
+  };
+  const html = (await readFile(join(src, 'index.html'), 'utf8'))
+    .replace('%MAIN_JS%', outputOf('main.ts'))
+    .replace('%STYLE_CSS%', outputOf('style.css'));
+  await writeFile(join(out, 'index.html'), html);
+  return out;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = Date.now();
+  const out = await buildWeb();
+  console.log(`dashboards web UI built in ${Date.now() - started} ms: ${out}`);
+}
