@@ -7,6 +7,8 @@ import { agentUsername } from '../protocol/index.js';
 import { credentialsPaths, ensureUsers, verifyPassword, type BrokerUser } from './credentials.js';
 
 export interface RunningBroker {
+  /** The aedes instance, for metrics and for tests that wait on its events. */
+  aedes: Aedes;
   port: number;
   url: string;
   credentialsFile: string;
@@ -69,6 +71,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   log.info({ host: config.listen.host, port, credentialsFile }, 'MQTT broker listening');
 
   return {
+    aedes,
     port,
     url: `mqtt://${config.listen.host}:${port}`,
     credentialsFile,

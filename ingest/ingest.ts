@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IPoint } from 'influx';
 import { agentTopic, decode, deliveryByKind, kindFilter, parseTopic } from '../protocol/index.js';
+import { createInflux } from '../runtime/influx-client.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { BatchWriter } from './batch-writer.js';
 import type { IngestConfig } from './config.js';
-import { createInflux } from './influx.js';
 import { visitsPoint, weighingPoint } from './points.js';
 
 interface ReceiptKey {
