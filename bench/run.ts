@@ -1,0 +1,13 @@
+import { benchStableToStream } from './stable-to-stream.js';
+
+/** `npm run bench`: every benchmark, figures printed (medians and tails, with a reference run). */
+const benches: Record<string, () => Promise<void>> = {
+  'stable-to-stream': benchStableToStream,
+};
+
+const only = process.argv.slice(2);
+for (const [name, bench] of Object.entries(benches)) {
+  if (only.length && !only.includes(name)) continue;
+  console.log(`== ${name}`);
+  await bench();
+}
