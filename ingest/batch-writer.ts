@@ -27,6 +27,7 @@ const MAX_BACKOFF_MS = 10_000;
 export class BatchWriter<K> {
   private buffer: PendingPoint<K>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private timerImmediate = false;
   private writing = false;
   private backoffMs = 0;
   private stopped = false;
@@ -51,8 +52,13 @@ export class BatchWriter<K> {
   }
 
   private schedule(): void {
-    if (this.writing || this.timer) return;
-    const due = this.buffer.length >= this.opts.maxPoints ? 0 : this.backoffMs || this.opts.maxWaitMs;
+    if (this.writing) return;
+    const full = this.buffer.length >= this.opts.maxPoints;
+    // A batch that fills up while waiting for its age limit goes now, unless InfluxDB is being waited for.
+    if (this.timer && !(full && !this.backoffMs && !this.timerImmediate)) return;
+    clearTimeout(this.timer);
+    const due = full && !this.backoffMs ? 0 : this.backoffMs || this.opts.maxWaitMs;
+    this.timerImmediate = due === 0;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();

@@ -1,0 +1,75 @@
+import type { IPoint } from 'influx';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatchWriter } from '../../ingest/batch-writer.js';
+
+const log = pino({ level: 'silent' });
+const point = (i: number): IPoint => ({ measurement: 'm', fields: { v: i }, timestamp: String(i) });
+
+function writer(opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoints?: number; fail?: () => boolean } = {}) {
+  const batches: number[][] = [];
+  const acked: number[] = [];
+  const w = new BatchWriter<number>({
+    maxPoints: opts.maxPoints ?? 3,
+    maxWaitMs: opts.maxWaitMs ?? 100,
+    maxBufferedPoints: opts.maxBufferedPoints ?? 100,
+    log,
+    async write(points) {
+      if (opts.fail?.()) throw new Error('InfluxDB down');
+      batches.push(points.map((p) => p.fields!.v as number));
+    },
+    onWritten: (keys) => acked.push(...keys),
+  });
+  return { w, batches, acked };
+}
+
+describe('batch writer', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('writes a batch as soon as it is full, and a partial one when its wait is over', async () => {
+    const { w, batches, acked } = writer();
+    for (let i = 0; i < 4; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[0, 1, 2]]);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(batches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([[0, 1, 2], [3]]);
+    expect(acked).toEqual([0, 1, 2, 3]);
+  });
+
+  it('acknowledges nothing until the write succeeds, retrying the same batch with backoff', async () => {
+    let down = true;
+    const { w, batches, acked } = writer({ fail: () => down });
+    w.offer({ point: point(1), key: 1 });
+    await vi.advanceTimersByTimeAsync(100); // first attempt fails
+    await vi.advanceTimersByTimeAsync(200); // second attempt, after 200 ms, fails
+    await vi.advanceTimersByTimeAsync(400); // third, after 400 ms, fails
+    expect(acked).toEqual([]);
+    expect(w.stats.writeErrors).toBe(3);
+    down = false;
+    await vi.advanceTimersByTimeAsync(800);
+    expect(batches).toEqual([[1]]);
+    expect(acked).toEqual([1]);
+  });
+
+  it('refuses offers beyond its bound instead of growing', async () => {
+    const { w } = writer({ maxBufferedPoints: 2, fail: () => true });
+    expect(w.offer({ point: point(1), key: 1 })).toBe(true);
+    expect(w.offer({ point: point(2), key: 2 })).toBe(true);
+    expect(w.offer({ point: point(3), key: 3 })).toBe(false);
+    expect(w.buffered).toBe(2);
+    expect(w.stats.refused).toBe(1);
+  });
+
+  it('flushes what it holds on stop', async () => {
+    const { w, batches } = writer({ maxWaitMs: 10_000 });
+    w.offer({ point: point(7), key: 7 });
+    const stopped = w.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    await stopped;
+    expect(batches).toEqual([[7]]);
+    expect(w.offer({ point: point(8), key: 8 })).toBe(false);
+  });
+});
