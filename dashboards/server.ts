@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../runtime/log.js';
@@ -14,21 +13,11 @@ import { registerDailyWeighings } from './api/daily-weighings.js';
 import { LiveHub, registerLiveStream } from './api/live-stream.js';
 import { registerSite } from './api/site.js';
 import type { DashboardsConfig } from './config.js';
+import { projectRoot } from '../runtime/project-root.js';
 
 export interface RunningDashboards {
   url: string;
   stop(): Promise<void>;
-}
-
-/** The directory holding package.json, found from this file whether it runs compiled (dist/) or from source. */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
 }
 
 export const WEB_PUBLIC_DIR = join(projectRoot(), 'dist', 'dashboards', 'web', 'public');

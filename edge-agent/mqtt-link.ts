@@ -30,7 +30,7 @@ export class AgentLink {
     private readonly ids: { site: string; agent: string },
     mqttConfig: MqttConnection,
     private readonly pending: PendingEvents,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     const statusTopic = agentTopic(ids.site, ids.agent, 'status');
     this.client = connectMqtt(mqttConfig, agentUsername(ids.site, ids.agent), {

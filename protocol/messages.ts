@@ -143,16 +143,16 @@ export const MAX_PAYLOAD_BYTES = 512 * 1024;
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** Parses and validates a payload; the reason names the first offending field. */
+/** Parses and validates a payload; the reason names the first offending field. Works in Node and in browsers. */
 export function decode<K extends keyof typeof schemaByKind>(
   kind: K,
-  payload: Buffer | string,
+  payload: Uint8Array | string,
 ): DecodeResult<z.infer<(typeof schemaByKind)[K]>> {
-  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const size = typeof payload === 'string' ? new TextEncoder().encode(payload).byteLength : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload of ${size} bytes exceeds ${MAX_PAYLOAD_BYTES}` };
   let json: unknown;
   try {
-    json = JSON.parse(payload.toString());
+    json = JSON.parse(typeof payload === 'string' ? payload : new TextDecoder().decode(payload));
   } catch {
     return { ok: false, reason: 'payload is not JSON' };
   }

@@ -8,29 +8,13 @@ import type { SiteConfig } from '../../runtime/connections.js';
 import { MEASUREMENT } from '../../ingest/points.js';
 
 /** A year, leap day included: enough for a funder's yearly report, small enough to bound the query. */
+import type { DailyWeighings, DayTotals } from './types.js';
+
 export const MAX_RANGE_DAYS = 366;
 
 export interface WeighingsApiDeps {
   influx: InfluxDB;
   site: SiteConfig;
-}
-
-export interface DayTotals {
-  /** The site's local calendar day, YYYY-MM-DD. */
-  date: string;
-  totalKg: number;
-  /** Every id of `categories`, zero when nothing of it came in that day. */
-  byCategory: Record<string, number>;
-}
-
-export interface DailyWeighings {
-  site: string;
-  timeZone: string;
-  from: string;
-  to: string;
-  /** Categories with a non-zero total on some day of the range: taxonomy order first, then others by id. */
-  categories: string[];
-  days: DayTotals[];
 }
 
 const isoDate = z

@@ -1,35 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import {
-  AGENT_DEVICE,
-  agentTopic,
-  decode,
-  kindFilter,
-  parseTopic,
-  type ScaleState,
-  type Status,
-  type Weighing,
-} from '../../protocol/index.js';
+import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic } from '../../protocol/index.js';
 import { OncePerKind, type Logger } from '../../runtime/log.js';
-
-/** SSE `live`: the current weight of one scale. */
-export interface LiveEvent {
-  site: string;
-  agent: string;
-  device: string;
-  kg: number | null;
-  state: ScaleState;
-  t: string;
-}
-/** SSE `weighing`: one stable weighing as the agent published it (before ingest stores it). */
-export type WeighingEvent = { site: string; agent: string; device: string } & Weighing;
-/** SSE `status`: an agent's retained status, `offline` when its last will fired. */
-export type StatusEvent = { site: string; agent: string } & Status;
-/** SSE `link`: whether this server currently reaches the broker, so the page can say its live data is stale. */
-export interface LinkEvent {
-  mqtt: 'connected' | 'disconnected';
-}
+import type { LinkEvent, LiveEvent, StatusEvent, WeighingEvent } from './types.js';
 
 export interface LiveHubOptions {
   /** Only this site's topics are subscribed: the page shows one site. */

@@ -3,7 +3,7 @@ import { escape } from 'influx';
 import { z } from 'zod';
 import { MEASUREMENT } from '../../ingest/points.js';
 import { slug } from '../../protocol/index.js';
-import { DEFAULT_CATEGORIES, type Category } from '../../protocol/taxonomy.js';
+import { DEFAULT_CATEGORIES } from '../../protocol/taxonomy.js';
 import {
   checkSite,
   influxUnavailable,
@@ -15,32 +15,7 @@ import {
   type WeighingsApiDeps,
 } from './daily-weighings.js';
 
-export interface SiteInfo {
-  id: string;
-  name: string;
-  timeZone: string;
-  categories: Category[];
-}
-
-export interface TodayWeighings {
-  site: string;
-  timeZone: string;
-  date: string;
-  totalKg: number;
-  categories: string[];
-  byCategory: Record<string, number>;
-}
-
-/** One stored incoming weighing, as the « dernières pesées » list shows it. */
-export interface LatestWeighing {
-  id: string;
-  capturedAt: string;
-  device: string;
-  category: string;
-  netKg: number;
-  entry: 'normal' | 'void';
-  source: string;
-}
+import type { LatestWeighing, SiteInfo, TodayWeighings } from './types.js';
 
 const siteQuerySchema = z.object({ site: slug.optional() }).strict();
 const latestQuerySchema = z

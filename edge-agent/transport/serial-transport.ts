@@ -1,23 +1,13 @@
-import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { SerialTransportConfig } from './config.js';
-import type { ByteTransport, ByteTransportEvents } from './transport.js';
+import { ReopeningTransport } from './reopening-transport.js';
 
 /** Reopen period after a loss: a replugged USB adapter is back well within 3 s. */
 const RETRY_MS = 500;
 
-/**
- * A serial port that reopens by itself. A device that is unplugged (or absent at start) is reported
- * once with `close`, then the path is retried every 500 ms until stop(); errors never escape.
- */
-export class SerialTransport extends EventEmitter<ByteTransportEvents> implements ByteTransport {
+/** A serial port that reopens by itself, every 500 ms, after an unplug or when absent at start. */
+export class SerialTransport extends ReopeningTransport<SerialPort> {
   readonly description: string;
-  private port: SerialPort | undefined;
-  private opened = false;
-  private running = false;
-  /** Whether the current outage was already reported, so a missing device is not announced every 500 ms. */
-  private outageReported = false;
-  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: SerialTransportConfig) {
     super();
@@ -25,35 +15,19 @@ export class SerialTransport extends EventEmitter<ByteTransportEvents> implement
     this.description = `serial ${config.path} ${config.baudRate} ${config.dataBits}${parity}${config.stopBits}`;
   }
 
-  get isOpen(): boolean {
-    return this.opened;
+  protected retryDelayMs(): number {
+    return RETRY_MS;
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.outageReported = false;
-    this.connect();
+  protected writeTo(port: SerialPort, data: Buffer | string): void {
+    port.write(data);
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.retryTimer);
-    const port = this.port;
-    const wasOpen = this.opened;
-    this.port = undefined;
-    this.opened = false;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    if (wasOpen) this.emit('close', 'stopped');
+  protected close(port: SerialPort): Promise<void> {
+    return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
   }
 
-  /** Bytes written while the device is away are dropped: a command to an absent scale means nothing later. */
-  write(data: Buffer | string): void {
-    if (this.opened) this.port?.write(data);
-  }
-
-  private connect(): void {
-    if (!this.running) return;
+  protected open(): SerialPort | undefined {
     let port: SerialPort;
     try {
       port = new SerialPort({
@@ -66,42 +40,14 @@ export class SerialTransport extends EventEmitter<ByteTransportEvents> implement
       });
     } catch (err) {
       // Invalid options throw synchronously; treat them like any other failed open.
-      this.lost(undefined, `cannot open: ${(err as Error).message}`);
-      return;
+      queueMicrotask(() => this.lost(undefined, `cannot open: ${(err as Error).message}`));
+      return undefined;
     }
-    this.port = port;
     port.on('data', (chunk: Buffer) => this.emit('data', chunk));
     port.on('error', (err: Error) => this.lost(port, err.message));
     // A disconnect (EIO, ENXIO, EBADF on unplug) arrives as close with a DisconnectedError.
     port.on('close', (err?: Error | null) => this.lost(port, err ? `disconnected: ${err.message}` : 'port closed'));
-    port.open((err) => {
-      if (err) {
-        this.lost(port, `cannot open: ${err.message}`);
-        return;
-      }
-      if (port !== this.port) {
-        port.close(() => undefined);
-        return;
-      }
-      this.opened = true;
-      this.outageReported = false;
-      this.emit('open');
-    });
-  }
-
-  /** One way down for every failure: forget the port, report once per outage, schedule the next try. */
-  private lost(port: SerialPort | undefined, reason: string): void {
-    if (port && port !== this.port) return; // a late event from a port already given up
-    this.port = undefined;
-    const wasOpen = this.opened;
-    this.opened = false;
-    if (port?.isOpen) port.close(() => undefined);
-    if (!this.running) return;
-    if (wasOpen || !this.outageReported) {
-      this.outageReported = true;
-      this.emit('close', reason);
-    }
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(), RETRY_MS);
+    port.open((err) => (err ? this.lost(port, `cannot open: ${err.message}`) : this.markOpen(port)));
+    return port;
   }
 }

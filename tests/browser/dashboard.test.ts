@@ -18,7 +18,6 @@ import { agentUsername, deviceTopic, agentTopic, weighingSchema, type Live, type
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { createLogger } from '../../runtime/log.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
-import { freePort } from '../helpers/ports.js';
 
 const SITE = 'faubourg';
 const AGENT = 'comptoir';

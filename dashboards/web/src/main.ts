@@ -9,67 +9,15 @@ import {
 } from 'echarts/components';
 import { init, use, type ComposeOption, type ECharts } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import type { Category } from '../../../protocol/taxonomy.js';
+import type { ScaleState } from '../../../protocol/messages.js';
+import type { DailyWeighings, LatestWeighing, LiveEvent, SiteInfo, StatusEvent, TodayWeighings, WeighingEvent } from '../../api/types.js';
 import { initialLang, localeOf, rememberLang, translate, type Lang, type MessageKey } from './i18n.js';
 
 use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 type ChartOption = ComposeOption<BarSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>;
 
-// ---- What the server sends (dashboards/api/*.ts; validated there, so trusted here) ----
+// What the server sends is typed in dashboards/api/types.ts; validated there, so trusted here.
 
-type ScaleState = 'stable' | 'moving' | 'overload' | 'underload' | 'offline';
-interface SiteInfo {
-  id: string;
-  name: string;
-  timeZone: string;
-  categories: Category[];
-}
-interface DailyWeighings {
-  from: string;
-  to: string;
-  categories: string[];
-  days: { date: string; totalKg: number; byCategory: Record<string, number> }[];
-}
-interface TodayWeighings {
-  date: string;
-  totalKg: number;
-  byCategory: Record<string, number>;
-}
-interface LatestWeighing {
-  id: string;
-  capturedAt: string;
-  device: string;
-  category: string;
-  netKg: number;
-  entry: 'normal' | 'void';
-  source: string;
-}
-interface LiveEvent {
-  site: string;
-  agent: string;
-  device: string;
-  kg: number | null;
-  state: ScaleState;
-  t: string;
-}
-interface WeighingEvent {
-  site: string;
-  agent: string;
-  device: string;
-  id: string;
-  capturedAt: string;
-  netKg: number;
-  direction: 'in' | 'out';
-  category: string;
-  entry: 'normal' | 'void';
-  source: string;
-}
-interface StatusEvent {
-  site: string;
-  agent: string;
-  state: 'online' | 'offline';
-  devices?: Record<string, { state: 'ok' | 'degraded' | 'offline' }>;
-}
 type LinkState = 'connecting' | 'live' | 'brokerDown' | 'offline';
 
 const REFRESH_MS = 60_000;

@@ -1,0 +1,70 @@
+import type { ScaleState, Status, Weighing } from '../../protocol/messages.js';
+import type { Category } from '../../protocol/taxonomy.js';
+
+/**
+ * What the dashboards' API and live stream send: imported by the server that builds these and by the
+ * page that reads them (type-only, so nothing of the server reaches the bundle).
+ */
+
+export interface SiteInfo {
+  id: string;
+  name: string;
+  timeZone: string;
+  categories: Category[];
+}
+
+export interface DayTotals {
+  /** The site's local calendar day, YYYY-MM-DD. */
+  date: string;
+  totalKg: number;
+  /** Every id of `categories`, zero when nothing of it came in that day. */
+  byCategory: Record<string, number>;
+}
+
+export interface DailyWeighings {
+  site: string;
+  timeZone: string;
+  from: string;
+  to: string;
+  /** Categories with a non-zero total on some day of the range: taxonomy order first, then others by id. */
+  categories: string[];
+  days: DayTotals[];
+}
+
+export interface TodayWeighings {
+  site: string;
+  timeZone: string;
+  date: string;
+  totalKg: number;
+  categories: string[];
+  byCategory: Record<string, number>;
+}
+
+/** One stored incoming weighing, as the « dernières pesées » list shows it. */
+export interface LatestWeighing {
+  id: string;
+  capturedAt: string;
+  device: string;
+  category: string;
+  netKg: number;
+  entry: 'normal' | 'void';
+  source: string;
+}
+
+/** SSE `live`: the current weight of one scale. */
+export interface LiveEvent {
+  site: string;
+  agent: string;
+  device: string;
+  kg: number | null;
+  state: ScaleState;
+  t: string;
+}
+/** SSE `weighing`: one stable weighing as the agent published it (before ingest stores it). */
+export type WeighingEvent = { site: string; agent: string; device: string } & Weighing;
+/** SSE `status`: an agent's retained status, `offline` when its last will fired. */
+export type StatusEvent = { site: string; agent: string } & Status;
+/** SSE `link`: whether this server currently reaches the broker, so the page can say its live data is stale. */
+export interface LinkEvent {
+  mqtt: 'connected' | 'disconnected';
+}
