@@ -28,7 +28,7 @@ for (const [name, c] of Object.entries(components)) {
         process.stdout.write(`${opts.config ?? '(embedded defaults)'}: valid ${name} configuration\n`);
         return;
       }
-      const log = createLogger().child({ component: name });
+      const log = name === 'up' ? createLogger() : createLogger().child({ component: name });
       let running: { stop(): Promise<void> };
       try {
         const start = (await c.load()) as (config: unknown, log: Logger) => Promise<{ stop(): Promise<void> }>;

@@ -1,10 +1,16 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-/** One JSON logger per process; components get a child with their name. */
+/**
+ * One logger per process; components get a child with their name. JSON lines for journald and log
+ * shippers; readable lines when a person watches a terminal (set TREBUCHET_LOG_FORMAT=json to force JSON).
+ */
 export function createLogger(level = process.env.TREBUCHET_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { pid: process.pid } });
+  const human = process.stdout.isTTY && process.env.TREBUCHET_LOG_FORMAT !== 'json';
+  if (!human) return pino({ level, base: { pid: process.pid } });
+  return pino({ level, base: undefined }, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
 }
 
 /** Logs each distinct kind of problem once, then counts silently: a flood of garbage must not flood the log. */

@@ -35,6 +35,7 @@ export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
   private readonly machine: WeighingStateMachine;
   private readonly throttle: LiveThrottle;
   private linkOpen = false;
+  private linkOpenedAt = 0;
   private lastReadingAt: number | null = null;
   private consecutiveErrors = 0;
   private totalErrors = 0;
@@ -57,7 +58,8 @@ export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
     driver.on('frameError', (err) => this.onFrameError(err));
     driver.on('link', (state, detail) => {
       this.linkOpen = state === 'open';
-      if (!this.linkOpen) {
+      if (this.linkOpen) this.linkOpenedAt = this.now();
+      else {
         this.lastErrorDetail = detail;
         this.setLive({ kg: null, state: 'offline' });
       }
@@ -125,7 +127,8 @@ export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
     let next: DeviceState['state'];
     if (!this.linkOpen) next = 'offline';
     else if (this.consecutiveErrors >= DEGRADED_AFTER_ERRORS) next = 'degraded';
-    else if (this.lastReadingAt === null || this.now() - this.lastReadingAt > SILENCE_MS) {
+    // A scale streams continuously: silence since the link opened (or since the last reading) is a fault.
+    else if (this.now() - Math.max(this.lastReadingAt ?? 0, this.linkOpenedAt) > SILENCE_MS) {
       next = 'degraded';
       this.lastErrorDetail = 'no reading from the scale';
     } else next = 'ok';
