@@ -7,9 +7,9 @@ import { startDashboards } from '../dashboards/server.js';
 import { startAgent, type RunningAgent } from '../edge-agent/agent.js';
 import type { Clock } from '../edge-agent/clock.js';
 import { agentConfigSchema, type ScaleDeviceConfig } from '../edge-agent/config.js';
-import { Attendant, dropoffScenario } from '../firmware-sim/dropoff-scenario.js';
-import { SimulatedScale } from '../firmware-sim/simulated-scale.js';
-import { TcpSerialServer } from '../firmware-sim/tcp-serial-server.js';
+import { Attendant, dropoffScenario } from '../firmware-sim/scenarios/dropoff-scenario.js';
+import { SimulatedStgsScale } from '../firmware-sim/stgs/simulated-stgs-scale.js';
+import { TcpSerialServer } from '../firmware-sim/common/tcp-serial-server.js';
 import { ingestConfigSchema } from '../ingest/config.js';
 import { startIngest, type RunningIngest } from '../ingest/ingest.js';
 import { agentUsername } from '../protocol/index.js';
@@ -37,7 +37,7 @@ export interface RunningUp {
   agent: RunningAgent;
   ingest: RunningIngest;
   /** The simulated scale, when no device is configured. */
-  simulatedScale?: SimulatedScale;
+  simulatedScale?: SimulatedStgsScale;
   stop(): Promise<void>;
 }
 
@@ -88,9 +88,9 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     started.push({ name: 'dashboards', stop: dashboards.stop });
 
     let devices: ScaleDeviceConfig[] = config.devices;
-    let scale: SimulatedScale | undefined;
+    let scale: SimulatedStgsScale | undefined;
     if (devices.length === 0) {
-      scale = new SimulatedScale({ format: config.simulation.format });
+      scale = new SimulatedStgsScale({ format: config.simulation.format });
       const server = await TcpSerialServer.listen(scale);
       scale.start();
       started.push({ name: 'simulated scale', stop: async () => (scale!.stop(), server.close()) });

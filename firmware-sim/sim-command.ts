@@ -1,9 +1,9 @@
 import type { Logger } from '../runtime/log.js';
-import { Attendant, dropoffScenario } from './dropoff-scenario.js';
-import { createPtyPair } from './pty-pair.js';
-import { SimulatedScale } from './simulated-scale.js';
+import { Attendant, dropoffScenario } from './scenarios/dropoff-scenario.js';
+import { createPtyPair } from './common/pty-pair.js';
+import { SimulatedStgsScale } from './stgs/simulated-stgs-scale.js';
 import type { SimConfig } from './sim-config.js';
-import { TcpSerialServer } from './tcp-serial-server.js';
+import { TcpSerialServer } from './common/tcp-serial-server.js';
 
 
 /** Taps a category on the agent, as a counter attendant (or the kiosk) does before a load. */
@@ -25,7 +25,7 @@ export function httpCategorySelector(agentUrl: string, device: string, log: Logg
 }
 
 export async function startSim(config: SimConfig, log: Logger): Promise<{ stop(): Promise<void> }> {
-  const scale = new SimulatedScale({ format: config.format });
+  const scale = new SimulatedStgsScale({ format: config.format });
   let closeOutput: () => Promise<void>;
   if (config.output.type === 'tcp') {
     const server = await TcpSerialServer.listen(scale, { host: config.output.host, port: config.output.port });

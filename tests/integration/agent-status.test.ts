@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
-import { SimulatedScale } from '../../firmware-sim/simulated-scale.js';
-import { TcpSerialServer } from '../../firmware-sim/tcp-serial-server.js';
+import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
+import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { agentTopic, agentUsername, decode, type Status } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { freePort } from '../helpers/ports.js';
@@ -20,7 +20,7 @@ describe('the agent process', () => {
   let dir: string;
   let broker: RunningBroker;
   let server: TcpSerialServer;
-  const scale = new SimulatedScale({ intervalMs: 50 });
+  const scale = new SimulatedStgsScale({ intervalMs: 50 });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tb-agent-'));

@@ -3,8 +3,8 @@ import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../edge-agent/clock.js';
-import { createPtyPair, type PtyPair } from '../../firmware-sim/pty-pair.js';
-import { SimulatedScale } from '../../firmware-sim/simulated-scale.js';
+import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
+import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { agentUsername, deviceTopic, type Weighing } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { startTestStack, waitFor } from '../helpers/up-stack.js';
@@ -26,7 +26,7 @@ const DEVICE = 'balance-1';
 describe('a weighing from a serial scale to the API (socat pty → agent → aedes → ingest → influxd → dashboards)', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   let pty: PtyPair;
-  const scale = new SimulatedScale({ format: 'ad-indicator', intervalMs: 50, settleMs: [150, 300] });
+  const scale = new SimulatedStgsScale({ format: 'ad-indicator', intervalMs: 50, settleMs: [150, 300] });
   const clock = new TestClock(Date.parse('2026-03-28T10:00:00Z'));
 
   beforeAll(async () => {

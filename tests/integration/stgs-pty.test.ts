@@ -3,9 +3,9 @@ import type { FrameError, LinkState, ScaleReading } from '../../edge-agent/drive
 import { createStGsDriver, StGsDriver } from '../../edge-agent/drivers/stgs/driver.js';
 import { createTransport } from '../../edge-agent/transport/index.js';
 import { transportSchema } from '../../edge-agent/transport/config.js';
-import { createPtyPair, type PtyPair } from '../../firmware-sim/pty-pair.js';
-import { SimulatedScale } from '../../firmware-sim/simulated-scale.js';
-import { TcpSerialServer } from '../../firmware-sim/tcp-serial-server.js';
+import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
+import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
+import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 
 /** Polls until `check` holds; fails with `what` after timeoutMs. */
 async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 /** Loads `kg`, and checks that moving readings come first, then the exact stable weight. */
-async function loadAndSettle(scale: SimulatedScale, seen: ReturnType<typeof watch>, kg: number, net = false): Promise<void> {
+async function loadAndSettle(scale: SimulatedStgsScale, seen: ReturnType<typeof watch>, kg: number, net = false): Promise<void> {
   const from = seen.readings.length;
   scale.load(kg);
   await waitFor(`a stable ${kg} kg reading`, () => seen.readings.slice(from).some((r) => isMass(r.reading, kg, true, net)));
@@ -60,7 +60,7 @@ describe('ST,GS driver over a socat pty pair', () => {
     pair = await createPtyPair();
     cleanups.push(() => pair.close());
     // 7E1 parity bits on a port read as 8N1: the driver masks them.
-    const scale = new SimulatedScale({ format: 'ad-indicator', intervalMs: 50, settleMs: [300, 600], parity: 'even' });
+    const scale = new SimulatedStgsScale({ format: 'ad-indicator', intervalMs: 50, settleMs: [300, 600], parity: 'even' });
     cleanups.push(() => scale.stop());
     await pair.attach(scale);
     // As the agent builds it from a device config.
@@ -133,7 +133,7 @@ describe('transports with the device absent at start', () => {
   });
 
   it('tcp: reports the absence once, then connects when the server listens', async () => {
-    const probe = new SimulatedScale();
+    const probe = new SimulatedStgsScale();
     const first = await TcpSerialServer.listen(probe);
     const port = first.port;
     await first.close();
@@ -152,7 +152,7 @@ describe('transports with the device absent at start', () => {
 
 describe('ST,GS driver over a TCP serial device server', () => {
   it('receives readings through garbage, and reconnects after the connection drops', async () => {
-    const scale = new SimulatedScale({ format: 'dini', address: 1, intervalMs: 50, settleMs: [300, 600] });
+    const scale = new SimulatedStgsScale({ format: 'dini', address: 1, intervalMs: 50, settleMs: [300, 600] });
     cleanups.push(() => scale.stop());
     const server = await TcpSerialServer.listen(scale);
     cleanups.push(() => server.close());

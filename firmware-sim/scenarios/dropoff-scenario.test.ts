@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATEGORIES } from '../protocol/taxonomy.js';
+import { DEFAULT_CATEGORIES } from '../../protocol/taxonomy.js';
 import { Attendant, CATEGORY_SHARES, dropoffScenario, type DonorVisit } from './dropoff-scenario.js';
-import { SimulatedScale } from './simulated-scale.js';
+import { SimulatedStgsScale } from '../stgs/simulated-stgs-scale.js';
 
 describe('dropoffScenario', () => {
   it('uses the category ids of the taxonomy, with shares summing to 1', () => {
@@ -48,7 +48,7 @@ describe('dropoffScenario', () => {
 
 describe('Attendant', () => {
   it('selects the category, loads, waits for stable, unloads; stop() ends cleanly', async () => {
-    const scale = new SimulatedScale({ intervalMs: 20, settleMs: [60, 120] });
+    const scale = new SimulatedStgsScale({ intervalMs: 20, settleMs: [60, 120] });
     scale.start();
     const scenario: DonorVisit[] = [
       { donor: 1, day: 0, arrivalMs: 0, weighings: [{ categoryId: 'textile', kg: 4.2 }, { categoryId: 'livres', kg: 7.5 }] },

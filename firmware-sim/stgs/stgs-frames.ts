@@ -1,4 +1,4 @@
-import type { StgsFrameFormat } from '../edge-agent/drivers/stgs/config.js';
+import type { StgsFrameFormat } from '../../edge-agent/drivers/stgs/config.js';
 
 export type StgsFrameStatus = 'stable' | 'unstable' | 'overload' | 'underload' | 'counting' | 'not-level';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
-import type { SimulatedDevice } from './simulated-scale.js';
+import type { SimulatedDevice } from './sim-device.js';
 
 export interface PtyPair {
   /** What the agent opens, as it would open /dev/serial/by-id/…. */

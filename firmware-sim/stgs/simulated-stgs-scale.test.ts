@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseStgsFrame } from '../edge-agent/drivers/stgs/parser.js';
-import type { ScaleReading } from '../edge-agent/drivers/scale.js';
-import { seededRandom, SimulatedScale, type SimulatedScaleOptions } from './simulated-scale.js';
+import { parseStgsFrame } from '../../edge-agent/drivers/stgs/parser.js';
+import type { ScaleReading } from '../../edge-agent/drivers/scale.js';
+import { seededRandom } from '../common/sim-device.js';
+import { SimulatedStgsScale, type SimulatedStgsScaleOptions } from './simulated-stgs-scale.js';
 
-function scaleAt(options: SimulatedScaleOptions = {}) {
+function scaleAt(options: SimulatedStgsScaleOptions = {}) {
   let now = 0;
   const written: Buffer[] = [];
   const firstStable: Array<[number, number]> = [];
-  const scale = new SimulatedScale({ rng: seededRandom(7), now: () => now, settleMs: [600, 1500], ...options });
+  const scale = new SimulatedStgsScale({ rng: seededRandom(7), now: () => now, settleMs: [600, 1500], ...options });
   scale.setSink({ write: (b: Buffer) => written.push(b) });
   scale.on('firstStableFrame', (kg, at) => firstStable.push([kg, at]));
   /** Advances the fake clock frame by frame and returns what the parser reads. */
@@ -24,7 +25,7 @@ function scaleAt(options: SimulatedScaleOptions = {}) {
   return { scale, run, written, firstStable, clock: () => now };
 }
 
-describe('SimulatedScale', () => {
+describe('SimulatedStgsScale', () => {
   it('moves after a load, then reads it exactly and stably; reports the first stable frame once', () => {
     const { scale, run, firstStable, written } = scaleAt();
     expect(run(300)).toEqual(Array(3).fill({ kind: 'mass', kg: 0, stable: true, net: false }));

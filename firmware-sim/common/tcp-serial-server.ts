@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ByteSink, SimulatedDevice } from './simulated-scale.js';
+import type { ByteSink, SimulatedDevice } from './sim-device.js';
 
 /**
  * A serial device server (ser2net, Moxa NPort in raw TCP mode) with a simulated device behind it:

@@ -1,7 +1,8 @@
 import { EventEmitter, once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { roundTo } from '../protocol/units.js';
-import { seededRandom, type SimulatedScale } from './simulated-scale.js';
+import { roundTo } from '../../protocol/units.js';
+import type { SimulatedScaleBase } from '../common/simulated-scale-base.js';
+import { seededRandom } from '../common/sim-device.js';
 
 /** Share of the incoming kilograms by category (docs/domain.md, a busy Paris ressourcerie). */
 export const CATEGORY_SHARES: Readonly<Record<string, number>> = {
@@ -125,7 +126,7 @@ export class Attendant extends EventEmitter<AttendantEvents> {
   private readonly scenario: Iterable<DonorVisit>;
 
   constructor(
-    private readonly scale: SimulatedScale,
+    private readonly scale: SimulatedScaleBase,
     private readonly selectCategory: (categoryId: string) => Promise<void>,
     options: AttendantOptions = {},
   ) {

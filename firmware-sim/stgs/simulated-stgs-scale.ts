@@ -1,0 +1,62 @@
+import type { StgsFrameFormat } from '../../edge-agent/drivers/stgs/config.js';
+import type { ScaleDisplay } from '../common/scale-model.js';
+import { SimulatedScaleBase, type SimulatedScaleBaseOptions } from '../common/simulated-scale-base.js';
+import { encodeStgsFrame, withParity } from './stgs-frames.js';
+
+export interface SimulatedStgsScaleOptions extends SimulatedScaleBaseOptions {
+  /** Wire format (default ad-indicator). */
+  format?: StgsFrameFormat;
+  /** Sets bit 7 as a 7E1/7O1 line would (default none). */
+  parity?: 'none' | 'even' | 'odd';
+  /** CAS device id and Dini address, as the frames carry them. */
+  deviceId?: number;
+  address?: number;
+}
+
+/**
+ * The twin of the `stgs` driver: a platform scale with an ST,GS-family indicator streaming one frame
+ * every intervalMs. Answers Z (zero) and T (tare) commands.
+ */
+export class SimulatedStgsScale extends SimulatedScaleBase {
+  private readonly format: StgsFrameFormat;
+  private readonly parity: 'none' | 'even' | 'odd';
+  private readonly deviceId: number | undefined;
+  private readonly address: number | undefined;
+  private commandBuffer = '';
+
+  constructor(options: SimulatedStgsScaleOptions = {}) {
+    const { format = 'ad-indicator', parity = 'none', deviceId, address, ...base } = options;
+    super(base);
+    this.format = format;
+    this.parity = parity;
+    this.deviceId = deviceId;
+    this.address = address;
+  }
+
+  protected encode(d: ScaleDisplay): Buffer {
+    // A&D balances show net after a tare with no net marker on the wire.
+    const net = d.net && this.format !== 'ad-balance';
+    const frame = encodeStgsFrame(this.format, {
+      status: d.status,
+      mode: net ? 'net' : 'gross',
+      value: d.value,
+      unit: d.unit,
+      decimals: d.decimals,
+      deviceId: this.deviceId,
+      address: this.address,
+    });
+    return this.parity === 'none' ? frame : withParity(frame, this.parity);
+  }
+
+  /** Bytes from the host: CR LF-terminated commands, `Z` zero and `T` tare; others are ignored as a scale would. */
+  receive(chunk: Buffer): void {
+    this.commandBuffer = (this.commandBuffer + chunk.toString('latin1')).slice(-256);
+    let end: number;
+    while ((end = this.commandBuffer.indexOf('\r\n')) >= 0) {
+      const command = this.commandBuffer.slice(0, end).trim();
+      this.commandBuffer = this.commandBuffer.slice(end + 2);
+      if (command === 'Z') this.model.zero();
+      else if (command === 'T') this.model.tare();
+    }
+  }
+}
