@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { components } from './components.js';
+import { registerProbe } from './probe.js';
 
 const program = new Command()
   .name('trebuchet')
@@ -56,5 +57,7 @@ for (const [name, c] of Object.entries(components)) {
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }
+
+registerProbe(program);
 
 await program.parseAsync();
