@@ -1,8 +1,10 @@
+import { benchReplug } from './replug.js';
 import { benchStableToStream } from './stable-to-stream.js';
 
 /** `npm run bench`: every benchmark, figures printed (medians and tails, with a reference run). */
 const benches: Record<string, () => Promise<void>> = {
   'stable-to-stream': benchStableToStream,
+  replug: benchReplug,
 };
 
 const only = process.argv.slice(2);
