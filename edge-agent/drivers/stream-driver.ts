@@ -1,0 +1,56 @@
+import { EventEmitter } from 'node:events';
+import type { ByteTransport } from '../transport/transport.js';
+import type { ScaleDriver, ScaleDriverEvents } from './scale.js';
+
+/**
+ * What every driver of a streamed serial protocol shares: it owns its transport, follows it through
+ * losses and reopenings, reports the link, and forgets half a frame when the link goes. A subclass only
+ * frames and parses bytes (`receive`), and may act when the link opens or goes (a poll timer…).
+ */
+export abstract class StreamScaleDriver extends EventEmitter<ScaleDriverEvents> implements ScaleDriver {
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
+  private readonly onOpen = (): void => {
+    this.emit('link', 'open', this.transport.description);
+    this.linkOpened();
+  };
+  private readonly onClose = (reason: string): void => {
+    // Half a frame from before the loss must not be glued to the first bytes after it.
+    this.resetFraming();
+    this.linkClosed();
+    this.emit('link', 'closed', reason);
+  };
+  private running = false;
+
+  constructor(protected readonly transport: ByteTransport) {
+    super();
+  }
+
+  /** Bytes from the device, in chunks cut anywhere. Never throws: bad bytes become `frameError`s. */
+  protected abstract receive(chunk: Buffer): void;
+  /** Drops whatever partial frame is buffered. */
+  protected abstract resetFraming(): void;
+  protected linkOpened(): void {}
+  /** Called on every loss and on stop(): stop anything that writes to the device. */
+  protected linkClosed(): void {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.transport.on('data', this.onData);
+    this.transport.on('open', this.onOpen);
+    this.transport.on('close', this.onClose);
+    this.emit('link', 'connecting', this.transport.description);
+    this.transport.start();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.transport.stop();
+    this.transport.off('data', this.onData);
+    this.transport.off('open', this.onOpen);
+    this.transport.off('close', this.onClose);
+    this.resetFraming();
+    this.linkClosed();
+  }
+}
