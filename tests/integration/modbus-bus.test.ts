@@ -1,0 +1,223 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatBusRates, measureModbusBusRates } from '../../bench/modbus-bus.js';
+import type { ModbusBus, ModbusSlave } from '../../edge-agent/modbus/bus.js';
+import type { ModbusBusConfigInput } from '../../edge-agent/modbus/config.js';
+import { createModbusBus } from '../../edge-agent/modbus/modbus-bus.js';
+import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
+import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
+import { SimulatedModbusCounter } from '../../firmware-sim/modbus/counter.js';
+import { RawRtuResponder } from '../../firmware-sim/modbus/raw-rtu-responder.js';
+import { serveModbusTcp, type ModbusUnit } from '../../firmware-sim/modbus/servers.js';
+import { freePort } from '../helpers/ports.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A counter twin per unit id: unit n counts n people in. */
+function counters(...unitIds: number[]): Map<number, ModbusUnit> {
+  return new Map(
+    unitIds.map((id) => {
+      const c = new SimulatedModbusCounter({ in: { register: 0, type: 'uint16' }, out: { register: 1, type: 'uint16' } });
+      c.set({ in: id, out: 0 });
+      return [id, c];
+    }),
+  );
+}
+
+/** Polls every slave; records answers (the first register) and errors per unit. */
+function pollAll(bus: ModbusBus, unitIds: number[], pollMs: number) {
+  const log = new Map<number, { values: number[]; errors: string[]; recovered: number; slave: ModbusSlave }>();
+  for (const id of unitIds) {
+    const slave = bus.slave(id, `unit-${id}`);
+    const entry = { values: [] as number[], errors: [] as string[], recovered: 0, slave };
+    log.set(id, entry);
+    slave.on('error', (e) => entry.errors.push(e.message));
+    slave.on('recovered', () => entry.recovered++);
+    slave.schedule(pollMs, async (io) => void entry.values.push((await io.readRegisters('holding', 0, 2))[0]!));
+  }
+  return log;
+}
+
+async function rawLine(units: Map<number, ModbusUnit>, bus: Partial<ModbusBusConfigInput> = {}) {
+  const pair = await createPtyPair();
+  cleanups.push(() => pair.close());
+  const responder = new RawRtuResponder(units);
+  cleanups.push(() => responder.stop());
+  await pair.attach(responder);
+  const links: string[] = [];
+  const b = createModbusBus({ id: 'ligne-1', transport: { type: 'rtu', path: pair.devicePath }, timeoutMs: 150, ...bus });
+  b.on('link', (state, detail) => links.push(`${state} ${detail ?? ''}`));
+  cleanups.push(() => b.stop());
+  return { pair, responder, bus: b, links };
+}
+
+describe('one RS-485 bus, four slaves, one dead', () => {
+  it('keeps every healthy slave at ≥ 90 % of its nominal poll rate', async () => {
+    const rates = await measureModbusBusRates({ dead: [4], durationMs: 5_000 });
+    console.log(formatBusRates('modbus bus, 4 slaves at 5 Hz, 1 dead', rates));
+    expect(rates.healthy).toHaveLength(3);
+    for (const h of rates.healthy) expect(h.ratio, `unit ${h.unitId}`).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('a misbehaving slave is a failure of that slave only (raw RTU responder)', () => {
+  it('bad CRC, wrong unit id and silence back off their slave; the healthy one keeps its rate', async () => {
+    const { responder, bus } = await rawLine(counters(1, 2, 3, 4));
+    responder.setBehaviour(2, { mode: 'bad-crc' });
+    responder.setBehaviour(3, { mode: 'wrong-unit' });
+    responder.setBehaviour(4, { mode: 'silent' });
+    const log = pollAll(bus, [1, 2, 3, 4], 100);
+    bus.start();
+    await sleep(3_000);
+    const healthy = log.get(1)!;
+    // 3 s at 10 Hz: ~30 polls; the three bad slaves cost at most one 150 ms timeout per (backed-off) attempt.
+    expect(healthy.values.length).toBeGreaterThanOrEqual(25);
+    expect(new Set(healthy.values)).toEqual(new Set([1]));
+    expect(healthy.errors).toEqual([]);
+    expect(healthy.slave.state).toBe('ok');
+    for (const id of [2, 3, 4]) {
+      const bad = log.get(id)!;
+      expect(bad.values, `unit ${id}`).toEqual([]);
+      expect(bad.slave.state).toBe('backoff');
+      // Backed off: 100, 200, 400, 800, 1600 ms… at most 6 attempts in 3 s, not 30.
+      expect(bad.errors.length, `unit ${id}`).toBeGreaterThanOrEqual(3);
+      expect(bad.errors.length, `unit ${id}`).toBeLessThanOrEqual(6);
+    }
+    expect(log.get(2)!.errors[0]).toMatch(/^unit 2 \(unit-2\): read holding 0\+2: CRC error/);
+    expect(log.get(3)!.errors[0]).toMatch(/^unit 3 \(unit-3\): read holding 0\+2: Timed out \(no answer within 150 ms/);
+    expect(log.get(4)!.errors[0]).toMatch(/Timed out/);
+
+    // A slave that answers again is polled again at its rate.
+    responder.setBehaviour(2, { mode: 'ok' });
+    await waitFor('unit 2 to recover', () => log.get(2)!.recovered === 1, 4_000);
+    expect(log.get(2)!.slave.state).toBe('ok');
+    const before = log.get(2)!.values.length;
+    await sleep(1_000);
+    expect(log.get(2)!.values.length - before).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a slow slave answers within the timeout, or fails alone', async () => {
+    const { responder, bus } = await rawLine(counters(1, 5, 6), { timeoutMs: 200 });
+    responder.setBehaviour(5, { mode: 'slow', delayMs: 60 });
+    responder.setBehaviour(6, { mode: 'slow', delayMs: 400 });
+    const log = pollAll(bus, [1, 5, 6], 200);
+    bus.start();
+    await sleep(2_000);
+    expect(log.get(1)!.values.length).toBeGreaterThanOrEqual(8);
+    expect(log.get(5)!.values.length).toBeGreaterThanOrEqual(8);
+    expect(log.get(5)!.errors).toEqual([]);
+    expect(log.get(6)!.slave.state).toBe('backoff');
+    expect(log.get(6)!.errors[0]).toMatch(/Timed out/);
+    // Late answers of unit 6 never pass for another unit's.
+    expect(new Set(log.get(1)!.values)).toEqual(new Set([1]));
+    expect(new Set(log.get(5)!.values)).toEqual(new Set([5]));
+  });
+
+  it('runs one-off exchanges ahead of the polls, and a command to a dead slave costs one timeout', async () => {
+    const { responder, bus } = await rawLine(counters(1, 2, 3, 4));
+    responder.setBehaviour(4, { mode: 'silent' });
+    pollAll(bus, [1, 2, 3], 10); // a saturated bus: always a poll due
+    const dead = bus.slave(4, 'unit-4');
+    dead.on('error', () => undefined);
+    bus.start();
+    await sleep(300);
+    const fresh = bus.slave(9, 'unit-9');
+    responder.units.set(9, counters(9).get(9)!);
+    const t0 = performance.now();
+    const value = await fresh.run((io) => io.readRegisters('holding', 0, 1));
+    const waited = performance.now() - t0;
+    expect(value).toEqual([9]);
+    expect(waited).toBeLessThan(150); // at most the transaction under way, then this one
+    const t1 = performance.now();
+    await expect(dead.run((io) => io.writeRegister(0, 1))).rejects.toThrow(/unit 4 .*Timed out/);
+    expect(performance.now() - t1).toBeLessThan(150 + 250); // one timeout, no retries
+  });
+});
+
+describe('the line comes and goes', () => {
+  let pair: PtyPair;
+
+  it('reports the loss, tells the slaves, and reads again within 3 s of the replug', async () => {
+    const line = await rawLine(counters(1, 2));
+    pair = line.pair;
+    const log = pollAll(line.bus, [1, 2], 100);
+    line.bus.start();
+    await waitFor('readings', () => log.get(1)!.values.length > 3 && log.get(2)!.values.length > 3);
+    await pair.unplug();
+    await waitFor('the loss reported', () => line.links.some((l) => l.startsWith('closed')));
+    await waitFor('both slaves told', () => [1, 2].every((id) => log.get(id)!.errors.some((e) => /^bus ligne-1 down/.test(e))));
+    await sleep(1_500); // unplugged for a while: the bus keeps trying, quietly
+    expect(line.links.filter((l) => l.startsWith('closed'))).toHaveLength(1);
+    const counts = [1, 2].map((id) => log.get(id)!.values.length);
+    const replugged = Date.now();
+    await pair.replug();
+    await waitFor('readings again', () => [1, 2].every((id, i) => log.get(id)!.values.length > counts[i]! + 2), 3_000);
+    const back = Date.now() - replugged;
+    console.log(`modbus bus: reading again ${back} ms after the replug`);
+    expect(back).toBeLessThan(3_000);
+    expect(line.links.at(-1)).toMatch(/^open rtu /);
+    // The outage was the line's, not the slaves': no backoff left.
+    expect([1, 2].map((id) => log.get(id)!.slave.state)).toEqual(['ok', 'ok']);
+  });
+});
+
+describe('Modbus TCP and RTU over TCP', () => {
+  it('Modbus TCP: a unit the server does not have is silence, a failure of that slave only', async () => {
+    const port = await freePort();
+    const server = await serveModbusTcp(counters(1), { port });
+    cleanups.push(() => server.close());
+    const bus = createModbusBus({ id: 'tcp-1', transport: { type: 'tcp', host: '127.0.0.1', port }, timeoutMs: 150 });
+    cleanups.push(() => bus.stop());
+    const log = pollAll(bus, [1, 9], 100);
+    bus.start();
+    await sleep(1_500);
+    expect(log.get(1)!.values.length).toBeGreaterThanOrEqual(12);
+    expect(log.get(9)!.values).toEqual([]);
+    expect(log.get(9)!.errors[0]).toMatch(/^unit 9 .*Timed out/);
+  });
+
+  it('Modbus TCP: reconnects after the server drops the connection', async () => {
+    const port = await freePort();
+    let server = await serveModbusTcp(counters(1), { port });
+    const bus = createModbusBus({ id: 'tcp-2', transport: { type: 'tcp', host: '127.0.0.1', port }, timeoutMs: 150 });
+    cleanups.push(() => bus.stop());
+    const links: string[] = [];
+    bus.on('link', (s) => links.push(s));
+    const log = pollAll(bus, [1], 50);
+    bus.start();
+    await waitFor('readings', () => log.get(1)!.values.length > 3);
+    await server.close();
+    await waitFor('the loss', () => links.includes('closed'));
+    server = await serveModbusTcp(counters(1), { port });
+    cleanups.push(() => server.close());
+    const n = log.get(1)!.values.length;
+    await waitFor('readings again', () => log.get(1)!.values.length > n + 3, 3_000);
+    expect(links).toEqual(['open', 'closed', 'open']);
+  });
+
+  it('RTU over TCP (a serial device server in raw mode) carries the RTU frames, CRC errors included', async () => {
+    const responder = new RawRtuResponder(counters(1, 2));
+    responder.setBehaviour(2, { mode: 'bad-crc' });
+    const server = await TcpSerialServer.listen(responder);
+    cleanups.push(() => server.close());
+    const bus = createModbusBus({ id: 'ser2net', transport: { type: 'rtu-over-tcp', host: server.host, port: server.port }, timeoutMs: 150 });
+    cleanups.push(() => bus.stop());
+    const log = pollAll(bus, [1, 2], 100);
+    bus.start();
+    await sleep(1_000);
+    expect(log.get(1)!.values.length).toBeGreaterThanOrEqual(7);
+    expect(log.get(2)!.errors[0]).toMatch(/CRC error/);
+  });
+});
