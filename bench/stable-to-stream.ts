@@ -28,7 +28,7 @@ export async function benchStableToStream(): Promise<void> {
   const endToEnd: number[] = [];
   try {
     for (let i = 0; i < WEIGHINGS; i++) {
-      await waitFor('the agent to re-arm', () => stack.agent.devices.describe()[0]?.phase === 'armed');
+      await waitFor('the agent to re-arm', () => stack.agent.devices.describeScales()[0]?.phase === 'armed');
       const kg = Math.round((1 + ((i * 7.3) % 25)) * 100) / 100;
       const stableAt = once(scale, 'firstStableFrame').then(() => performance.now());
       const takenAt = once(stack.agent.events, 'weighing').then(() => performance.now());

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { scaleDeviceSchema } from '../edge-agent/config.js';
+import { deviceSchema } from '../edge-agent/config.js';
+import { modbusBusSchema } from '../edge-agent/modbus/config.js';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
 import { slug } from '../protocol/index.js';
 import { siteSchema } from '../runtime/connections.js';
@@ -39,8 +40,13 @@ export const upConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: port(8081) })
       .strict()
       .prefault({}),
-    /** Real devices. When there are none, a simulated scale and counter attendant are started instead. */
-    devices: z.array(scaleDeviceSchema).default([]),
+    /** Real devices (as in the agent's config). When there are none, a simulated scale and attendant run instead. */
+    devices: z.array(deviceSchema).default([]),
+    /** RS-485 lines and Modbus TCP endpoints of Modbus devices (as in the agent's config). */
+    modbus: z
+      .object({ buses: z.array(modbusBusSchema).default([]) })
+      .strict()
+      .prefault({}),
     simulation: z
       .object({
         /** Frame format of the simulated ST,GS scale. */

@@ -6,7 +6,7 @@ import { dashboardsConfigSchema } from '../dashboards/config.js';
 import { startDashboards } from '../dashboards/server.js';
 import { startAgent, type RunningAgent } from '../edge-agent/agent.js';
 import type { Clock } from '../edge-agent/clock.js';
-import { agentConfigSchema, type ScaleDeviceConfig } from '../edge-agent/config.js';
+import { agentConfigSchema, type DeviceConfig } from '../edge-agent/config.js';
 import { Attendant, dropoffScenario } from '../firmware-sim/scenarios/dropoff-scenario.js';
 import { SimulatedStgsScale } from '../firmware-sim/stgs/simulated-stgs-scale.js';
 import { TcpSerialServer } from '../firmware-sim/common/tcp-serial-server.js';
@@ -87,7 +87,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     );
     started.push({ name: 'dashboards', stop: dashboards.stop });
 
-    let devices: ScaleDeviceConfig[] = config.devices;
+    let devices: DeviceConfig[] = config.devices;
     let scale: SimulatedStgsScale | undefined;
     if (devices.length === 0) {
       scale = new SimulatedStgsScale({ format: config.simulation.format });
@@ -112,6 +112,8 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         agent: config.agent,
         mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
         http: config.agentHttp,
+        dataDir: join(dataDir, 'agent'),
+        modbus: config.modbus,
         devices,
       }),
       log.child({ component: 'agent' }),

@@ -1,22 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { deviceTopic, weighingSchema, type Weighing } from '../protocol/index.js';
+import { deviceTopic, visitsSchema, weighingSchema, type DeviceState, type Visits, type Weighing } from '../protocol/index.js';
 import type { Clock } from './clock.js';
-import type { ScaleDeviceConfig } from './config.js';
+import type { CounterDeviceConfig, ScaleDeviceConfig } from './config.js';
+import type { DoorCounter } from './counters/door-counter.js';
+import type { VisitsBucket } from './counters/visits-buckets.js';
 import type { ScaleDevice } from './devices/scale-device.js';
 import type { CapturedLoad } from './weighing/weighing-state-machine.js';
 
-interface Entry {
+interface ScaleEntry {
   device: ScaleDevice;
   config: ScaleDeviceConfig;
   category: string;
 }
 
+interface CounterEntry {
+  counter: DoorCounter;
+  config: CounterDeviceConfig;
+}
+
 /**
- * The agent's devices with what the counter selected for each, and the making of weighing events:
- * a captured load plus the selected category and the device's flow become one validated message.
+ * The agent's devices, with what the counter selected for each scale, and the making of events:
+ * a captured load or a closed visits bucket becomes one validated message with the agent's sequence.
  */
 export class AgentDevices {
-  private readonly entries = new Map<string, Entry>();
+  private readonly scales = new Map<string, ScaleEntry>();
+  private readonly counters = new Map<string, CounterEntry>();
   private seq = 0;
 
   constructor(
@@ -25,24 +33,40 @@ export class AgentDevices {
     private readonly clock: Clock,
   ) {}
 
-  add(device: ScaleDevice, config: ScaleDeviceConfig): void {
-    this.entries.set(device.id, { device, config, category: config.weighing.defaultCategory });
+  addScale(device: ScaleDevice, config: ScaleDeviceConfig): void {
+    this.scales.set(device.id, { device, config, category: config.weighing.defaultCategory });
   }
 
-  all(): ScaleDevice[] {
-    return [...this.entries.values()].map((e) => e.device);
+  addCounter(counter: DoorCounter, config: CounterDeviceConfig): void {
+    this.counters.set(config.id, { counter, config });
+  }
+
+  allScales(): ScaleDevice[] {
+    return [...this.scales.values()].map((e) => e.device);
+  }
+
+  allCounters(): DoorCounter[] {
+    return [...this.counters.values()].map((e) => e.counter);
+  }
+
+  /** Health of every device, by id, for the status and health messages. */
+  health(): Record<string, { state: DeviceState; errors: number }> {
+    const out: Record<string, { state: DeviceState; errors: number }> = {};
+    for (const { device } of this.scales.values()) out[device.id] = { state: device.health(), errors: device.errors };
+    for (const [id, { counter }] of this.counters) out[id] = { state: counter.health, errors: counter.errors };
+    return out;
   }
 
   selectCategory(deviceId: string, category: string): 'ok' | 'unknown-device' | 'unknown-category' {
-    const entry = this.entries.get(deviceId);
+    const entry = this.scales.get(deviceId);
     if (!entry) return 'unknown-device';
     if (!this.categories.includes(category)) return 'unknown-category';
     entry.category = category;
     return 'ok';
   }
 
-  describe() {
-    return [...this.entries.values()].map(({ device, config, category }) => ({
+  describeScales() {
+    return [...this.scales.values()].map(({ device, config, category }) => ({
       id: device.id,
       type: config.type,
       driver: config.driver,
@@ -56,10 +80,24 @@ export class AgentDevices {
     }));
   }
 
+  describeCounters() {
+    return [...this.counters.values()].map(({ counter, config }) => ({
+      id: config.id,
+      type: config.type,
+      driver: config.driver,
+      openBucket: counter.openBucket,
+      health: counter.health,
+    }));
+  }
+
+  describe() {
+    return [...this.describeScales(), ...this.describeCounters()];
+  }
+
   /** Builds the weighing event of a captured load; validated here, at the producer, as at ingest. */
   weighingEvent(deviceId: string, load: CapturedLoad, capturedAtMs: number): { topic: string; weighing: Weighing } {
-    const entry = this.entries.get(deviceId);
-    if (!entry) throw new Error(`no device "${deviceId}"`);
+    const entry = this.scales.get(deviceId);
+    if (!entry) throw new Error(`no scale "${deviceId}"`);
     const rules = entry.config.weighing;
     const weighing = weighingSchema.parse({
       v: 1,
@@ -75,5 +113,11 @@ export class AgentDevices {
       entry: 'normal',
     });
     return { topic: deviceTopic(this.ids.site, this.ids.agent, deviceId, 'weighing'), weighing };
+  }
+
+  /** Builds the visits event of a closed bucket; a resumed bucket keeps its start, so it overwrites itself downstream. */
+  visitsEvent(deviceId: string, bucket: VisitsBucket): { topic: string; visits: Visits } {
+    const visits = visitsSchema.parse({ v: 1, id: randomUUID(), seq: this.seq++, clockSynced: this.clock.synced(), ...bucket });
+    return { topic: deviceTopic(this.ids.site, this.ids.agent, deviceId, 'visits'), visits };
   }
 }

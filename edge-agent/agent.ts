@@ -1,14 +1,17 @@
 import { EventEmitter } from 'node:events';
-import { statfs } from 'node:fs/promises';
-import type { Health, Status, Weighing } from '../protocol/index.js';
+import { mkdir, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Health, Status, Visits, Weighing } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
 import { AgentDevices } from './agent-devices.js';
 import { systemClock, type Clock } from './clock.js';
-import type { AgentConfig, ScaleDeviceConfig } from './config.js';
+import type { AgentConfig } from './config.js';
 import { startControlHttp } from './control-http.js';
+import { DoorCounter } from './counters/door-counter.js';
 import { ScaleDevice } from './devices/scale-device.js';
-import { createScaleDriver } from './drivers/index.js';
-import type { ScaleDriver } from './drivers/scale.js';
+import { createCounterDriver, createScaleDriver } from './drivers/index.js';
+import type { ModbusBus } from './modbus/bus.js';
+import { createModbusBus } from './modbus/modbus-bus.js';
 import { AgentLink } from './mqtt-link.js';
 import { PendingEvents } from './outbox/pending-events.js';
 
@@ -17,15 +20,19 @@ export const AGENT_VERSION = '0.1.0';
 export interface AgentOptions {
   /** Tests inject a clock to capture at chosen times (a DST night, an unsynchronised boot). */
   clock?: Clock;
-  createDriver?: (config: ScaleDeviceConfig) => ScaleDriver;
+}
+
+export interface AgentEvents {
+  weighing: [Weighing];
+  visits: [Visits];
 }
 
 export interface RunningAgent {
   httpUrl: string;
   devices: AgentDevices;
   pending: PendingEvents;
-  /** Emits `weighing` for every weighing accepted by the agent. */
-  events: EventEmitter<{ weighing: [Weighing] }>;
+  /** Emits every weighing and visits bucket accepted by the agent. */
+  events: EventEmitter<AgentEvents>;
   stop(): Promise<void>;
 }
 
@@ -35,40 +42,65 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   const pending = new PendingEvents({ receiptTimeoutMs: config.receipts.timeoutMs, maxBackoffMs: config.receipts.maxBackoffMs });
   const link = new AgentLink({ site: config.site, agent: config.agent }, config.mqtt, pending, log);
   const devices = new AgentDevices({ site: config.site, agent: config.agent }, config.categories, clock);
-  const events = new EventEmitter<{ weighing: [Weighing] }>();
+  const events = new EventEmitter<AgentEvents>();
 
   const status = (): Status => ({
     v: 1,
     state: 'online',
     t: new Date(clock.now()).toISOString(),
     version: AGENT_VERSION,
-    devices: Object.fromEntries(devices.all().map((d) => [d.id, d.health()])),
+    devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, h.state])),
   });
+  const accept = (id: string, topic: string, payload: unknown) => {
+    pending.add({ id, topic, payload: JSON.stringify(payload), acceptedAt: Date.now() });
+    link.flush();
+  };
 
+  const buses = new Map<string, ModbusBus>(config.modbus.buses.map((b) => [b.id, createModbusBus(b, log.child({ bus: b.id }))]));
   for (const deviceConfig of config.devices) {
-    const driver = (options.createDriver ?? createScaleDriver)(deviceConfig);
-    const device = new ScaleDevice(deviceConfig.id, driver, deviceConfig.weighing, deviceConfig.live.maxHz, () => clock.now());
-    devices.add(device, deviceConfig);
-    const dlog = log.child({ device: device.id });
-    device.on('weighing', (load, capturedAtMs) => {
-      const { topic, weighing } = devices.weighingEvent(device.id, load, capturedAtMs);
-      pending.add({ id: weighing.id, topic, payload: JSON.stringify(weighing), acceptedAt: Date.now() });
-      link.flush();
-      dlog.info({ netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'weighing taken');
-      events.emit('weighing', weighing);
-    });
-    device.on('live', (v) => link.publishLive(device.id, { v: 1, t: new Date(clock.now()).toISOString(), ...v }));
-    device.on('state', (s) => {
-      dlog.info({ state: s.state, detail: s.detail }, 'device state changed');
-      link.publishStatus(status());
-    });
+    const dlog = log.child({ device: deviceConfig.id });
+    if (deviceConfig.type === 'scale') {
+      const driver = createScaleDriver(deviceConfig, buses);
+      const device = new ScaleDevice(deviceConfig.id, driver, deviceConfig.weighing, deviceConfig.live.maxHz, () => clock.now());
+      devices.addScale(device, deviceConfig);
+      device.on('weighing', (load, capturedAtMs) => {
+        const { topic, weighing } = devices.weighingEvent(device.id, load, capturedAtMs);
+        accept(weighing.id, topic, weighing);
+        dlog.info({ netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'weighing taken');
+        events.emit('weighing', weighing);
+      });
+      device.on('live', (v) => link.publishLive(device.id, { v: 1, t: new Date(clock.now()).toISOString(), ...v }));
+      device.on('state', (s) => {
+        dlog.info({ state: s.state, detail: s.detail }, 'device state changed');
+        link.publishStatus(status());
+      });
+    } else {
+      const counter = new DoorCounter(createCounterDriver(deviceConfig, buses), {
+        deviceId: deviceConfig.id,
+        stateDir: join(config.dataDir, 'counters'),
+        visits: deviceConfig.visits,
+        clock,
+      });
+      devices.addCounter(counter, deviceConfig);
+      counter.on('visits', (bucket) => {
+        const { topic, visits } = devices.visitsEvent(deviceConfig.id, bucket);
+        accept(visits.id, topic, visits);
+        dlog.debug({ bucketStart: visits.bucketStart, in: visits.in, out: visits.out }, 'visits bucket closed');
+        events.emit('visits', visits);
+      });
+      counter.on('notice', (n) => dlog[n.level](n.message));
+      counter.on('state', (s) => {
+        dlog.info({ state: s.state, detail: s.detail }, 'device state changed');
+        link.publishStatus(status());
+      });
+    }
   }
   link.publishStatus(status());
 
   const health = async (): Promise<Health> => {
     let diskFreeBytes: number | null = null;
     try {
-      const fs = await statfs('.');
+      const fs = await statfs(config.dataDir);
       diskFreeBytes = fs.bavail * fs.bsize;
     } catch {
       // statfs is missing on some filesystems; health still goes out without it.
@@ -78,7 +110,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
       v: 1,
       t: new Date(clock.now()).toISOString(),
       outbox: { depth: pending.depth, oldestAgeS: oldest === null ? null : oldest / 1000 },
-      devices: Object.fromEntries(devices.all().map((d) => [d.id, { errors: d.errors, state: d.health().state }])),
+      devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, { errors: h.errors, state: h.state.state }])),
       diskFreeBytes,
       clock: { synced: clock.synced() },
     };
@@ -86,7 +118,10 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   const healthTimer = setInterval(() => void health().then((h) => link.publishHealth(h)), config.healthIntervalS * 1000);
 
   const http = await startControlHttp(config.http, devices, log);
-  for (const d of devices.all()) d.start();
+  await mkdir(config.dataDir, { recursive: true });
+  for (const b of buses.values()) b.start();
+  for (const d of devices.allScales()) d.start();
+  for (const c of devices.allCounters()) c.start();
   log.info({ site: config.site, agent: config.agent, devices: config.devices.length, http: http.url }, 'agent started');
 
   return {
@@ -97,7 +132,8 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     async stop() {
       clearInterval(healthTimer);
       await http.close();
-      await Promise.all(devices.all().map((d) => d.stop()));
+      await Promise.all([...devices.allScales().map((d) => d.stop()), ...devices.allCounters().map((c) => c.stop())]);
+      await Promise.all([...buses.values()].map((b) => b.stop()));
       await link.stop();
       ownClock?.stop();
     },

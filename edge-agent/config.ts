@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { slug } from '../protocol/index.js';
 import { DEFAULT_CATEGORIES } from '../protocol/taxonomy.js';
 import { httpListenSchema, mqttConnectionSchema } from '../runtime/connections.js';
+import { visitsConfigSchema } from './counters/door-counter.js';
+import { modbusCounterConfigSchema } from './drivers/modbus-counter/config.js';
+import { modbusScaleConfigSchema } from './drivers/modbus-scale/config.js';
+import { mtSicsConfigSchema } from './drivers/mt-sics/config.js';
+import { sartoriusConfigSchema } from './drivers/sartorius/config.js';
+import { serialCounterConfigSchema } from './drivers/serial-counter/config.js';
+import { smaConfigSchema } from './drivers/sma/config.js';
 import { stgsConfigSchema } from './drivers/stgs/config.js';
+import { toledoConfigSchema } from './drivers/toledo/config.js';
+import { modbusBusSchema } from './modbus/config.js';
 import { transportSchema } from './transport/config.js';
 
 const weighingRulesSchema = z
@@ -23,20 +32,40 @@ const weighingRulesSchema = z
   .refine((r) => r.rearmBelowKg < r.minKg, { message: 'rearmBelowKg must be smaller than minKg', path: ['rearmBelowKg'] })
   .refine((r) => r.direction === 'in' || r.destination, { message: 'an outgoing scale needs a destination', path: ['destination'] });
 
-export const scaleDeviceSchema = z
-  .object({
-    id: slug,
-    type: z.literal('scale'),
-    driver: z.literal('stgs'),
-    transport: transportSchema,
-    stgs: stgsConfigSchema.prefault({}),
-    weighing: weighingRulesSchema.prefault({}),
-    live: z
-      .object({ maxHz: z.number().positive().max(5).default(5) })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+const liveSchema = z
+  .object({ maxHz: z.number().positive().max(5).default(5) })
+  .strict()
+  .prefault({});
+
+/** What every scale has, whatever its driver: an id, the weighing rules, the live rate. */
+const scaleCommon = {
+  id: slug,
+  type: z.literal('scale'),
+  weighing: weighingRulesSchema.prefault({}),
+  live: liveSchema,
+};
+
+/** What every door counter has: an id and its bucketing and delta rules. */
+const counterCommon = {
+  id: slug,
+  type: z.literal('counter'),
+  visits: visitsConfigSchema.prefault({}),
+};
+
+/**
+ * Devices, told apart by `driver`. A serial driver has a `transport` and its options under a key of its
+ * own name; a Modbus device names its bus. Each driver's options schema lives in the driver's folder.
+ */
+export const deviceSchema = z.discriminatedUnion('driver', [
+  z.object({ ...scaleCommon, driver: z.literal('stgs'), transport: transportSchema, stgs: stgsConfigSchema.prefault({}) }).strict(),
+  z.object({ ...scaleCommon, driver: z.literal('mt-sics'), transport: transportSchema, mtSics: mtSicsConfigSchema.prefault({}) }).strict(),
+  z.object({ ...scaleCommon, driver: z.literal('toledo'), transport: transportSchema, toledo: toledoConfigSchema.prefault({}) }).strict(),
+  z.object({ ...scaleCommon, driver: z.literal('sartorius'), transport: transportSchema, sartorius: sartoriusConfigSchema.prefault({}) }).strict(),
+  z.object({ ...scaleCommon, driver: z.literal('sma'), transport: transportSchema, sma: smaConfigSchema.prefault({}) }).strict(),
+  z.object({ ...scaleCommon, driver: z.literal('modbus-scale'), modbus: modbusScaleConfigSchema }).strict(),
+  z.object({ ...counterCommon, driver: z.literal('modbus-counter'), modbus: modbusCounterConfigSchema }).strict(),
+  z.object({ ...counterCommon, driver: z.literal('serial-counter'), transport: transportSchema, serialCounter: serialCounterConfigSchema.prefault({}) }).strict(),
+]);
 
 export const agentConfigSchema = z
   .object({
@@ -47,7 +76,14 @@ export const agentConfigSchema = z
     http: httpListenSchema(8081).prefault({}),
     /** Category ids the counter may select. */
     categories: z.array(slug).min(1).default(DEFAULT_CATEGORIES.map((c) => c.id)),
-    devices: z.array(scaleDeviceSchema).default([]),
+    /** Where the agent keeps its state (door counters' last raw values and open buckets). */
+    dataDir: z.string().default('data/agent'),
+    /** RS-485 lines and Modbus TCP endpoints shared by Modbus devices. */
+    modbus: z
+      .object({ buses: z.array(modbusBusSchema).default([]) })
+      .strict()
+      .prefault({}),
+    devices: z.array(deviceSchema).default([]),
     clock: z.enum(['auto', 'assume-synced']).default('auto'),
     healthIntervalS: z.number().int().min(1).max(3600).default(30),
     receipts: z
@@ -62,10 +98,22 @@ export const agentConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
+    const buses = new Set<string>();
+    c.modbus.buses.forEach((b, i) => {
+      if (buses.has(b.id)) ctx.addIssue({ code: 'custom', path: ['modbus', 'buses', i, 'id'], message: `bus id "${b.id}" is used twice` });
+      buses.add(b.id);
+    });
     c.devices.forEach((d, i) => {
       if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `device id "${d.id}" is used twice` });
       seen.add(d.id);
-      if (!c.categories.includes(d.weighing.defaultCategory)) {
+      if ('modbus' in d && !buses.has(d.modbus.bus)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'modbus', 'bus'],
+          message: `no bus "${d.modbus.bus}" in modbus.buses (${[...buses].join(', ') || 'none defined'})`,
+        });
+      }
+      if (d.type === 'scale' && !c.categories.includes(d.weighing.defaultCategory)) {
         ctx.addIssue({
           code: 'custom',
           path: ['devices', i, 'weighing', 'defaultCategory'],
@@ -76,4 +124,6 @@ export const agentConfigSchema = z
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
-export type ScaleDeviceConfig = z.infer<typeof scaleDeviceSchema>;
+export type DeviceConfig = z.infer<typeof deviceSchema>;
+export type ScaleDeviceConfig = Extract<DeviceConfig, { type: 'scale' }>;
+export type CounterDeviceConfig = Extract<DeviceConfig, { type: 'counter' }>;

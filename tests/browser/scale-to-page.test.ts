@@ -35,7 +35,7 @@ describe('from the simulated scale to the page', () => {
     await expect.poll(() => page.getAttribute('[data-testid="connection-status"]', 'data-state')).toBe('live');
     await expect.poll(() => page.locator('[data-testid="daily-chart"] canvas').count()).toBeGreaterThan(0);
     await expect.poll(() => page.textContent('[data-testid="today-total"]')).toBe('0,0');
-    await waitFor('the agent to be armed', () => stack.agent.devices.describe()[0]?.phase === 'armed');
+    await waitFor('the agent to be armed', () => stack.agent.devices.describeScales()[0]?.phase === 'armed');
 
     stack.agent.devices.selectCategory('balance-comptoir', 'livres');
     const loadedAt = Date.now();
@@ -58,7 +58,7 @@ describe('from the simulated scale to the page', () => {
     // Back to zero: the page shows it, and the next load is a new weighing.
     scale.unload();
     await expect.poll(() => weight.locator('[data-testid="live-weight-value"]').textContent(), { timeout: 5000 }).toBe('0,00');
-    await waitFor('the agent to re-arm', () => stack.agent.devices.describe()[0]?.phase === 'armed');
+    await waitFor('the agent to re-arm', () => stack.agent.devices.describeScales()[0]?.phase === 'armed');
     stack.agent.devices.selectCategory('balance-comptoir', 'textile');
     scale.load(3.1);
     await expect.poll(() => page.textContent('[data-testid="today-total"]'), { timeout: 5000 }).toBe('11,5');

@@ -60,7 +60,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
   });
 
   async function weigh(localIsoUtc: string, kg: number, category: string): Promise<Weighing> {
-    await waitFor('the agent to be armed (scale back at zero)', () => stack.agent.devices.describe()[0]?.phase === 'armed');
+    await waitFor('the agent to be armed (scale back at zero)', () => stack.agent.devices.describeScales()[0]?.phase === 'armed');
     clock.set(localIsoUtc);
     const res = await fetch(`${stack.agent.httpUrl}/api/v1/devices/${DEVICE}/category`, {
       method: 'PUT',

@@ -39,8 +39,10 @@ describe('configuration', () => {
       agentConfigSchema,
       yamlFile(`devices:\n  - id: balance-1\n    type: scale\n    driver: stgs\n    transport: { type: tcp, host: 127.0.0.1, port: 4001 }\n    weighing: { minKg: 0.5 }\n`),
     );
-    expect(cfg.devices[0]?.weighing).toMatchObject({ minKg: 0.5, rearmBelowKg: 0.05, defaultCategory: 'autre', direction: 'in' });
-    expect(cfg.devices[0]?.stgs.format).toBe('auto');
+    const device = cfg.devices[0];
+    if (device?.driver !== 'stgs') throw new Error('expected an stgs device');
+    expect(device.weighing).toMatchObject({ minKg: 0.5, rearmBelowKg: 0.05, defaultCategory: 'autre', direction: 'in' });
+    expect(device.stgs.format).toBe('auto');
   });
 
   it('refuses an unknown key, naming it, its value and the allowed keys', () => {
