@@ -1,13 +1,20 @@
+import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { SerialTransportConfig } from './config.js';
 import { ReopeningTransport } from './reopening-transport.js';
 
 /** Reopen period after a loss: a replugged USB adapter is back well within 3 s. */
 const RETRY_MS = 500;
+/**
+ * How often an open port's device node is checked. After a hang-up the native binding can read 0 bytes
+ * in a loop without ever reporting the close (seen on ptys): the node vanishing is the reliable sign.
+ */
+const PRESENCE_CHECK_MS = 250;
 
 /** A serial port that reopens by itself, every 500 ms, after an unplug or when absent at start. */
 export class SerialTransport extends ReopeningTransport<SerialPort> {
   readonly description: string;
+  private presenceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: SerialTransportConfig) {
     super();
@@ -24,6 +31,7 @@ export class SerialTransport extends ReopeningTransport<SerialPort> {
   }
 
   protected close(port: SerialPort): Promise<void> {
+    clearInterval(this.presenceTimer);
     return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
   }
 
@@ -47,7 +55,15 @@ export class SerialTransport extends ReopeningTransport<SerialPort> {
     port.on('error', (err: Error) => this.lost(port, err.message));
     // A disconnect (EIO, ENXIO, EBADF on unplug) arrives as close with a DisconnectedError.
     port.on('close', (err?: Error | null) => this.lost(port, err ? `disconnected: ${err.message}` : 'port closed'));
-    port.open((err) => (err ? this.lost(port, `cannot open: ${err.message}`) : this.markOpen(port)));
+    port.open((err) => {
+      if (err) return this.lost(port, `cannot open: ${err.message}`);
+      if (this.isCurrent(port)) {
+        this.presenceTimer = setInterval(() => {
+          if (!existsSync(this.config.path)) this.lost(port, 'device removed');
+        }, PRESENCE_CHECK_MS);
+      }
+      this.markOpen(port);
+    });
     return port;
   }
 }
