@@ -1,3 +1,4 @@
+import { benchModbusBus } from './modbus-bus.js';
 import { benchReplug } from './replug.js';
 import { benchStableToStream } from './stable-to-stream.js';
 
@@ -5,6 +6,7 @@ import { benchStableToStream } from './stable-to-stream.js';
 const benches: Record<string, () => Promise<void>> = {
   'stable-to-stream': benchStableToStream,
   replug: benchReplug,
+  'modbus-bus': benchModbusBus,
 };
 
 const only = process.argv.slice(2);
