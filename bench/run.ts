@@ -1,3 +1,4 @@
+import { benchAgentResources } from './agent-resources.js';
 import { benchModbusBus } from './modbus-bus.js';
 import { benchReplug } from './replug.js';
 import { benchStableToStream } from './stable-to-stream.js';
@@ -7,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   'stable-to-stream': benchStableToStream,
   replug: benchReplug,
   'modbus-bus': benchModbusBus,
+  'agent-resources': benchAgentResources,
 };
 
 const only = process.argv.slice(2);

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type prettyFactory from 'pino-pretty';
 
 export type { Logger };
 
@@ -10,6 +11,8 @@ export type { Logger };
 export function createLogger(level = process.env.TREBUCHET_LOG_LEVEL ?? 'info'): Logger {
   const human = process.stdout.isTTY && process.env.TREBUCHET_LOG_FORMAT !== 'json';
   if (!human) return pino({ level, base: { pid: process.pid } });
+  // Loaded only for a person at a terminal: a service on a Pi does not pay its ~10 MiB.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof prettyFactory;
   return pino({ level, base: undefined }, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
 }
 

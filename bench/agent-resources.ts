@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { startBroker } from '../broker/broker.js';
+import { brokerConfigSchema } from '../broker/config.js';
+import type { SimulatedScaleBase } from '../firmware-sim/common/simulated-scale-base.js';
+import { TcpSerialServer } from '../firmware-sim/common/tcp-serial-server.js';
+import { SimulatedSerialCounter } from '../firmware-sim/counters/simulated-serial-counter.js';
+import { SimulatedModbusCounter } from '../firmware-sim/modbus/counter.js';
+import { serveModbusTcp } from '../firmware-sim/modbus/servers.js';
+import { SimulatedModbusIndicator } from '../firmware-sim/modbus/weighing-indicator.js';
+import { SimulatedMtSicsScale } from '../firmware-sim/mt-sics/simulated-mt-sics-scale.js';
+import { SimulatedSartoriusScale } from '../firmware-sim/sartorius/simulated-sartorius-scale.js';
+import { SimulatedSmaScale } from '../firmware-sim/sma/simulated-sma-scale.js';
+import { SimulatedStgsScale } from '../firmware-sim/stgs/simulated-stgs-scale.js';
+import { SimulatedToledoScale } from '../firmware-sim/toledo/simulated-toledo-scale.js';
+import { agentTopic, agentUsername, decode, kindFilter, parseTopic } from '../protocol/index.js';
+import { readCredentials } from '../runtime/credentials-file.js';
+import { projectRoot } from '../runtime/project-root.js';
+import { freePort } from '../tests/helpers/ports.js';
+import { watchProcess } from './proc-sampler.js';
+import { summary } from './stats.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const CLI = join(projectRoot(import.meta.url), 'dist', 'cli', 'trebuchet.js');
+
+/**
+ * The agent's footprint on a Pi-sized budget: eight simulated devices of every kind (five serial scale
+ * protocols through TCP device servers, a Modbus indicator and a Modbus counter, a serial door counter),
+ * each read at 5 Hz, loads coming and going, for SECONDS seconds. The agent runs as its own process; the
+ * reference is an agent with no device, sampled over the same window.
+ */
+export async function benchAgentResources(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tb-bench-agent-'));
+  const log = pino({ level: 'silent' });
+  const site = 'bench';
+  const broker = await startBroker(brokerConfigSchema.parse({ listen: { port: 0 }, dataDir: dir, agents: [{ site, agent: 'loaded' }, { site, agent: 'idle' }] }), log);
+  const creds = readCredentials(broker.credentialsFile)!.mqtt;
+  const stops: (() => unknown)[] = [];
+  const children: ChildProcess[] = [];
+  try {
+    const scales: SimulatedScaleBase[] = [
+      new SimulatedStgsScale({ intervalMs: 200 }),
+      new SimulatedToledoScale({ intervalMs: 200 }),
+      new SimulatedSartoriusScale({ intervalMs: 200 }),
+      new SimulatedMtSicsScale(),
+      new SimulatedSmaScale(),
+    ];
+    const drivers = ['stgs', 'toledo', 'sartorius', 'mt-sics', 'sma'];
+    const servers = await Promise.all(scales.map((s) => TcpSerialServer.listen(s)));
+    for (const [i, s] of scales.entries()) {
+      s.start(); // streaming twins stream; request/response twins answer only
+      stops.push(() => s.stop(), () => servers[i]!.close());
+    }
+    const counter = new SimulatedSerialCounter({ intervalMs: 200, timeScale: 600, seed: 3 });
+    const counterServer = await TcpSerialServer.listen(counter);
+    counter.start();
+    stops.push(() => counter.stop(), () => counterServer.close());
+    const indicator = new SimulatedModbusIndicator({ preset: 'dini-argeo-dgt4x' });
+    const modbusCounter = new SimulatedModbusCounter({ in: { register: 0, kind: 'input', type: 'uint32', wordOrder: 'CDAB' }, out: { register: 2, kind: 'input', type: 'uint32', wordOrder: 'CDAB' } });
+    const modbusPort = await freePort();
+    const modbus = await serveModbusTcp(new Map<number, never>([[1, indicator as never], [2, modbusCounter as never]]), { port: modbusPort });
+    stops.push(() => modbus.close());
+
+    const devices = [
+      ...drivers.map((driver, i) => ({
+        id: `balance-${driver}`,
+        type: 'scale',
+        driver,
+        transport: { type: 'tcp', host: '127.0.0.1', port: servers[i]!.port },
+        ...(driver === 'mt-sics' ? { mtSics: { pollMs: 200 } } : driver === 'sma' ? { sma: { pollMs: 200 } } : {}),
+      })),
+      { id: 'indicateur-quai', type: 'scale', driver: 'modbus-scale', modbus: { bus: 'modbus-tcp', unitId: 1, preset: 'dini-argeo-dgt4x', decimals: 2, pollMs: 200 } },
+      { id: 'porte-modbus', type: 'counter', driver: 'modbus-counter', modbus: { bus: 'modbus-tcp', unitId: 2, pollMs: 200, in: { register: 0, kind: 'input', type: 'uint32', wordOrder: 'CDAB' }, out: { register: 2, kind: 'input', type: 'uint32', wordOrder: 'CDAB' } } },
+      { id: 'porte-serie', type: 'counter', driver: 'serial-counter', transport: { type: 'tcp', host: '127.0.0.1', port: counterServer.port } },
+    ];
+    const agentConfig = (agent: string, withDevices: boolean) => {
+      const file = join(dir, `${agent}.yaml`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          site,
+          agent,
+          dataDir: join(dir, agent),
+          mqtt: { url: broker.url, username: agentUsername(site, agent), credentialsFile: broker.credentialsFile },
+          http: { port: 0 },
+          modbus: { buses: withDevices ? [{ id: 'modbus-tcp', transport: { type: 'tcp', host: '127.0.0.1', port: modbusPort } }] : [] },
+          devices: withDevices ? devices : [],
+        }),
+      );
+      return file;
+    };
+    for (const [agent, withDevices] of [['loaded', true], ['idle', false]] as const) {
+      const child = spawn(process.execPath, [CLI, 'agent', '--config', agentConfig(agent, withDevices)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TREBUCHET_LOG_LEVEL: 'warn' } });
+      children.push(child);
+    }
+
+    // The bench plays ingest: every event gets its receipt, as when InfluxDB holds it.
+    const ingest = await mqtt.connectAsync(broker.url, { ...creds['ingest']! });
+    let weighings = 0;
+    let buckets = 0;
+    ingest.on('message', (topic, payload) => {
+      const parts = parseTopic(topic);
+      if (!parts.ok) return;
+      const kind = parts.parts.kind === 'visits' ? 'visits' : 'weighing';
+      const msg = decode(kind, payload);
+      if (!msg.ok) return;
+      if (kind === 'visits') buckets++;
+      else weighings++;
+      ingest.publish(agentTopic(site, parts.parts.agent, 'receipt'), JSON.stringify({ v: 1, ids: [msg.value.id] }), { qos: 1 });
+    });
+    await ingest.subscribeAsync([kindFilter('weighing'), kindFilter('visits')], { qos: 1 });
+    stops.push(() => ingest.endAsync());
+
+    // Loads come and go on every scale.
+    const loadables = [...scales, indicator];
+    let n = 0;
+    const loads = setInterval(() => {
+      for (const s of loadables) {
+        if (s.model.platterKg > 0) s.model.unload();
+        else s.model.load(1 + ((n * 3.7) % 20));
+      }
+      modbusCounter.enter(2);
+      modbusCounter.leave(1);
+      n++;
+    }, 2000);
+    stops.push(() => clearInterval(loads));
+
+    await new Promise((r) => setTimeout(r, 5000)); // warm-up: connections, JIT
+    const [loaded, idle] = await Promise.all(children.map((c) => watchProcess(c.pid!, SECONDS)));
+    const l = summary(loaded!.rssMiB);
+    const i = summary(idle!.rssMiB);
+    console.log(`\nagent with 8 simulated devices read at 5 Hz, ${SECONDS} s (its own process)`);
+    console.log(`  resident memory  median ${l.median.toFixed(1)} MiB   max ${l.max.toFixed(1)} MiB   (first ${loaded!.rssMiB[0]!.toFixed(1)}, last ${loaded!.rssMiB.at(-1)!.toFixed(1)})`);
+    console.log(`  CPU              ${loaded!.cpuPercent.toFixed(1)} % of one core`);
+    console.log(`  traffic          ${weighings} weighings and ${buckets} visits buckets received and acknowledged`);
+    console.log(`  reference        agent with no device: median ${i.median.toFixed(1)} MiB, ${idle!.cpuPercent.toFixed(1)} % CPU`);
+    console.log(`  ratio loaded / reference: memory ${(l.median / i.median).toFixed(2)}`);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    for (const stop of stops.reverse()) await stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
