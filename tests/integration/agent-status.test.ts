@@ -9,7 +9,7 @@ import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
-import { agentTopic, agentUsername, decode, type Status } from '../../protocol/index.js';
+import { agentTopic, agentUsername, decode, type Health, type Status } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/up-stack.js';
@@ -45,6 +45,8 @@ describe('the agent process', () => {
         'agent: comptoir',
         `mqtt: { url: "${broker.url}", username: ${agentUsername('lilas', 'comptoir')}, credentialsFile: ${broker.credentialsFile} }`,
         `http: { port: ${httpPort} }`,
+        `dataDir: ${join(dir, 'agent')}`,
+        'healthIntervalS: 1',
         'devices:',
         '  - id: balance-1',
         '    type: scale',
@@ -56,17 +58,26 @@ describe('the agent process', () => {
     const creds = readCredentials(broker.credentialsFile)!.mqtt['dashboards']!;
     const watcher = await mqtt.connectAsync(broker.url, creds);
     const statuses: Status[] = [];
-    watcher.on('message', (_topic, payload) => {
+    const healths: Health[] = [];
+    watcher.on('message', (topic, payload) => {
+      if (topic.endsWith('/health')) {
+        const h = decode('health', payload);
+        if (h.ok) healths.push(h.value);
+        return;
+      }
       const s = decode('status', payload);
       if (s.ok) statuses.push(s.value);
     });
-    await watcher.subscribeAsync(agentTopic('lilas', 'comptoir', 'status'), { qos: 1 });
+    await watcher.subscribeAsync([agentTopic('lilas', 'comptoir', 'status'), agentTopic('lilas', 'comptoir', 'health')], { qos: 1 });
 
     try {
       const online = await waitFor('an online status with the scale ok', () =>
         statuses.find((s) => s.state === 'online' && s.devices?.['balance-1']?.state === 'ok'),
       );
       expect(online.version).toMatch(/^\d+\.\d+\.\d+$/);
+      const health = await waitFor('a health message', () => healths.at(-1));
+      expect(health).toMatchObject({ outbox: { depth: 0, oldestAgeS: null }, devices: { 'balance-1': { state: 'ok', errors: 0 } }, clock: { synced: true } });
+      expect(health.diskFreeBytes).toBeGreaterThan(0);
 
       // The local HTTP endpoint: category selection, refused with reasons when wrong.
       const put = (device: string, body: unknown) =>
