@@ -94,8 +94,16 @@ export class AgentDevices {
     return [...this.describeScales(), ...this.describeCounters()];
   }
 
-  /** Builds the weighing event of a captured load; validated here, at the producer, as at ingest. */
-  weighingEvent(deviceId: string, load: CapturedLoad, capturedAtMs: number): { topic: string; weighing: Weighing } {
+  /**
+   * Builds the weighing event of a load: captured by the scale (`auto`), or typed when the scale is down
+   * (`manual`, with the category given). Validated here, at the producer, as at ingest.
+   */
+  weighingEvent(
+    deviceId: string,
+    load: CapturedLoad,
+    capturedAtMs: number,
+    manual?: { category: string; bonId?: string },
+  ): { topic: string; weighing: Weighing } {
     const entry = this.scales.get(deviceId);
     if (!entry) throw new Error(`no scale "${deviceId}"`);
     const rules = entry.config.weighing;
@@ -107,12 +115,17 @@ export class AgentDevices {
       clockSynced: this.clock.synced(),
       ...load,
       direction: rules.direction,
-      category: entry.category,
+      category: manual?.category ?? entry.category,
       ...(rules.direction === 'in' ? { collectType: rules.collectType } : { destination: rules.destination }),
-      source: 'auto',
+      ...(manual?.bonId ? { bonId: manual.bonId } : {}),
+      source: manual ? 'manual' : 'auto',
       entry: 'normal',
     });
     return { topic: deviceTopic(this.ids.site, this.ids.agent, deviceId, 'weighing'), weighing };
+  }
+
+  hasScale(deviceId: string): boolean {
+    return this.scales.has(deviceId);
   }
 
   /** Builds the visits event of a closed bucket; a resumed bucket keeps its start, so it overwrites itself downstream. */

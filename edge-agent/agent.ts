@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Health, Status, Visits, Weighing } from '../protocol/index.js';
+import { roundTo, type Health, type Status, type Visits, type Weighing } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
 import { AgentDevices } from './agent-devices.js';
 import { systemClock, type Clock } from './clock.js';
@@ -117,7 +117,15 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   };
   const healthTimer = setInterval(() => void health().then((h) => link.publishHealth(h)), config.healthIntervalS * 1000);
 
-  const http = await startControlHttp(config.http, devices, log);
+  const http = await startControlHttp(config.http, devices, log, async (m) => {
+    const at = clock.now();
+    const load = m.tareKg === undefined ? { netKg: m.netKg } : { netKg: m.netKg, tareKg: m.tareKg, grossKg: roundTo(m.netKg + m.tareKg, 6) };
+    const { topic, weighing } = devices.weighingEvent(m.device, load, at, { category: m.category, bonId: m.bonId });
+    accept(weighing.id, topic, weighing);
+    log.info({ device: m.device, netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'manual weighing recorded');
+    events.emit('weighing', weighing);
+    return { id: weighing.id };
+  });
   await mkdir(config.dataDir, { recursive: true });
   for (const b of buses.values()) b.start();
   for (const d of devices.allScales()) d.start();

@@ -6,6 +6,19 @@ import type { AgentDevices } from './agent-devices.js';
 
 const categoryBody = z.object({ category: slug }).strict();
 
+/** A weight typed at the counter when the scale cannot give it. */
+const manualWeighingBody = z
+  .object({
+    device: slug,
+    netKg: z.number().positive().max(10_000),
+    category: slug,
+    tareKg: z.number().nonnegative().max(10_000).optional(),
+    bonId: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export type ManualWeighing = z.infer<typeof manualWeighingBody>;
+
 /**
  * The agent's local HTTP endpoint: the counter (or its kiosk) selects the category of the next load
  * here, and anyone on the Pi can see each device's state. It listens on loopback unless configured.
@@ -14,6 +27,7 @@ export async function startControlHttp(
   listen: { host: string; port: number },
   devices: AgentDevices,
   log: Logger,
+  recordManual: (w: ManualWeighing) => Promise<{ id: string }>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = createHttpApp(log.child({ component: 'agent-http' }));
 
@@ -28,6 +42,21 @@ export async function startControlHttp(
       return reply.code(400).send({ error: `category: "${body.data.category}" is not one of ${devices.categories.join(', ')}` });
     }
     return { device: req.params.id, category: body.data.category };
+  });
+
+  // Answers only once the weighing is accepted by the agent (in its outbox): a 201 is a promise kept.
+  app.post('/api/v1/weighings', async (req, reply) => {
+    const body = manualWeighingBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: describeIssues(body.error) });
+    if (!devices.hasScale(body.data.device)) return reply.code(404).send({ error: `no scale "${body.data.device}"` });
+    if (!devices.categories.includes(body.data.category)) {
+      return reply.code(400).send({ error: `category: "${body.data.category}" is not one of ${devices.categories.join(', ')}` });
+    }
+    try {
+      return reply.code(201).send(await recordManual(body.data));
+    } catch (err) {
+      return reply.code(503).send({ error: (err as Error).message });
+    }
   });
 
   const address = await app.listen({ host: listen.host, port: listen.port });

@@ -9,7 +9,7 @@ import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
-import { agentTopic, agentUsername, decode, type Health, type Status } from '../../protocol/index.js';
+import { agentTopic, agentUsername, decode, type Health, type Status, type Weighing } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/up-stack.js';
@@ -59,7 +59,13 @@ describe('the agent process', () => {
     const watcher = await mqtt.connectAsync(broker.url, creds);
     const statuses: Status[] = [];
     const healths: Health[] = [];
+    const weighings: Weighing[] = [];
     watcher.on('message', (topic, payload) => {
+      if (topic.endsWith('/weighing')) {
+        const w = decode('weighing', payload);
+        if (w.ok) weighings.push(w.value);
+        return;
+      }
       if (topic.endsWith('/health')) {
         const h = decode('health', payload);
         if (h.ok) healths.push(h.value);
@@ -68,7 +74,7 @@ describe('the agent process', () => {
       const s = decode('status', payload);
       if (s.ok) statuses.push(s.value);
     });
-    await watcher.subscribeAsync([agentTopic('lilas', 'comptoir', 'status'), agentTopic('lilas', 'comptoir', 'health')], { qos: 1 });
+    await watcher.subscribeAsync([agentTopic('lilas', 'comptoir', 'status'), agentTopic('lilas', 'comptoir', 'health'), 'tb/v1/lilas/comptoir/+/weighing'], { qos: 1 });
 
     try {
       const online = await waitFor('an online status with the scale ok', () =>
@@ -90,6 +96,19 @@ describe('the agent process', () => {
       expect((await put('balance-9', { category: 'jouets' })).status).toBe(404);
       const devices = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/devices`)).json()) as { id: string; category: string }[];
       expect(devices).toMatchObject([{ id: 'balance-1', category: 'jouets' }]);
+
+      // A weight typed when the scale cannot give it: answered once accepted, published marked manual.
+      const post = (body: unknown) =>
+        fetch(`http://127.0.0.1:${httpPort}/api/v1/weighings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const typed = await post({ device: 'balance-1', netKg: 4.5, tareKg: 1.2, category: 'textile', bonId: 'bon-42' });
+      expect(typed.status).toBe(201);
+      const { id } = (await typed.json()) as { id: string };
+      const published = await waitFor('the typed weighing on MQTT', () => weighings.find((w) => w.id === id));
+      expect(published).toMatchObject({ netKg: 4.5, tareKg: 1.2, grossKg: 5.7, category: 'textile', source: 'manual', bonId: 'bon-42', collectType: 'apport-volontaire' });
+      expect((await post({ device: 'balance-1', netKg: 'quatre', category: 'textile' })).status).toBe(400);
+      expect((await post({ device: 'balance-1', netKg: -1, category: 'textile' })).status).toBe(400);
+      expect((await post({ device: 'balance-1', netKg: 2, category: 'velos' })).status).toBe(400);
+      expect((await post({ device: 'balance-9', netKg: 2, category: 'textile' })).status).toBe(404);
 
       // The scale's cable is pulled: the status says so.
       server.dropClients();
