@@ -11,9 +11,9 @@ export function mayPublish(user: BrokerUser, topic: string): boolean {
   const { site, agent, device, kind } = parsed.parts;
   switch (user.role) {
     case 'agent':
-      return site === user.site && agent === user.agent && kind !== 'receipt';
+      return site === user.site && agent === user.agent && kind !== 'receipt' && kind !== 'deadletter';
     case 'ingest':
-      return device === AGENT_DEVICE && kind === 'receipt';
+      return device === AGENT_DEVICE && (kind === 'receipt' || kind === 'deadletter');
     case 'dashboards':
       return false;
   }
@@ -30,9 +30,10 @@ export function maySubscribe(user: BrokerUser, filter: string): boolean {
   if (!f.startsWith(`${TOPIC_ROOT}/`)) return false;
   switch (user.role) {
     case 'agent':
-      return f === agentTopic(user.site ?? '', user.agent ?? '', 'receipt');
+      return f === agentTopic(user.site ?? '', user.agent ?? '', 'receipt') || f === agentTopic(user.site ?? '', user.agent ?? '', 'deadletter');
     case 'ingest':
-      return /\/(weighing|visits)$/.test(f);
+      // Statuses tell ingest each agent's install date, before which no event can have been captured.
+      return /\/(weighing|visits|status)$/.test(f);
     case 'dashboards':
       return true;
   }

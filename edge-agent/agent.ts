@@ -12,6 +12,8 @@ import { ScaleDevice } from './devices/scale-device.js';
 import { createCounterDriver, createScaleDriver } from './drivers/index.js';
 import type { ModbusBus } from './modbus/bus.js';
 import { createModbusBus } from './modbus/modbus-bus.js';
+import { DeadLetterFile } from './dead-letters.js';
+import { installedAt } from './identity.js';
 import { AgentLink } from './mqtt-link.js';
 import { PendingEvents } from './outbox/pending-events.js';
 
@@ -44,11 +46,29 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   const devices = new AgentDevices({ site: config.site, agent: config.agent }, config.categories, clock);
   const events = new EventEmitter<AgentEvents>();
 
+  await mkdir(config.dataDir, { recursive: true });
+  let installed = await installedAt(config.dataDir, clock);
+  const deadLetters = new DeadLetterFile(config.dataDir);
+  link.on('receipt', (ids) => pending.ack(ids));
+  link.on('deadletter', (letter) => {
+    if (!letter.id) return log.warn({ topic: letter.topic, reason: letter.reason }, 'ingest refused a message with no readable id');
+    const event = pending.get(letter.id);
+    // Kept on disk before it leaves the queue: refused is not lost.
+    void deadLetters.keep(letter, event).then(
+      () => {
+        pending.ack([letter.id!]);
+        log.error({ id: letter.id, topic: letter.topic, reason: letter.reason, file: deadLetters.path }, 'ingest refused an event; kept in the dead-letter file');
+      },
+      (err: Error) => log.error({ err: err.message, id: letter.id }, 'cannot write the dead-letter file; the event stays queued'),
+    );
+  });
+
   const status = (): Status => ({
     v: 1,
     state: 'online',
     t: new Date(clock.now()).toISOString(),
     version: AGENT_VERSION,
+    ...(installed ? { installedAt: installed } : {}),
     devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, h.state])),
   });
   const accept = (id: string, topic: string, payload: unknown) => {
@@ -109,13 +129,19 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     return {
       v: 1,
       t: new Date(clock.now()).toISOString(),
-      outbox: { depth: pending.depth, oldestAgeS: oldest === null ? null : oldest / 1000 },
+      outbox: { depth: pending.depth, oldestAgeS: oldest === null ? null : oldest / 1000, deadLetters: deadLetters.size },
       devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, { errors: h.errors, state: h.state.state }])),
       diskFreeBytes,
       clock: { synced: clock.synced() },
     };
   };
-  const healthTimer = setInterval(() => void health().then((h) => link.publishHealth(h)), config.healthIntervalS * 1000);
+  const healthTimer = setInterval(async () => {
+    if (!installed && clock.synced()) {
+      installed = await installedAt(config.dataDir, clock);
+      link.publishStatus(status());
+    }
+    link.publishHealth(await health());
+  }, config.healthIntervalS * 1000);
 
   const http = await startControlHttp(config.http, devices, log, async (m) => {
     const at = clock.now();
@@ -126,7 +152,6 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     events.emit('weighing', weighing);
     return { id: weighing.id };
   });
-  await mkdir(config.dataDir, { recursive: true });
   for (const b of buses.values()) b.start();
   for (const d of devices.allScales()) d.start();
   for (const c of devices.allCounters()) c.start();

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import {
   agentTopic,
@@ -5,6 +6,7 @@ import {
   decode,
   deliveryByKind,
   deviceTopic,
+  type DeadLetter,
   type Health,
   type Live,
   type Status,
@@ -21,7 +23,14 @@ const PUMP_INTERVAL_MS = 1000;
  * in, events out. Events are published only while connected and resent from the pending queue, never
  * from mqtt.js's in-memory offline queue, so there is one source of truth for what is unacknowledged.
  */
-export class AgentLink {
+export interface AgentLinkEvents {
+  /** Ingest stored these events. */
+  receipt: [ids: string[]];
+  /** Ingest will never store this message. */
+  deadletter: [letter: DeadLetter];
+}
+
+export class AgentLink extends EventEmitter<AgentLinkEvents> {
   private readonly client: MqttClient;
   private readonly pump: NodeJS.Timeout;
   private lastStatus: Status | undefined;
@@ -32,6 +41,7 @@ export class AgentLink {
     private readonly pending: PendingEvents,
     log: Logger,
   ) {
+    super();
     const statusTopic = agentTopic(ids.site, ids.agent, 'status');
     this.client = connectMqtt(mqttConfig, agentUsername(ids.site, ids.agent), {
       clientId: `trebuchet-agent-${ids.site}-${ids.agent}`,
@@ -40,7 +50,7 @@ export class AgentLink {
     });
     this.client.on('connect', () => {
       log.info({ url: mqttConfig.url }, 'connected to MQTT broker');
-      this.client.subscribe(agentTopic(ids.site, ids.agent, 'receipt'), { qos: 1 });
+      this.client.subscribe([agentTopic(ids.site, ids.agent, 'receipt'), agentTopic(ids.site, ids.agent, 'deadletter')], { qos: 1 });
       if (this.lastStatus) this.publishStatus(this.lastStatus);
       this.pending.resetSchedule();
       this.flush();
@@ -48,9 +58,14 @@ export class AgentLink {
     this.client.on('close', () => log.debug('MQTT connection closed'));
     this.client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
     this.client.on('message', (topic, payload) => {
+      if (topic.endsWith('/deadletter')) {
+        const letter = decode('deadletter', payload);
+        if (!letter.ok) return log.warn({ topic, reason: letter.reason }, 'invalid dead letter ignored');
+        return this.emit('deadletter', letter.value);
+      }
       const receipt = decode('receipt', payload);
       if (!receipt.ok) return log.warn({ topic, reason: receipt.reason }, 'invalid receipt ignored');
-      this.pending.ack(receipt.value.ids);
+      this.emit('receipt', receipt.value.ids);
     });
     this.pump = setInterval(() => this.flush(), PUMP_INTERVAL_MS);
   }

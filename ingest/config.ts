@@ -16,6 +16,10 @@ export const ingestConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Refuse events captured further ahead of ingest's clock than this (a Pi whose clock jumped). */
+    maxFutureMs: z.number().int().min(0).default(10 * 60_000),
+    /** Refuse events captured before this date, whatever the agent says (a Pi that booted in 1970). */
+    earliestCaptureAt: z.iso.datetime({ offset: true }).default('2020-01-01T00:00:00Z'),
     /** MQTT shared-subscription group, so several ingest instances split the load. Empty: none. */
     sharedGroup: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
   })

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IPoint } from 'influx';
-import { agentTopic, decode, deliveryByKind, kindFilter, parseTopic } from '../protocol/index.js';
+import { printable } from '../edge-agent/drivers/scale.js';
+import { agentTopic, decode, deliveryByKind, kindFilter, parseTopic, type DeadLetter } from '../protocol/index.js';
 import { createInflux } from '../runtime/influx-client.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { BatchWriter } from './batch-writer.js';
 import type { IngestConfig } from './config.js';
-import { visitsPoint, weighingPoint } from './points.js';
+import { deadLetterPoint, visitsPoint, weighingPoint } from './points.js';
 
 interface ReceiptKey {
   site: string;
@@ -14,10 +15,23 @@ interface ReceiptKey {
   id: string;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The event id of a payload, if it has a readable one, so the agent can match the dead letter to its event. */
+function readableId(payload: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(payload.toString()) as { id?: unknown })?.id;
+    return typeof id === 'string' && UUID.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface IngestStats {
   received: number;
   accepted: number;
   stored: number;
+  deadLetters: number;
   refusedBufferFull: number;
   rejected: Record<string, number>;
   buffered: number;
@@ -47,7 +61,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
 
   const client = connectMqtt(config.mqtt, 'ingest', { clientId: `trebuchet-ingest-${randomBytes(4).toString('hex')}` });
 
-  const writer = new BatchWriter<ReceiptKey>({
+  const writer = new BatchWriter<ReceiptKey | undefined>({
     ...config.batch,
     log,
     async write(points: IPoint[]) {
@@ -62,6 +76,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     onWritten(keys) {
       const byAgent = new Map<string, ReceiptKey[]>();
       for (const k of keys) {
+        if (!k) continue; // a dead-letter point: nobody waits for its receipt
         const group = `${k.site}/${k.agent}`;
         byAgent.set(group, [...(byAgent.get(group) ?? []), k]);
       }
@@ -79,32 +94,72 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
 
   const share = (filter: string) => (config.sharedGroup ? `$share/${config.sharedGroup}/${filter}` : filter);
   client.on('connect', () => {
-    client.subscribe([share(kindFilter('weighing')), share(kindFilter('visits'))], { qos: 1 }, (err, granted) => {
+    client.subscribe([share(kindFilter('weighing')), share(kindFilter('visits')), kindFilter('status')], { qos: 1 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos === 128)) log.error({ err: err?.message, granted }, 'ingest subscription refused');
       else log.info({ filters: granted?.map((g) => g.topic) }, 'ingest subscribed');
     });
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
 
+  /** Each agent's install date, from its retained status: nothing it captured can be older. */
+  const installedAt = new Map<string, number>();
+  const earliest = Date.parse(config.earliestCaptureAt);
+  let deadLetters = 0;
+
+  /** Why a capture time cannot be true, or undefined when it can. */
+  const implausibleTime = (at: string, site: string, agent: string): string | undefined => {
+    const t = Date.parse(at);
+    if (t > Date.now() + config.maxFutureMs) return `captured at ${at}, ahead of ingest's clock (${new Date().toISOString()}) by more than ${config.maxFutureMs / 1000} s`;
+    const installed = installedAt.get(`${site}/${agent}`);
+    if (installed !== undefined && t < installed) return `captured at ${at}, before the agent was installed (${new Date(installed).toISOString()})`;
+    if (t < earliest) return `captured at ${at}, before ${config.earliestCaptureAt}: the agent's clock was wrong`;
+    return undefined;
+  };
+
+  /**
+   * A message that will never be stored: counted, logged once per kind of fault, kept as a dead-letter
+   * point for audit, and answered to its agent so that it stops resending it.
+   */
+  const deadLetter = (kind: string, topic: string, payload: Buffer, reason: string) => {
+    rejects.report(kind, { topic, reason }, 'message rejected');
+    deadLetters++;
+    const parsed = parseTopic(topic);
+    const origin = parsed.ok ? { site: parsed.parts.site, agent: parsed.parts.agent } : undefined;
+    const letter: DeadLetter = { v: 1, topic: topic.slice(0, 300), reason: reason.slice(0, 500), firstBytes: printable(payload.subarray(0, 64)), at: new Date().toISOString() };
+    const id = readableId(payload);
+    if (id) letter.id = id;
+    writer.offer({ point: deadLetterPoint(origin, kind, letter), key: undefined });
+    if (origin) client.publish(agentTopic(origin.site, origin.agent, 'deadletter'), JSON.stringify(letter), { qos: deliveryByKind.deadletter.qos });
+  };
+
   client.on('message', (topic, payload) => {
     received++;
     const parsed = parseTopic(topic);
-    if (!parsed.ok) return rejects.report('bad-topic', { topic, reason: parsed.reason }, 'message rejected');
+    if (!parsed.ok) return deadLetter('bad-topic', topic, payload, parsed.reason);
     const { site, agent, device, kind } = parsed.parts;
+    if (kind === 'status') {
+      const status = decode('status', payload);
+      if (status.ok && status.value.installedAt) installedAt.set(`${site}/${agent}`, Date.parse(status.value.installedAt));
+      return;
+    }
     let point: IPoint;
     let id: string;
     if (kind === 'weighing') {
       const msg = decode('weighing', payload);
-      if (!msg.ok) return rejects.report(`invalid-weighing`, { topic, reason: msg.reason }, 'weighing rejected');
+      if (!msg.ok) return deadLetter('invalid-weighing', topic, payload, msg.reason);
+      const late = implausibleTime(msg.value.capturedAt, site, agent);
+      if (late) return deadLetter('implausible-time', topic, payload, late);
       point = weighingPoint({ site, agent, device }, msg.value);
       id = msg.value.id;
     } else if (kind === 'visits') {
       const msg = decode('visits', payload);
-      if (!msg.ok) return rejects.report(`invalid-visits`, { topic, reason: msg.reason }, 'visits rejected');
+      if (!msg.ok) return deadLetter('invalid-visits', topic, payload, msg.reason);
+      const late = implausibleTime(msg.value.bucketStart, site, agent);
+      if (late) return deadLetter('implausible-time', topic, payload, late);
       point = visitsPoint({ site, agent, device }, msg.value);
       id = msg.value.id;
     } else {
-      return rejects.report('unexpected-kind', { topic }, 'message of a kind ingest does not store');
+      return deadLetter('unexpected-kind', topic, payload, `ingest does not store ${kind} messages`);
     }
     if (writer.offer({ point, key: { site, agent, id } })) accepted++;
     else rejects.report('buffer-full', { buffered: writer.buffered }, 'ingest buffer full; the agent will resend');
@@ -115,6 +170,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       received,
       accepted,
       stored: writer.stats.written,
+      deadLetters,
       refusedBufferFull: writer.stats.refused,
       rejected: rejects.snapshot(),
       buffered: writer.buffered,

@@ -1,12 +1,12 @@
 import type { IPoint } from 'influx';
-import type { Visits, Weighing } from '../protocol/index.js';
+import type { DeadLetter, Visits, Weighing } from '../protocol/index.js';
 
 /**
  * How messages become InfluxDB points. A point's identity is measurement + tags + timestamp, so the
  * timestamp is the capture time in ms plus the agent's sequence number in the sub-millisecond digits:
  * a resent event lands on exactly the same point and overwrites itself.
  */
-export const MEASUREMENT = { weighing: 'weighing', visits: 'visits' } as const;
+export const MEASUREMENT = { weighing: 'weighing', visits: 'visits', deadLetter: 'dead_letters' } as const;
 
 export interface Origin {
   site: string;
@@ -51,4 +51,16 @@ export function visitsPoint(origin: Origin, v: Visits): IPoint {
     // One bucket per device and start: a resent bucket overwrites itself.
     timestamp: (BigInt(Date.parse(v.bucketStart)) * 1_000_000n).toString(),
   };
+}
+
+let deadLetterSeq = 0;
+
+/** A refused message, kept for audit. Its own arrival time, with a counter so that a flood keeps every one. */
+export function deadLetterPoint(origin: { site: string; agent: string } | undefined, kind: string, letter: DeadLetter): IPoint {
+  const tags: Record<string, string> = { kind };
+  if (origin) Object.assign(tags, origin);
+  const fields: Record<string, string> = { topic: letter.topic, reason: letter.reason, first_bytes: letter.firstBytes };
+  if (letter.id) fields.event_id = letter.id;
+  deadLetterSeq = (deadLetterSeq + 1) % 1_000_000;
+  return { measurement: MEASUREMENT.deadLetter, tags, fields, timestamp: (BigInt(Date.parse(letter.at)) * 1_000_000n + BigInt(deadLetterSeq)).toString() };
 }

@@ -87,6 +87,8 @@ export const statusSchema = z
     state: z.enum(['online', 'offline']),
     t: isoTime.optional(),
     version: z.string().max(64).optional(),
+    /** When the agent first ran with a synchronised clock: nothing it captured can be older. */
+    installedAt: isoTime.optional(),
     devices: z.record(slug, deviceStateSchema).optional(),
   })
   .strict();
@@ -95,7 +97,14 @@ export const healthSchema = z
   .object({
     v,
     t: isoTime,
-    outbox: z.object({ depth: z.number().int().nonnegative(), oldestAgeS: z.number().nonnegative().nullable() }).strict(),
+    outbox: z
+      .object({
+        depth: z.number().int().nonnegative(),
+        oldestAgeS: z.number().nonnegative().nullable(),
+        /** Events ingest refused for good, kept in the agent's dead-letter file. */
+        deadLetters: z.number().int().nonnegative().optional(),
+      })
+      .strict(),
     devices: z.record(slug, z.object({ errors: z.number().int().nonnegative(), state: deviceStateSchema.shape.state }).strict()),
     diskFreeBytes: z.number().int().nonnegative().nullable(),
     clock: z.object({ synced: z.boolean() }).strict(),
@@ -110,6 +119,23 @@ export const receiptSchema = z
   })
   .strict();
 
+/**
+ * From ingest to an agent: a message it will never store, and why. The agent stops resending that event
+ * and keeps it in its local dead-letter file for a person to look at: refused is not lost.
+ */
+export const deadLetterSchema = z
+  .object({
+    v,
+    /** The event's id when the payload had a readable one. */
+    id: eventId.optional(),
+    topic: z.string().max(300),
+    reason: z.string().max(500),
+    /** The payload's first bytes, printable, for a person to recognise it. */
+    firstBytes: z.string().max(300),
+    at: isoTime,
+  })
+  .strict();
+
 export type Weighing = z.infer<typeof weighingSchema>;
 export type WeighingInput = z.input<typeof weighingSchema>;
 export type Visits = z.infer<typeof visitsSchema>;
@@ -118,6 +144,7 @@ export type DeviceState = z.infer<typeof deviceStateSchema>;
 export type Status = z.infer<typeof statusSchema>;
 export type Health = z.infer<typeof healthSchema>;
 export type Receipt = z.infer<typeof receiptSchema>;
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 export const schemaByKind = {
   weighing: weighingSchema,
@@ -126,6 +153,7 @@ export const schemaByKind = {
   status: statusSchema,
   health: healthSchema,
   receipt: receiptSchema,
+  deadletter: deadLetterSchema,
 } as const;
 
 /** QoS and retain of each kind, as in DESIGN.md. */
@@ -136,6 +164,7 @@ export const deliveryByKind = {
   status: { qos: 1, retain: true },
   health: { qos: 0, retain: false },
   receipt: { qos: 1, retain: false },
+  deadletter: { qos: 1, retain: false },
 } as const;
 
 /** The largest payload any kind may have; ingest refuses bigger ones before parsing. */

@@ -42,6 +42,10 @@ export class PendingEvents {
     return n;
   }
 
+  get(id: string): OutboxEvent | undefined {
+    return this.entries.get(id)?.event;
+  }
+
   /** Events to (re)send now, oldest first; each is scheduled for its next attempt. */
   takeDue(): OutboxEvent[] {
     const now = this.now();

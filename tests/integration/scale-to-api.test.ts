@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,11 +142,34 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     await waitFor('the valid one stored', () => stack.ingest.stats().stored >= 7 && stack.ingest.stats().buffered === 0);
     const stats = stack.ingest.stats();
     expect(stats.rejected['invalid-weighing']).toBe(garbage.length);
+    expect(stats.deadLetters).toBe(garbage.length);
 
     const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
     const rows = await influx.query<{ event_id: string }>(`SELECT event_id, net_kg FROM weighing WHERE time >= '2026-05-01T00:00:00Z' AND time < '2026-05-02T00:00:00Z'`);
     expect(rows.map((r) => r.event_id)).toEqual([valid.id]);
     const all = await influx.query<{ count: number }>('SELECT count(net_kg) FROM weighing');
     expect(all[0]?.count).toBe(6); // five from the scale, one from MQTT: no garbage, no duplicate
+    // …but every refused message is kept for audit, with its reason and first bytes.
+    const letters = await influx.query<{ reason: string; first_bytes: string }>(`SELECT reason, first_bytes FROM dead_letters WHERE kind = 'invalid-weighing'`);
+    expect(letters).toHaveLength(garbage.length);
+    expect(letters.map((l) => l.reason)).toContain('payload is not JSON');
+    expect(letters.map((l) => l.first_bytes)).toContain('<00><FF><02>');
+  });
+
+  it('refuses an event captured before the agent was installed; the agent keeps it in its dead-letter file and stops resending it', async () => {
+    // The Pi's clock jumps back years (no RTC, no network): the scale's weighing gets an impossible time.
+    const w = await weigh('2019-06-01T10:00:00Z', 4.44, 'jouets');
+    await waitFor('the dead letter back at the agent', () => stack.agent.pending.depth === 0);
+    const file = join(stack.dataDir, 'agent', 'dead-letters.jsonl');
+    const kept = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id?: string; reason: string; payload: string | null });
+    const letter = kept.find((k) => k.id === w.id);
+    expect(letter?.reason).toMatch(/before the agent was installed/);
+    expect(JSON.parse(letter!.payload!)).toMatchObject({ id: w.id, netKg: 4.44 });
+    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    expect(await influx.query(`SELECT net_kg FROM weighing WHERE event_id = '${w.id}'`)).toHaveLength(0);
+    const ahead = await weigh(new Date(Date.now() + 3_600_000).toISOString(), 1.5, 'jouets');
+    await waitFor('the second dead letter', () => stack.agent.pending.depth === 0);
+    expect(readFileSync(file, 'utf8')).toContain(ahead.id);
+    expect(readFileSync(file, 'utf8')).toMatch(/ahead of ingest's clock/);
   });
 });
