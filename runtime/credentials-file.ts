@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { writeFileAtomic } from './durable-file.js';
 
 /** The 0600 file in which generated secrets are handed to the local components that need them. */
 const credentialsFileSchema = z.object({
@@ -19,9 +19,5 @@ export function readCredentials(path: string): CredentialsFile | undefined {
 
 /** Writes atomically with mode 0600 in a 0700 folder: secrets are never readable by other users, even briefly. */
 export function writePrivateFile(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomic(path, content, { mode: 0o600, dirMode: 0o700 });
 }

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CounterStateStore, writeFileDurably } from './counter-state-store.js';
+import { writeFileAtomic } from '../../runtime/durable-file.js';
+import { CounterStateStore } from './counter-state-store.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -76,15 +77,28 @@ describe('CounterStateStore', () => {
   });
 });
 
-describe('writeFileDurably', () => {
+describe('writeFileAtomic', () => {
   it('replaces the content whole and cleans up after a failure', () => {
     const dir = tempDir();
     const path = join(dir, 'f.json');
-    writeFileDurably(path, 'one');
-    writeFileDurably(path, 'two');
+    writeFileAtomic(path, 'one');
+    writeFileAtomic(path, 'two');
     expect(readFileSync(path, 'utf8')).toBe('two');
     mkdirSync(join(dir, 'g.json')); // rename over a directory fails
-    expect(() => writeFileDurably(join(dir, 'g.json'), 'x')).toThrow();
+    expect(() => writeFileAtomic(join(dir, 'g.json'), 'x')).toThrow();
     expect(readdirSync(dir).sort()).toEqual(['f.json', 'g.json']);
+  });
+
+  it('gives the file and the folders it creates their modes, even over a stale temporary file', () => {
+    const dir = join(tempDir(), 'private');
+    const path = join(dir, 'secrets.json');
+    writeFileAtomic(path, 'one', { mode: 0o600, dirMode: 0o700 });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    writeFileSync(`${path}.tmp`, 'left by a crash', { mode: 0o644 });
+    writeFileAtomic(path, 'two', { mode: 0o600 });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toBe('two');
+    expect(readdirSync(dir)).toEqual(['secrets.json']);
   });
 });

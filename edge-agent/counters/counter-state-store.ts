@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { slug } from '../../protocol/index.js';
+import { writeFileAtomic } from '../../runtime/durable-file.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 const count = z.number().int().nonnegative();
@@ -42,40 +43,6 @@ export interface LoadedCounterState {
   problem?: string;
 }
 
-/**
- * Writes a file so that after a crash or power cut it holds either the old or the new content, whole:
- * write a temporary file, fsync it, rename it over the target, fsync the directory (the rename itself
- * is only durable once the directory is).
- */
-export function writeFileDurably(path: string, content: string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Nothing to clean up, or nothing we can do: the target is untouched either way.
-    }
-    throw err;
-  }
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
-
 /** One counter's state file. load() never throws; save() throws I/O errors for the caller to report. */
 export class CounterStateStore {
   readonly path: string;
@@ -111,7 +78,7 @@ export class CounterStateStore {
 
   save(state: Omit<CounterState, 'v' | 'deviceId' | 'savedAt'>, now: number): void {
     const file: CounterState = { v: 1, deviceId: this.deviceId, ...state, savedAt: new Date(now).toISOString() };
-    writeFileDurably(this.path, `${JSON.stringify(file, null, 2)}\n`);
+    writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
   }
 
   /** Renames the file to `.bad` so that it can be examined and is not read again; returns the problem to report. */

@@ -1,16 +1,18 @@
 import { isMassUnit, toKg } from '../../protocol/units.js';
-import { printable, type FrameError } from './scale.js';
+import { printable, SHOWN_BYTES, type FrameError } from './scale.js';
 
 /**
  * What the line-based ASCII scale drivers share: framing by a protocol's own start and end bytes,
  * weight fields, and the one-request-at-a-time loop of polled protocols.
  */
 
-// The 7-bit mask lives with the first ASCII driver; shared from here so that drivers do not copy it.
-export { mask7 } from './stgs/parser.js';
+/** Clears bit 7 of every byte: on a 7E1/7O1 line read as 8 bits it carries parity, and these protocols are 7-bit ASCII. */
+export function mask7(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! & 0x7f;
+  return out;
+}
 
-/** How much of a bad line a frameError shows: enough to recognise a wrong baud rate. */
-const SHOWN_BYTES = 64;
 const BYTE_NAMES: Record<string, string> = { '\r': 'CR', '\n': 'LF' };
 
 function nameOf(sequence: string): string {

@@ -41,6 +41,9 @@ export interface ScaleDriver extends EventEmitter<ScaleDriverEvents> {
   command?(name: 'zero' | 'tare'): void;
 }
 
+/** How much of a bad frame or a skipped run a frameError shows: enough to recognise a wrong baud rate or layout. */
+export const SHOWN_BYTES = 64;
+
 /** Printable form of raw bytes: ASCII as is, control bytes as <XX>. */
 export function printable(bytes: Buffer | string): string {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;

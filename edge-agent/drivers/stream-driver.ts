@@ -1,23 +1,30 @@
 import { EventEmitter } from 'node:events';
 import type { ByteTransport } from '../transport/transport.js';
-import type { ScaleDriver, ScaleDriverEvents } from './scale.js';
+import type { FrameError, LinkState, ScaleDriver, ScaleDriverEvents } from './scale.js';
+
+/** What every stream driver reports, whatever it reads (scale readings, door counts…). */
+export interface StreamDriverEvents {
+  frameError: [error: FrameError];
+  link: [state: LinkState, detail?: string];
+}
 
 /**
  * What every driver of a streamed serial protocol shares: it owns its transport, follows it through
  * losses and reopenings, reports the link, and forgets half a frame when the link goes. A subclass only
  * frames and parses bytes (`receive`), and may act when the link opens or goes (a poll timer…).
+ * `Events` is the driver's event map: scale readings, door counts…, with the link and frame errors.
  */
-export abstract class StreamScaleDriver extends EventEmitter<ScaleDriverEvents> implements ScaleDriver {
+export abstract class StreamDriver<Events extends StreamDriverEvents & Record<keyof Events, unknown[]>> extends EventEmitter<Events> {
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
   private readonly onOpen = (): void => {
-    this.emit('link', 'open', this.transport.description);
+    this.reportLink('open', this.transport.description);
     this.linkOpened();
   };
   private readonly onClose = (reason: string): void => {
     // Half a frame from before the loss must not be glued to the first bytes after it.
     this.resetFraming();
     this.linkClosed();
-    this.emit('link', 'closed', reason);
+    this.reportLink('closed', reason);
   };
   private running = false;
 
@@ -39,7 +46,7 @@ export abstract class StreamScaleDriver extends EventEmitter<ScaleDriverEvents> 
     this.transport.on('data', this.onData);
     this.transport.on('open', this.onOpen);
     this.transport.on('close', this.onClose);
-    this.emit('link', 'connecting', this.transport.description);
+    this.reportLink('connecting', this.transport.description);
     this.transport.start();
   }
 
@@ -53,4 +60,12 @@ export abstract class StreamScaleDriver extends EventEmitter<ScaleDriverEvents> 
     this.resetFraming();
     this.linkClosed();
   }
+
+  private reportLink(state: LinkState, detail: string): void {
+    // Every Events has `link`; TypeScript cannot resolve emit's arguments on a generic event map.
+    (this as EventEmitter<StreamDriverEvents>).emit('link', state, detail);
+  }
 }
+
+/** A stream driver of a scale: readings, frame errors, the link. */
+export abstract class StreamScaleDriver extends StreamDriver<ScaleDriverEvents> implements ScaleDriver {}

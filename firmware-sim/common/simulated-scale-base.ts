@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { withParity, type LineParity } from './parity.js';
 import { ScaleModel, type LoadableScale, type ScaleDisplay, type ScaleModelOptions } from './scale-model.js';
 import type { ByteSink, SimulatedDevice } from './sim-device.js';
 
@@ -83,5 +84,88 @@ export abstract class SimulatedScaleBase extends EventEmitter<SimulatedScaleEven
     this.emit('frame', frame, display);
     this.model.reported(display);
     return frame;
+  }
+}
+
+/** Faults a test or a chaos run turns on and off while a request/reply twin runs (see `faults`). */
+export interface ReplyFaults {
+  /** Every reply leaves this long after its request (default 0). */
+  replyDelayMs: number;
+  /** The scale hears commands but never answers (default false). */
+  dead: boolean;
+  /** Written just before each reply, as line noise the host must skip (default none). */
+  garbageBeforeReply: Buffer | undefined;
+}
+
+export interface SimulatedRequestReplyScaleOptions extends SimulatedScaleBaseOptions, Partial<ReplyFaults> {
+  /** Sets bit 7 of every reply as a 7E1/7O1 line would (default none). */
+  parity?: LineParity;
+}
+
+/** The commands a twin remembers, for tests that check the host kept asking. */
+const REMEMBERED_COMMANDS = 100;
+
+/**
+ * What the twins of request/reply protocols (MT-SICS, SMA) share on top of the base: every reply goes out
+ * through `faults` (delay, a dead scale, garbage before it) and the line's parity, the last commands heard
+ * are kept in `received`, and `start()` repeats the weight reply (SIR, R) until `stopRepeating()`.
+ * A twin calls `remember` with each command it parses, and answers with `tick()` (the weight reply of the
+ * current display) or `deliver`.
+ */
+export abstract class SimulatedRequestReplyScale extends SimulatedScaleBase {
+  readonly faults: ReplyFaults;
+  /** The last commands received, oldest first. */
+  readonly received: string[] = [];
+  private readonly parity: LineParity;
+  private readonly delayed = new Set<NodeJS.Timeout>();
+
+  constructor(options: SimulatedRequestReplyScaleOptions = {}) {
+    const { parity = 'none', replyDelayMs = 0, dead = false, garbageBeforeReply, ...base } = options;
+    super(base);
+    this.parity = parity;
+    this.faults = { replyDelayMs, dead, garbageBeforeReply };
+  }
+
+  /** Stops repeating and drops replies still waiting for their delay. */
+  override stop(): void {
+    this.stopRepeating();
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
+  }
+
+  /** One weight reply of the current display, as a weight request answers it and a repeat command repeats it. */
+  override tick(): Buffer {
+    const display = this.model.display();
+    const frame = this.encode(display);
+    this.deliver(frame, display);
+    return frame;
+  }
+
+  /** Notes a command heard, for `received`. */
+  protected remember(command: string): void {
+    this.received.push(command);
+    if (this.received.length > REMEMBERED_COMMANDS) this.received.shift();
+  }
+
+  /** Stops the repeated weight reply, keeping delayed replies. */
+  protected stopRepeating(): void {
+    super.stop();
+  }
+
+  /** Every reply goes out through the faults; a weight reply also as a frame of `display` (firstStableFrame). */
+  protected deliver(frame: Buffer, display?: ScaleDisplay): void {
+    if (this.faults.dead) return;
+    const go = (): void => {
+      if (this.faults.garbageBeforeReply) this.sendRaw(this.faults.garbageBeforeReply);
+      const bytes = withParity(frame, this.parity);
+      if (display) this.send(display, bytes);
+      else this.sendRaw(bytes);
+    };
+    if (this.faults.replyDelayMs <= 0) return go();
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      go();
+    }, this.faults.replyDelayMs);
+    this.delayed.add(timer);
   }
 }

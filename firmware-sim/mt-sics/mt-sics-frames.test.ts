@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseMtSicsReply, type MtSicsReply } from '../../edge-agent/drivers/mt-sics/parser.js';
 import { isMassUnit, toKg } from '../../protocol/units.js';
+import { withParity } from '../common/parity.js';
 import { seededRandom } from '../common/sim-device.js';
-import { withParity } from '../stgs/stgs-frames.js';
 import { encodeMtSicsReply, type MtSicsReplyFields } from './mt-sics-frames.js';
 
 const anyReason = expect.any(String) as unknown as string;

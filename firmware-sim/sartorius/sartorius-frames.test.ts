@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ScaleReading } from '../../edge-agent/drivers/scale.js';
 import { parseSartoriusFrame } from '../../edge-agent/drivers/sartorius/parser.js';
 import { isMassUnit, toKg } from '../../protocol/units.js';
+import { withParity } from '../common/parity.js';
 import { seededRandom } from '../common/sim-device.js';
-import { withParity } from '../stgs/stgs-frames.js';
 import { encodeSartoriusFrame, type SartoriusFrameFields } from './sartorius-frames.js';
 
 /** What the parser must make of the fields: the contract of the round trip. */

@@ -1,13 +1,13 @@
+import { withParity, type LineParity } from '../common/parity.js';
 import type { ScaleDisplay } from '../common/scale-model.js';
 import { SimulatedScaleBase, type SimulatedScaleBaseOptions } from '../common/simulated-scale-base.js';
-import { withParity } from '../stgs/stgs-frames.js';
 import { encodeSartoriusFrame } from './sartorius-frames.js';
 
 export interface SimulatedSartoriusScaleOptions extends SimulatedScaleBaseOptions {
   /** The 22-character format, with `G#`/`N`/`Stat` ID codes (default: 16 characters). */
   idCodes?: boolean;
   /** Sets bit 7 as a 7E1/7O1 line would (default none; SBI balances often ship 7O1). */
-  parity?: 'none' | 'even' | 'odd';
+  parity?: LineParity;
 }
 
 /** What the ESC commands do; the ones a balance does not know are ignored, as a balance does. */
@@ -28,7 +28,7 @@ const ACTIONS: Record<string, 'print' | 'tare-key' | 'tare' | 'zero'> = {
  */
 export class SimulatedSartoriusScale extends SimulatedScaleBase {
   private readonly idCodes: boolean;
-  private readonly parity: 'none' | 'even' | 'odd';
+  private readonly parity: LineParity;
   private commandBuffer = '';
   /** Every command obeyed, in order (`P`, `T`, `f3`…): what a test checks reached the balance. */
   readonly commands: string[] = [];
@@ -48,7 +48,7 @@ export class SimulatedSartoriusScale extends SimulatedScaleBase {
       decimals: d.decimals,
       id: this.idCodes ? (d.net ? 'N' : 'G#') : undefined,
     });
-    return this.parity === 'none' ? frame : withParity(frame, this.parity);
+    return withParity(frame, this.parity);
   }
 
   /** Bytes from the host: `ESC letter` or `ESC letter digits _`, CR LF optional; anything else is ignored. */

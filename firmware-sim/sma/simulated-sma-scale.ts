@@ -1,69 +1,37 @@
+import { CommandLines } from '../common/command-lines.js';
 import type { ScaleDisplay } from '../common/scale-model.js';
 import type { ByteSink } from '../common/sim-device.js';
-import { SimulatedScaleBase, type SimulatedScaleBaseOptions } from '../common/simulated-scale-base.js';
-import { withParity } from '../stgs/stgs-frames.js';
+import { SimulatedRequestReplyScale, type SimulatedRequestReplyScaleOptions } from '../common/simulated-scale-base.js';
 import { encodeSmaReply, encodeSmaUnrecognized, type SmaReplyFields } from './sma-frames.js';
 
-/** Faults a test or a chaos run turns on and off while the twin runs (see `faults`). */
-export interface SmaFaults {
-  /** Every reply leaves this long after its request (default 0). */
-  replyDelayMs: number;
-  /** The scale hears commands but never answers (default false). */
-  dead: boolean;
-  /** Written just before each reply, outside its LF…CR (default none). */
-  garbageBeforeReply: Buffer | undefined;
-}
-
-export interface SimulatedSmaScaleOptions extends SimulatedScaleBaseOptions, Partial<SmaFaults> {
+export interface SimulatedSmaScaleOptions extends SimulatedRequestReplyScaleOptions {
   /** Written each time the scale is plugged in, as indicators print a start-up line (default none). */
   banner?: string;
-  /** Sets bit 7 as a 7E1/7O1 line would (default none). */
-  parity?: 'none' | 'even' | 'odd';
 }
-
-/** The commands a twin remembers, for tests that check the host kept asking. */
-const REMEMBERED_COMMANDS = 100;
 
 /**
  * The twin of the `sma` driver: a scale answering SMA SCP-0499 commands (`<LF>c<CR>`): `W` weight, `Z` zero,
  * `T` tare, `C` clear tare, `M` stored tare, `R` repeat every intervalMs until another command; anything else
- * gets `<LF>?<CR>`. Zero and tare act at once rather than waiting for standstill.
+ * gets `<LF>?<CR>`. Zero and tare act at once rather than waiting for standstill. Garbage before a reply
+ * (`faults`) lands outside its LF…CR.
  */
-export class SimulatedSmaScale extends SimulatedScaleBase {
-  readonly faults: SmaFaults;
-  /** The last commands received, oldest first. */
-  readonly received: string[] = [];
+export class SimulatedSmaScale extends SimulatedRequestReplyScale {
   private readonly banner: string | undefined;
-  private readonly parity: 'none' | 'even' | 'odd';
-  private readonly delayed = new Set<NodeJS.Timeout>();
-  private commandBuffer = '';
+  /** `<LF>c<CR>` commands from the host; bytes before the LF are line noise. */
+  private readonly commandLines = new CommandLines('\r', (frame) => {
+    const start = frame.lastIndexOf('\n');
+    if (start >= 0) this.handle(frame.slice(start + 1));
+  });
 
   constructor(options: SimulatedSmaScaleOptions = {}) {
-    const { banner, parity = 'none', replyDelayMs = 0, dead = false, garbageBeforeReply, ...base } = options;
+    const { banner, ...base } = options;
     super(base);
     this.banner = banner;
-    this.parity = parity;
-    this.faults = { replyDelayMs, dead, garbageBeforeReply };
   }
 
   override setSink(sink: ByteSink | undefined): void {
     super.setSink(sink);
     if (sink && this.banner && !this.faults.dead) this.sendRaw(this.banner);
-  }
-
-  /** Stops repeating and drops replies still waiting for their delay. */
-  override stop(): void {
-    this.stopRepeating();
-    for (const timer of this.delayed) clearTimeout(timer);
-    this.delayed.clear();
-  }
-
-  /** One standard reply of the current display, as W answers and R repeats it. */
-  override tick(): Buffer {
-    const display = this.model.display();
-    const frame = this.encode(display);
-    this.deliver(frame, display);
-    return frame;
   }
 
   protected encode(d: ScaleDisplay): Buffer {
@@ -72,19 +40,11 @@ export class SimulatedSmaScale extends SimulatedScaleBase {
 
   /** Bytes from the host: `<LF>c<CR>` commands; bytes before the LF are line noise. */
   receive(chunk: Buffer): void {
-    this.commandBuffer = (this.commandBuffer + chunk.toString('latin1')).slice(-256);
-    let end: number;
-    while ((end = this.commandBuffer.indexOf('\r')) >= 0) {
-      const frame = this.commandBuffer.slice(0, end);
-      this.commandBuffer = this.commandBuffer.slice(end + 1);
-      const start = frame.lastIndexOf('\n');
-      if (start >= 0) this.handle(frame.slice(start + 1));
-    }
+    this.commandLines.push(chunk);
   }
 
   private handle(command: string): void {
-    this.received.push(command);
-    if (this.received.length > REMEMBERED_COMMANDS) this.received.shift();
+    this.remember(command);
     if (command !== 'R') this.stopRepeating();
     const display = this.model.display();
     switch (command) {
@@ -128,28 +88,7 @@ export class SimulatedSmaScale extends SimulatedScaleBase {
     };
   }
 
-  private stopRepeating(): void {
-    super.stop();
-  }
-
   private reply(fields: SmaReplyFields): void {
     this.deliver(encodeSmaReply(fields));
-  }
-
-  /** Every reply goes out through the faults; a weight reply also as a frame of `display` (firstStableFrame). */
-  private deliver(frame: Buffer, display?: ScaleDisplay): void {
-    if (this.faults.dead) return;
-    const go = (): void => {
-      if (this.faults.garbageBeforeReply) this.sendRaw(this.faults.garbageBeforeReply);
-      const bytes = this.parity === 'none' ? frame : withParity(frame, this.parity);
-      if (display) this.send(display, bytes);
-      else this.sendRaw(bytes);
-    };
-    if (this.faults.replyDelayMs <= 0) return go();
-    const timer = setTimeout(() => {
-      this.delayed.delete(timer);
-      go();
-    }, this.faults.replyDelayMs);
-    this.delayed.add(timer);
   }
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseSmaReply, type SmaReply, type SmaStatus } from '../../edge-agent/drivers/sma/parser.js';
 import type { ScaleReading } from '../../edge-agent/drivers/scale.js';
 import { isMassUnit, toKg } from '../../protocol/units.js';
+import { withParity } from '../common/parity.js';
 import { seededRandom } from '../common/sim-device.js';
-import { withParity } from '../stgs/stgs-frames.js';
 import { encodeSmaCommand, encodeSmaReply, encodeSmaUnrecognized, type SmaReplyFields } from './sma-frames.js';
 
 const notMass: ScaleReading = { kind: 'not-mass', reason: expect.any(String) as unknown as string };

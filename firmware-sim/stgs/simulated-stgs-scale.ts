@@ -1,13 +1,15 @@
 import type { StgsFrameFormat } from '../../edge-agent/drivers/stgs/config.js';
+import { CommandLines } from '../common/command-lines.js';
+import { withParity, type LineParity } from '../common/parity.js';
 import type { ScaleDisplay } from '../common/scale-model.js';
 import { SimulatedScaleBase, type SimulatedScaleBaseOptions } from '../common/simulated-scale-base.js';
-import { encodeStgsFrame, withParity } from './stgs-frames.js';
+import { encodeStgsFrame } from './stgs-frames.js';
 
 export interface SimulatedStgsScaleOptions extends SimulatedScaleBaseOptions {
   /** Wire format (default ad-indicator). */
   format?: StgsFrameFormat;
   /** Sets bit 7 as a 7E1/7O1 line would (default none). */
-  parity?: 'none' | 'even' | 'odd';
+  parity?: LineParity;
   /** CAS device id and Dini address, as the frames carry them. */
   deviceId?: number;
   address?: number;
@@ -19,10 +21,14 @@ export interface SimulatedStgsScaleOptions extends SimulatedScaleBaseOptions {
  */
 export class SimulatedStgsScale extends SimulatedScaleBase {
   private readonly format: StgsFrameFormat;
-  private readonly parity: 'none' | 'even' | 'odd';
+  private readonly parity: LineParity;
   private readonly deviceId: number | undefined;
   private readonly address: number | undefined;
-  private commandBuffer = '';
+  private readonly commandLines = new CommandLines('\r\n', (line) => {
+    const command = line.trim();
+    if (command === 'Z') this.model.zero();
+    else if (command === 'T') this.model.tare();
+  });
 
   constructor(options: SimulatedStgsScaleOptions = {}) {
     const { format = 'ad-indicator', parity = 'none', deviceId, address, ...base } = options;
@@ -45,18 +51,11 @@ export class SimulatedStgsScale extends SimulatedScaleBase {
       deviceId: this.deviceId,
       address: this.address,
     });
-    return this.parity === 'none' ? frame : withParity(frame, this.parity);
+    return withParity(frame, this.parity);
   }
 
   /** Bytes from the host: CR LF-terminated commands, `Z` zero and `T` tare; others are ignored as a scale would. */
   receive(chunk: Buffer): void {
-    this.commandBuffer = (this.commandBuffer + chunk.toString('latin1')).slice(-256);
-    let end: number;
-    while ((end = this.commandBuffer.indexOf('\r\n')) >= 0) {
-      const command = this.commandBuffer.slice(0, end).trim();
-      this.commandBuffer = this.commandBuffer.slice(end + 2);
-      if (command === 'Z') this.model.zero();
-      else if (command === 'T') this.model.tare();
-    }
+    this.commandLines.push(chunk);
   }
 }

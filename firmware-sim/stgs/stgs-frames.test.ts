@@ -3,8 +3,9 @@ import type { StgsFrameFormat } from '../../edge-agent/drivers/stgs/config.js';
 import { parseStgsFrame } from '../../edge-agent/drivers/stgs/parser.js';
 import type { ScaleReading } from '../../edge-agent/drivers/scale.js';
 import { isMassUnit, toKg } from '../../protocol/units.js';
+import { withParity } from '../common/parity.js';
 import { seededRandom } from '../common/sim-device.js';
-import { encodeStgsFrame, withParity, type StgsFrameFields } from './stgs-frames.js';
+import { encodeStgsFrame, type StgsFrameFields } from './stgs-frames.js';
 
 const FORMATS: StgsFrameFormat[] = ['ad-balance', 'ad-indicator', 'cas', 'dini'];
 

@@ -78,21 +78,6 @@ export function encodeStgsFrame(format: StgsFrameFormat, fields: StgsFrameFields
   return Buffer.concat([Buffer.from(text, 'latin1'), Buffer.from('\r\n')]);
 }
 
-/**
- * Sets bit 7 of each byte to its even or odd parity, as a 7E1/7O1 line delivers it to a host reading 8N1
- * (a pty ignores line settings, so the simulator adds the parity bits itself).
- */
-export function withParity(bytes: Buffer, parity: 'even' | 'odd'): Buffer {
-  const out = Buffer.alloc(bytes.length);
-  bytes.forEach((b, i) => {
-    let ones = 0;
-    for (let v = b & 0x7f; v; v >>= 1) ones += v & 1;
-    const bit = (ones % 2 === 1) === (parity === 'even') ? 0x80 : 0;
-    out[i] = (b & 0x7f) | bit;
-  });
-  return out;
-}
-
 /** `+0012.34`: a sign, then the magnitude zero-padded to `width`. */
 function signed(value: number, decimals: number, width: number): string {
   return (value < 0 ? '-' : '+') + fit(Math.abs(value).toFixed(decimals).padStart(width, '0'), width);

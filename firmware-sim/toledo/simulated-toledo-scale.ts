@@ -1,4 +1,6 @@
 import { toledoChecksum } from '../../edge-agent/drivers/toledo/parser.js';
+import { CommandLines } from '../common/command-lines.js';
+import type { LineParity } from '../common/parity.js';
 import type { ScaleDisplay } from '../common/scale-model.js';
 import { SimulatedScaleBase, type SimulatedScaleBaseOptions } from '../common/simulated-scale-base.js';
 import { encodeToledoFrame, fieldsWithChecksum, type ToledoFrameFields } from './toledo-frames.js';
@@ -7,7 +9,7 @@ export interface SimulatedToledoScaleOptions extends SimulatedScaleBaseOptions {
   /** Send the checksum byte after CR (default true). */
   checksum?: boolean;
   /** Sets bit 7 as a 7E1/7O1 line would (default none). */
-  parity?: 'none' | 'even' | 'odd';
+  parity?: LineParity;
   /** Display increment in SWA (default 1). */
   increment?: 1 | 2 | 5;
   /** Digit padding (default spaces). */
@@ -23,12 +25,12 @@ export interface SimulatedToledoScaleOptions extends SimulatedScaleBaseOptions {
  */
 export class SimulatedToledoScale extends SimulatedScaleBase {
   private readonly checksum: boolean;
-  private readonly parity: 'none' | 'even' | 'odd';
+  private readonly parity: LineParity;
   private readonly increment: 1 | 2 | 5;
   private readonly pad: 'space' | 'zero';
   private notZeroed: boolean;
   private printRequest = false;
-  private commandBuffer = '';
+  private readonly commandLines = new CommandLines('\r\n', (line) => this.obey(line.trim()));
 
   constructor(options: SimulatedToledoScaleOptions = {}) {
     const { checksum = true, parity = 'none', increment = 1, pad = 'space', powerUpNotZeroed = false, ...base } = options;
@@ -69,18 +71,16 @@ export class SimulatedToledoScale extends SimulatedScaleBase {
 
   /** Bytes from the host: CR LF-terminated commands; others are ignored as an indicator would. */
   receive(chunk: Buffer): void {
-    this.commandBuffer = (this.commandBuffer + chunk.toString('latin1')).slice(-256);
-    let end: number;
-    while ((end = this.commandBuffer.indexOf('\r\n')) >= 0) {
-      const command = this.commandBuffer.slice(0, end).trim();
-      this.commandBuffer = this.commandBuffer.slice(end + 2);
-      if (command === 'Z') {
-        this.model.zero();
-        this.notZeroed = false;
-      } else if (command === 'T') this.model.tare();
-      else if (command === 'C') this.model.clearTare();
-      else if (command === 'P') this.printRequest = true;
-    }
+    this.commandLines.push(chunk);
+  }
+
+  private obey(command: string): void {
+    if (command === 'Z') {
+      this.model.zero();
+      this.notZeroed = false;
+    } else if (command === 'T') this.model.tare();
+    else if (command === 'C') this.model.clearTare();
+    else if (command === 'P') this.printRequest = true;
   }
 
   private fields(d: ScaleDisplay): ToledoFrameFields {

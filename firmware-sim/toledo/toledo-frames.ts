@@ -6,7 +6,7 @@ import {
   type ToledoUnit,
 } from '../../edge-agent/drivers/toledo/parser.js';
 import { roundTo } from '../../protocol/units.js';
-import { withParity } from '../stgs/stgs-frames.js';
+import { withParity, type LineParity } from '../common/parity.js';
 
 export type ToledoFrameStatus = 'stable' | 'unstable' | 'overload' | 'underload';
 
@@ -34,7 +34,7 @@ export interface ToledoEncodeOptions {
   /** Append the checksum byte (default true), or this byte instead of it (fault injection). */
   checksum?: boolean | number;
   /** Sets bit 7 of every byte as a 7E1/7O1 line delivers it to a host reading 8 bits. */
-  parity?: 'none' | 'even' | 'odd';
+  parity?: LineParity;
 }
 
 /** SWA, SWB, SWC of `fields`, bit 5 set in each. */
@@ -73,7 +73,7 @@ export function encodeToledoFrame(fields: ToledoFrameFields, options: ToledoEnco
   ]);
   const { checksum = true, parity = 'none' } = options;
   const frame = checksum === false ? body : Buffer.concat([body, Buffer.from([checksum === true ? toledoChecksum(body) : checksum])]);
-  return parity === 'none' ? frame : withParity(frame, parity);
+  return withParity(frame, parity);
 }
 
 /**

@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { afterEach, expect } from 'vitest';
 import type { FrameError, LinkState, ScaleDriver, ScaleReading } from '../../edge-agent/drivers/scale.js';
+import { transportSchema, type TransportConfig } from '../../edge-agent/transport/config.js';
 import type { ByteTransport, ByteTransportEvents } from '../../edge-agent/transport/transport.js';
+import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
+import type { SimulatedDevice } from '../../firmware-sim/common/sim-device.js';
 
 /** A transport the test drives by hand: feed() plays the device, `written` is what the driver sent. */
 export class FakeTransport extends EventEmitter<ByteTransportEvents> implements ByteTransport {
@@ -32,6 +36,30 @@ export function watchDriver(driver: ScaleDriver) {
 
 export type DriverWatch = ReturnType<typeof watchDriver>;
 
+/**
+ * A driver started on a FakeTransport, and everything it reported: readings with their raw bytes, frame
+ * errors and link states. `sent()` is what it wrote, as text; `open()` and `close()` play the link.
+ */
+export function fakeLinkHarness<D extends ScaleDriver>(makeDriver: (transport: FakeTransport) => D) {
+  const transport = new FakeTransport();
+  const driver = makeDriver(transport);
+  const readings: ScaleReading[] = [];
+  const raws: string[] = [];
+  const errors: FrameError[] = [];
+  const links: Array<[LinkState, string | undefined]> = [];
+  driver.on('reading', (r, raw) => {
+    readings.push(r);
+    raws.push(raw);
+  });
+  driver.on('frameError', (e) => errors.push(e));
+  driver.on('link', (state, detail) => links.push([state, detail]));
+  driver.start();
+  const sent = (): string[] => transport.written.map((b) => b.toString('latin1'));
+  const open = (): boolean => transport.emit('open');
+  const close = (reason: string): boolean => transport.emit('close', reason);
+  return { transport, driver, readings, raws, errors, links, sent, open, close };
+}
+
 export const isMass = (r: ScaleReading, kg: number, stable: boolean, net = false): boolean =>
   r.kind === 'mass' && r.kg === kg && r.stable === stable && r.net === net;
 
@@ -46,4 +74,69 @@ export async function waitUntil(what: string, check: () => boolean, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export type Cleanups = Array<() => Promise<void> | void>;
+
+/** What to undo after each test of the file (pty pairs, twins, drivers), last first. Call it at the top level. */
+export function cleanupsAfterEach(): Cleanups {
+  const cleanups: Cleanups = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
+/** Loads `kg`, and checks that moving readings come first, then the exact stable weight. */
+export async function loadAndSettle(scale: { load(kg: number): void }, seen: DriverWatch, kg: number, net = false): Promise<void> {
+  const from = seen.readings.length;
+  scale.load(kg);
+  await waitUntil(`a stable ${kg} kg reading`, () => seen.readings.slice(from).some((r) => isMass(r.reading, kg, true, net)));
+  const after = seen.readings.slice(from).map((r) => r.reading);
+  const firstStable = after.findIndex((r) => isMass(r, kg, true, net));
+  expect(after.slice(0, firstStable).some((r) => r.kind === 'mass' && !r.stable)).toBe(true);
+}
+
+/**
+ * Pulls the device of `pair` out for a second while the driver `seen` watches reads a stable `kg`: the
+ * driver must report the close, read again within 3 s of the replug (logged as `[label]`), and find the
+ * stable weight again within `stableTimeoutMs`.
+ */
+export async function unplugAndReplug(pair: PtyPair, seen: DriverWatch, kg: number, label: string, stableTimeoutMs = 5_000): Promise<void> {
+  await pair.unplug();
+  await waitUntil('the driver to report the close', () => seen.links.at(-1)?.state === 'closed');
+  expect(seen.links.at(-1)!.detail).toMatch(/disconnected|cannot open|closed/);
+  await new Promise((r) => setTimeout(r, 1_000)); // the cable stays out a second
+
+  const replugAt = Date.now();
+  const readingsBefore = seen.readings.length;
+  await pair.replug();
+  await waitUntil('a reading after the replug', () => seen.readings.length > readingsBefore, 3_000);
+  const recoveryMs = seen.readings[readingsBefore]!.at - replugAt;
+  console.log(`[${label}] serial replug → first reading: ${recoveryMs} ms`);
+  expect(recoveryMs).toBeLessThan(3_000);
+  expect(seen.links.at(-1)!.state).toBe('open');
+  await waitUntil('the stable weight again', () => seen.readings.slice(readingsBefore).some((r) => isMass(r.reading, kg, true)), stableTimeoutMs);
+}
+
+/**
+ * A socat pty pair with the twin `scale` on one side and, on the other, the driver `makeDriver` builds for
+ * the serial transport of the pair (as the agent builds it from a device config), started and with its
+ * port open. Driver, twin and pair are undone after the test, in that order.
+ */
+export async function driverOnPty<S extends SimulatedDevice & { stop(): void }, D extends ScaleDriver>(
+  cleanups: Cleanups,
+  scale: S,
+  makeDriver: (transport: TransportConfig) => D,
+): Promise<{ pair: PtyPair; scale: S; driver: D; seen: DriverWatch }> {
+  const pair = await createPtyPair();
+  cleanups.push(() => pair.close());
+  cleanups.push(() => scale.stop());
+  await pair.attach(scale);
+  const driver = makeDriver(transportSchema.parse({ type: 'serial', path: pair.devicePath }));
+  cleanups.push(() => driver.stop());
+  const seen = watchDriver(driver);
+  driver.start();
+  await waitUntil('the port to open', () => seen.links.some((l) => l.state === 'open'));
+  return { pair, scale, driver, seen };
 }

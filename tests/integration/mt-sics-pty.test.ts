@@ -1,68 +1,33 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMtSicsDriver } from '../../edge-agent/drivers/mt-sics/driver.js';
 import type { MtSicsConfigInput } from '../../edge-agent/drivers/mt-sics/config.js';
-import { transportSchema } from '../../edge-agent/transport/config.js';
-import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
-import { isMass, watchDriver, type DriverWatch } from '../helpers/scale-driver.js';
+import type { PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedMtSicsScale } from '../../firmware-sim/mt-sics/simulated-mt-sics-scale.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil } from '../helpers/scale-driver.js';
 
-/** Polls until `check` holds; fails with `what` after timeoutMs. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** Loads `kg`, and checks that moving readings come first, then the exact stable weight. */
-async function loadAndSettle(scale: SimulatedMtSicsScale, seen: DriverWatch, kg: number, net = false): Promise<void> {
-  const from = seen.readings.length;
-  scale.load(kg);
-  await waitFor(`a stable ${kg} kg reading`, () => seen.readings.slice(from).some((r) => isMass(r.reading, kg, true, net)));
-  const after = seen.readings.slice(from).map((r) => r.reading);
-  const firstStable = after.findIndex((r) => isMass(r, kg, true, net));
-  expect(after.slice(0, firstStable).some((r) => r.kind === 'mass' && !r.stable)).toBe(true);
-}
+const cleanups = cleanupsAfterEach();
 
 describe('MT-SICS driver over a socat pty pair', () => {
   let pair: PtyPair;
 
   async function setup(mtSics: MtSicsConfigInput = {}) {
-    pair = await createPtyPair();
-    cleanups.push(() => pair.close());
     // A balance that says who it is each time it is plugged in, and answers after a few milliseconds.
     const scale = new SimulatedMtSicsScale({ intervalMs: 50, settleMs: [300, 600], bannerOnConnect: true, serial: 'B042', replyDelayMs: 5 });
-    cleanups.push(() => scale.stop());
-    await pair.attach(scale);
-    // As the agent builds it from a device config.
-    const driver = createMtSicsDriver({
-      transport: transportSchema.parse({ type: 'serial', path: pair.devicePath }),
-      mtSics: { pollMs: 50, replyTimeoutMs: 300, ...mtSics },
-    });
-    cleanups.push(() => driver.stop());
-    const seen = watchDriver(driver);
-    driver.start();
-    await waitFor('the port to open', () => seen.links.some((l) => l.state === 'open'));
-    return { scale, driver, seen };
+    const rig = await driverOnPty(cleanups, scale, (transport) => createMtSicsDriver({ transport, mtSics: { pollMs: 50, replyTimeoutMs: 300, ...mtSics } }));
+    pair = rig.pair;
+    return rig;
   }
 
   it('polls moving then stable readings, tares, and reads through garbage', async () => {
     const { scale, driver, seen } = await setup();
-    await waitFor('the reply to @', () => driver.serialNumber === 'B042');
+    // The power-up line gives the serial too, maybe before the balance has heard anything: wait for both.
+    await waitUntil('the reply to @', () => driver.serialNumber === 'B042' && scale.received.length > 0);
     expect(scale.received[0]).toBe('@');
     await loadAndSettle(scale, seen, 12.34);
 
     const from = seen.readings.length;
     driver.command('tare');
-    await waitFor('a net zero after the tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
+    await waitUntil('a net zero after the tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
     expect(scale.received).toContain('T');
     await loadAndSettle(scale, seen, 5, true);
     expect(seen.readings.at(-1)!.reading).toEqual({ kind: 'mass', kg: 5, stable: true, net: true, tareKg: 12.34 });
@@ -72,7 +37,7 @@ describe('MT-SICS driver over a socat pty pair', () => {
     scale.faults.garbageBeforeReply = Buffer.from([0x00, 0xff]);
     scale.sendRaw('noise\r\n');
     const afterGarbage = seen.readings.length;
-    await waitFor('readings through the garbage', () => seen.readings.slice(afterGarbage).filter((r) => isMass(r.reading, 5, true, true)).length >= 5);
+    await waitUntil('readings through the garbage', () => seen.readings.slice(afterGarbage).filter((r) => isMass(r.reading, 5, true, true)).length >= 5);
     scale.faults.garbageBeforeReply = undefined;
     expect(seen.errors.slice(errorsBefore).map((e) => e.raw)).toEqual(['noise']);
   });
@@ -86,7 +51,7 @@ describe('MT-SICS driver over a socat pty pair', () => {
     expect(scale.received.filter((c) => c === 'SI')).toEqual([]);
     scale.powerUp(); // a restart: the balance stops repeating
     const from = seen.readings.length;
-    await waitFor('the stream again', () => seen.readings.length > from + 5);
+    await waitUntil('the stream again', () => seen.readings.length > from + 5);
     expect(sirs()).toBeGreaterThan(asked);
   });
 
@@ -97,31 +62,17 @@ describe('MT-SICS driver over a socat pty pair', () => {
     const errorsBefore = seen.errors.length;
     const asked = scale.received.length;
     const timeouts = () => seen.errors.slice(errorsBefore).filter((e) => e.reason === 'no reply to SI within 300 ms');
-    await waitFor('three reply timeouts', () => timeouts().length >= 3);
+    await waitUntil('three reply timeouts', () => timeouts().length >= 3);
     expect(scale.received.length - asked).toBeGreaterThanOrEqual(3); // still polling, one request per timeout
     expect(scale.received.length - asked).toBeLessThanOrEqual(timeouts().length + 1);
     scale.faults.dead = false;
     const from = seen.readings.length;
-    await waitFor('a reading from the revived balance', () => seen.readings.slice(from).some((r) => isMass(r.reading, 2, true)));
+    await waitUntil('a reading from the revived balance', () => seen.readings.slice(from).some((r) => isMass(r.reading, 2, true)));
   });
 
   it('reports an unplug and reads again after a replug, without a new driver', async () => {
     const { scale, seen } = await setup();
     await loadAndSettle(scale, seen, 8.5);
-
-    await pair.unplug();
-    await waitFor('the driver to report the close', () => seen.links.at(-1)?.state === 'closed');
-    expect(seen.links.at(-1)!.detail).toMatch(/disconnected|cannot open|closed/);
-    await sleep(1_000); // the cable stays out a second
-
-    const replugAt = Date.now();
-    const readingsBefore = seen.readings.length;
-    await pair.replug();
-    await waitFor('a reading after the replug', () => seen.readings.length > readingsBefore, 3_000);
-    const recoveryMs = seen.readings[readingsBefore]!.at - replugAt;
-    console.log(`[mt-sics-pty] serial replug → first reading: ${recoveryMs} ms`);
-    expect(recoveryMs).toBeLessThan(3_000);
-    expect(seen.links.at(-1)!.state).toBe('open');
-    await waitFor('the stable weight again', () => seen.readings.slice(readingsBefore).some((r) => isMass(r.reading, 8.5, true)));
+    await unplugAndReplug(pair, seen, 8.5, 'mt-sics-pty');
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DoorCounter, type CounterNotice } from '../../edge-agent/counters/door-counter.js';
 import type { VisitsBucket } from '../../edge-agent/counters/visits-buckets.js';
 import { createSerialCounterDriver } from '../../edge-agent/drivers/serial-counter/driver.js';
@@ -11,20 +11,12 @@ import { transportSchema } from '../../edge-agent/transport/config.js';
 import { createPtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { encodeSerialCounterFrame } from '../../firmware-sim/counters/serial-counter-frames.js';
 import { SimulatedSerialCounter } from '../../firmware-sim/counters/simulated-serial-counter.js';
+import { cleanupsAfterEach, waitUntil } from '../helpers/scale-driver.js';
 
-/** Polls until `check` holds; fails with `what` after timeoutMs. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** Polls until `check` holds; fails with `what` after 10 s (a simulated shop day is slower than a scale). */
+const waitFor = (what: string, check: () => boolean): Promise<void> => waitUntil(what, check, 10_000);
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('serial people counter over a socat pty pair → SerialCounterDriver → DoorCounter', () => {
   it('counts every visitor exactly once through a decimal wrap, a power cut and an agent restart', async () => {

@@ -1,76 +1,31 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { FrameError, LinkState, ScaleReading } from '../../edge-agent/drivers/scale.js';
+import { describe, expect, it } from 'vitest';
 import { createStGsDriver, StGsDriver } from '../../edge-agent/drivers/stgs/driver.js';
 import { createTransport } from '../../edge-agent/transport/index.js';
 import { transportSchema } from '../../edge-agent/transport/config.js';
 import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil, watchDriver, type DriverWatch } from '../helpers/scale-driver.js';
 
-/** Polls until `check` holds; fails with `what` after timeoutMs. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function watch(driver: StGsDriver) {
-  const seen = {
-    readings: [] as Array<{ reading: ScaleReading; at: number }>,
-    errors: [] as FrameError[],
-    links: [] as Array<{ state: LinkState; detail: string | undefined; at: number }>,
-  };
-  driver.on('reading', (reading) => seen.readings.push({ reading, at: Date.now() }));
-  driver.on('frameError', (e) => seen.errors.push(e));
-  driver.on('link', (state, detail) => seen.links.push({ state, detail, at: Date.now() }));
-  return seen;
-}
-
-const isMass = (r: ScaleReading, kg: number, stable: boolean, net = false): boolean =>
-  r.kind === 'mass' && r.kg === kg && r.stable === stable && r.net === net;
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** Loads `kg`, and checks that moving readings come first, then the exact stable weight. */
-async function loadAndSettle(scale: SimulatedStgsScale, seen: ReturnType<typeof watch>, kg: number, net = false): Promise<void> {
-  const from = seen.readings.length;
-  scale.load(kg);
-  await waitFor(`a stable ${kg} kg reading`, () => seen.readings.slice(from).some((r) => isMass(r.reading, kg, true, net)));
-  const after = seen.readings.slice(from).map((r) => r.reading);
-  const firstStable = after.findIndex((r) => isMass(r, kg, true, net));
-  expect(after.slice(0, firstStable).some((r) => r.kind === 'mass' && !r.stable)).toBe(true);
-}
+const cleanups = cleanupsAfterEach();
 
 /** Sends T and waits until the scale shows a net zero: the command went down the line and was obeyed. */
-async function tare(driver: StGsDriver, seen: ReturnType<typeof watch>): Promise<void> {
+async function tare(driver: StGsDriver, seen: DriverWatch): Promise<void> {
   const from = seen.readings.length;
   driver.command('tare');
-  await waitFor('a net zero after tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
+  await waitUntil('a net zero after tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
 }
 
 describe('ST,GS driver over a socat pty pair', () => {
   let pair: PtyPair;
 
   async function setup() {
-    pair = await createPtyPair();
-    cleanups.push(() => pair.close());
     // 7E1 parity bits on a port read as 8N1: the driver masks them.
     const scale = new SimulatedStgsScale({ format: 'ad-indicator', intervalMs: 50, settleMs: [300, 600], parity: 'even' });
-    cleanups.push(() => scale.stop());
-    await pair.attach(scale);
-    // As the agent builds it from a device config.
-    const driver = createStGsDriver({ transport: transportSchema.parse({ type: 'serial', path: pair.devicePath }), stgs: { format: 'auto' } });
-    cleanups.push(() => driver.stop());
-    const seen = watch(driver);
-    driver.start();
-    await waitFor('the port to open', () => seen.links.some((l) => l.state === 'open'));
+    const rig = await driverOnPty(cleanups, scale, (transport) => createStGsDriver({ transport, stgs: { format: 'auto' } }));
+    pair = rig.pair;
     scale.start();
-    return { scale, driver, seen };
+    return rig;
   }
 
   it('receives moving then stable readings, through garbage, and sends commands', async () => {
@@ -83,7 +38,7 @@ describe('ST,GS driver over a socat pty pair', () => {
     scale.sendRaw('ST,GS,+00'); // a frame cut short, glued to the next one
     scale.sendRaw(Buffer.from([0x00, 0xff]));
     const from = seen.readings.length;
-    await waitFor('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
+    await waitUntil('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
     expect(seen.errors.length - errorsBefore).toBeGreaterThanOrEqual(2);
     expect(seen.errors.slice(errorsBefore).every((e) => /no status header|not a number/.test(e.reason))).toBe(true);
 
@@ -94,21 +49,7 @@ describe('ST,GS driver over a socat pty pair', () => {
   it('reports an unplug and reads again after a replug, without a new driver', async () => {
     const { scale, seen } = await setup();
     await loadAndSettle(scale, seen, 8.5);
-
-    await pair.unplug();
-    await waitFor('the driver to report the close', () => seen.links.at(-1)?.state === 'closed');
-    expect(seen.links.at(-1)!.detail).toMatch(/disconnected|cannot open|closed/);
-    await new Promise((r) => setTimeout(r, 1_000)); // the cable stays out a second
-
-    const replugAt = Date.now();
-    const readingsBefore = seen.readings.length;
-    await pair.replug();
-    await waitFor('a reading after the replug', () => seen.readings.length > readingsBefore, 3_000);
-    const recoveryMs = seen.readings[readingsBefore]!.at - replugAt;
-    console.log(`[stgs-pty] serial replug → first reading: ${recoveryMs} ms`);
-    expect(recoveryMs).toBeLessThan(3_000);
-    expect(seen.links.at(-1)!.state).toBe('open');
-    await waitFor('the stable weight again', () => seen.readings.slice(readingsBefore).some((r) => isMass(r.reading, 8.5, true)));
+    await unplugAndReplug(pair, seen, 8.5, 'stgs-pty');
   });
 });
 
@@ -128,7 +69,7 @@ describe('transports with the device absent at start', () => {
     expect(closes).toHaveLength(1);
     expect(closes[0]).toMatch(/cannot open/);
     await pair.replug();
-    await waitFor('the port to open', () => opened, 3_000);
+    await waitUntil('the port to open', () => opened, 3_000);
     expect(transport.isOpen).toBe(true);
   });
 
@@ -146,7 +87,7 @@ describe('transports with the device absent at start', () => {
     expect(closes).toEqual([expect.stringMatching(/ECONNREFUSED/)]);
     const server = await TcpSerialServer.listen(probe, { port });
     cleanups.push(() => server.close());
-    await waitFor('the connection', () => transport.isOpen, 3_000); // backoff is capped at 2 s
+    await waitUntil('the connection', () => transport.isOpen, 3_000); // backoff is capped at 2 s
   });
 });
 
@@ -159,22 +100,22 @@ describe('ST,GS driver over a TCP serial device server', () => {
     const transport = createTransport(transportSchema.parse({ type: 'tcp', host: server.host, port: server.port }));
     const driver = new StGsDriver(transport);
     cleanups.push(() => driver.stop());
-    const seen = watch(driver);
+    const seen = watchDriver(driver);
     driver.start();
-    await waitFor('the connection', () => seen.links.some((l) => l.state === 'open'));
+    await waitUntil('the connection', () => seen.links.some((l) => l.state === 'open'));
     scale.start();
     await loadAndSettle(scale, seen, 23.5);
 
     scale.sendRaw(Buffer.from('\x00\xFF\xFF garbage\r\nnoise', 'latin1'));
     const from = seen.readings.length;
-    await waitFor('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 23.5, true)).length >= 3);
+    await waitUntil('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 23.5, true)).length >= 3);
     expect(seen.errors.length).toBeGreaterThanOrEqual(1);
 
     server.dropClients();
-    await waitFor('the driver to report the close', () => seen.links.some((l) => l.state === 'closed'));
+    await waitUntil('the driver to report the close', () => seen.links.some((l) => l.state === 'closed'));
     const dropAt = seen.links.at(-1)!.at;
     const readingsBefore = seen.readings.length;
-    await waitFor('a reading after reconnecting', () => seen.readings.length > readingsBefore, 3_000);
+    await waitUntil('a reading after reconnecting', () => seen.readings.length > readingsBefore, 3_000);
     console.log(`[stgs-pty] tcp close → first reading: ${seen.readings[readingsBefore]!.at - dropAt} ms`);
     expect(seen.links.at(-1)!.state).toBe('open');
     expect(server.clientCount).toBe(1);

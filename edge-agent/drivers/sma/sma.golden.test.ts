@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeTransport } from '../../../tests/helpers/scale-driver.js';
-import type { FrameError, LinkState, ScaleReading } from '../scale.js';
+import { fakeLinkHarness } from '../../../tests/helpers/scale-driver.js';
+import type { ScaleReading } from '../scale.js';
 import { SmaDriver } from './driver.js';
 import { parseSmaReply, type SmaReply, type SmaStatus } from './parser.js';
 
@@ -69,23 +69,7 @@ describe('parseSmaReply: golden replies', () => {
 });
 
 function harness(config: ConstructorParameters<typeof SmaDriver>[1] = {}) {
-  const transport = new FakeTransport();
-  const driver = new SmaDriver(transport, config);
-  const readings: ScaleReading[] = [];
-  const raws: string[] = [];
-  const errors: FrameError[] = [];
-  const links: Array<[LinkState, string | undefined]> = [];
-  driver.on('reading', (r, raw) => {
-    readings.push(r);
-    raws.push(raw);
-  });
-  driver.on('frameError', (e) => errors.push(e));
-  driver.on('link', (state, detail) => links.push([state, detail]));
-  driver.start();
-  const sent = (): string[] => transport.written.map((b) => b.toString('latin1'));
-  const open = (): boolean => transport.emit('open');
-  const close = (reason: string): boolean => transport.emit('close', reason);
-  return { transport, driver, readings, raws, errors, links, sent, open, close };
+  return fakeLinkHarness((transport) => new SmaDriver(transport, config));
 }
 
 const W = '\nW\r';

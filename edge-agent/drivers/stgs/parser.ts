@@ -1,4 +1,4 @@
-import { isMassUnit, toKg } from '../../../protocol/units.js';
+import { mask7, parseWeight, splitValueUnit } from '../ascii-lines.js';
 import type { ScaleReading } from '../scale.js';
 import type { StgsFormat, StgsFrameFormat } from './config.js';
 
@@ -19,8 +19,6 @@ const STATUS_BY_FORMAT: Record<StgsFrameFormat, readonly string[]> = {
 const HEADER = /(?:ST|US|OL|QT|LO|UL|TL),/g;
 /** Second header: gross, net, tare; Dini also streams microvolts (VL) and converter points (RZ). */
 const SECOND_HEADER = /^(GS|NT|TR|VL|RZ),/;
-/** A right-aligned weight: sign, optional padding, digits with at most one point. */
-const NUMBER = /^([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)$/;
 /** The widest weight field of the family (A&D balance: sign and 8 characters). */
 const MAX_NUMBER_CHARS = 9;
 
@@ -45,13 +43,6 @@ export function parseStgsFrame(line: Buffer | string, format: StgsFormat = 'auto
   const refused = /EC,(E\w+)/.exec(text);
   if (refused) return fail(`the device refused a command (EC,${refused[1]})`);
   return fail('no status header (ST, US, OL…) in the frame');
-}
-
-/** Clears bit 7 of every byte: on a 7E1/7O1 line read as 8 bits it carries parity, and the family is 7-bit ASCII. */
-export function mask7(bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! & 0x7f;
-  return out;
 }
 
 /** `text` starts at a status header and its comma. */
@@ -91,12 +82,6 @@ function detect(payload: string): StgsFrameFormat {
   return 'ad-indicator';
 }
 
-/** Splits `+00123.45  g` or `+0012.34kg` into the weight field and the unit (trailing letters or %). */
-function splitValueUnit(body: string): [value: string, unit: string] {
-  const m = /^(.*?)\s*([A-Za-z%]+)?\s*$/.exec(body)!;
-  return [m[1]!, m[2] ?? ''];
-}
-
 function finish(
   fmt: StgsFrameFormat,
   status: string,
@@ -127,24 +112,16 @@ function finish(
   if (kind === 'VL' || kind === 'RZ') return ok({ kind: 'not-mass', reason: `raw converter output (${kind})` });
   if (/^[-^]+$/.test(value.replace(/\s/g, ''))) return ok({ kind: 'overload' });
 
-  const unit = unitField.trim().toLowerCase();
-  if (!unit) return fail('no unit after the weight');
-  if (unit === '%') return ok({ kind: 'not-mass', reason: 'percent mode' });
-  if (unit === 'pc' || unit === 'pcs') return ok({ kind: 'not-mass', reason: 'counting mode (pcs)' });
-  if (!isMassUnit(unit)) return ok({ kind: 'not-mass', reason: `unit "${unitField.trim()}" is not converted` });
-
-  const num = NUMBER.exec(value);
-  if (!num || num[1]!.length + num[2]!.length > MAX_NUMBER_CHARS) return fail(`weight field "${valueField}" is not a number`);
-  const digits = num[2]!;
-  const point = digits.indexOf('.');
-  const decimals = point < 0 ? 0 : digits.length - point - 1;
-  const kg = toKg(Number(num[1]! + digits), unit, decimals);
-  return ok({
-    kind: 'mass',
-    kg: kg === 0 ? 0 : kg, // no -0 from "-0.00"
-    stable: status === 'ST' && lampStable,
-    net: kind === 'NT',
-  });
+  const weight = parseWeight(valueField, unitField);
+  switch (weight.kind) {
+    case 'invalid':
+      return fail(weight.reason);
+    case 'not-mass':
+      return ok(weight);
+  }
+  // A number, but wider than any of the family (sign and digits; padding after the sign does not count).
+  if (value.replace(/\s/g, '').length > MAX_NUMBER_CHARS) return fail(`weight field "${valueField}" is not a number`);
+  return ok({ kind: 'mass', kg: weight.kg, stable: status === 'ST' && lampStable, net: kind === 'NT' });
 }
 
 function fail(reason: string): StgsParseResult {

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { ByteTransport, ByteTransportEvents } from '../../transport/transport.js';
-import type { FrameError, LinkState, ScaleReading } from '../scale.js';
+import { fakeLinkHarness } from '../../../tests/helpers/scale-driver.js';
+import type { ScaleReading } from '../scale.js';
 import type { StgsFormat } from './config.js';
 import { StGsDriver } from './driver.js';
 import { parseStgsFrame } from './parser.js';
@@ -82,6 +81,7 @@ describe('parseStgsFrame: golden frames', () => {
     ['a stable header with no digits', 'ST,GS,        kg', /not a number/],
     ['a number with spaces inside', 'ST,GS,+12 34.5kg', /not a number/],
     ['a number wider than any of the family', 'ST,+0000000123.45 kg', /not a number/],
+    ['a line break inside the weight', 'ST,GS,+00\n12.34kg', /not a number/],
     ['a missing unit', 'ST,GS,+0012.34', /no unit/],
     ['a command refused by the device', 'EC,E1', /refused a command \(EC,E1\)/],
   ])('reports %s as a frame error', (_name, frame, reason) => {
@@ -113,35 +113,8 @@ describe('parseStgsFrame: golden frames', () => {
   });
 });
 
-class FakeTransport extends EventEmitter<ByteTransportEvents> implements ByteTransport {
-  readonly description = 'fake';
-  isOpen = false;
-  written: string[] = [];
-  start(): void {}
-  async stop(): Promise<void> {}
-  write(data: Buffer | string): void {
-    this.written.push(data.toString());
-  }
-  feed(bytes: Buffer | string): void {
-    this.emit('data', Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes, 'latin1'));
-  }
-}
-
 function harness(config: ConstructorParameters<typeof StGsDriver>[1] = {}) {
-  const transport = new FakeTransport();
-  const driver = new StGsDriver(transport, config);
-  const readings: ScaleReading[] = [];
-  const raws: string[] = [];
-  const errors: FrameError[] = [];
-  const links: Array<[LinkState, string | undefined]> = [];
-  driver.on('reading', (r, raw) => {
-    readings.push(r);
-    raws.push(raw);
-  });
-  driver.on('frameError', (e) => errors.push(e));
-  driver.on('link', (state, detail) => links.push([state, detail]));
-  driver.start();
-  return { transport, driver, readings, raws, errors, links };
+  return fakeLinkHarness((transport) => new StGsDriver(transport, config));
 }
 
 const STREAM = 'ST,GS,+0012.34kg\r\nUS,+00123.45  g\r\nST,GS,1\xE4,000013.5 kg\r\n01ST,NT,   -1.25,kg\r\n';
@@ -207,7 +180,7 @@ describe('StGsDriver', () => {
   it('reports the link, sends the connect command, and drops half a frame cut by a disconnect', () => {
     const h = harness({ commandOnConnect: 'SIR' });
     h.transport.emit('open');
-    expect(h.transport.written).toEqual(['SIR\r\n']);
+    expect(h.sent()).toEqual(['SIR\r\n']);
     h.transport.feed('ST,GS,+00');
     h.transport.emit('close', 'disconnected: EIO');
     h.transport.emit('open');
@@ -226,7 +199,7 @@ describe('StGsDriver', () => {
     const h = harness();
     h.driver.command('zero');
     h.driver.command('tare');
-    expect(h.transport.written).toEqual(['Z\r\n', 'T\r\n']);
+    expect(h.sent()).toEqual(['Z\r\n', 'T\r\n']);
   });
 
   it('uses a forced format', () => {

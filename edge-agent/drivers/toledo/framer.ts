@@ -1,4 +1,4 @@
-import { printable, type FrameError } from '../scale.js';
+import { printable, SHOWN_BYTES, type FrameError } from '../scale.js';
 import { mask7 } from '../ascii-lines.js';
 import type { ToledoChecksumMode } from './config.js';
 import { STX, TOLEDO_FRAME_BYTES, TOLEDO_FRAME_BYTES_WITH_CHECKSUM, toledoPrefixError } from './parser.js';
@@ -16,8 +16,6 @@ export interface ToledoFramerSink {
 
 type Step = { kind: 'wait' } | { kind: 'frame'; length: number } | { kind: 'reject'; reason?: string };
 
-/** How much of a skipped run a frameError shows. */
-const SHOWN_BYTES = 64;
 /** Consecutive frames contradicting the detected checksum mode before `auto` detects again. */
 const REDETECT_AFTER = 3;
 const WAIT: Step = { kind: 'wait' };
