@@ -15,6 +15,7 @@ import { createModbusBus } from './modbus/modbus-bus.js';
 import { DeadLetterFile } from './dead-letters.js';
 import { installedAt } from './identity.js';
 import { AgentLink } from './mqtt-link.js';
+import { DurableOutbox, OutboxFullError } from './outbox/durable-outbox.js';
 import { PendingEvents } from './outbox/pending-events.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -41,22 +42,30 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, log: Logger, options: AgentOptions = {}): Promise<RunningAgent> {
   const ownClock = options.clock ? undefined : systemClock(config.clock, log);
   const clock = options.clock ?? ownClock!;
+  await mkdir(config.dataDir, { recursive: true });
+  // The outbox on disk is the truth; `pending` schedules (re)sends of what it holds, oldest first.
+  const outbox = await DurableOutbox.open(join(config.dataDir, 'outbox'), { maxBytes: config.outbox.maxBytes, log: log.child({ component: 'outbox' }) });
   const pending = new PendingEvents({ receiptTimeoutMs: config.receipts.timeoutMs, maxBackoffMs: config.receipts.maxBackoffMs });
+  for (const event of outbox.pending()) pending.add(event);
+  if (pending.depth) log.info({ events: pending.depth }, 'resending events accepted before the restart');
   const link = new AgentLink({ site: config.site, agent: config.agent }, config.mqtt, pending, log);
   const devices = new AgentDevices({ site: config.site, agent: config.agent }, config.categories, clock);
   const events = new EventEmitter<AgentEvents>();
 
-  await mkdir(config.dataDir, { recursive: true });
   let installed = await installedAt(config.dataDir, clock);
   const deadLetters = new DeadLetterFile(config.dataDir);
-  link.on('receipt', (ids) => pending.ack(ids));
+  const forget = (ids: string[]) => {
+    pending.ack(ids);
+    outbox.ack(ids);
+  };
+  link.on('receipt', forget);
   link.on('deadletter', (letter) => {
     if (!letter.id) return log.warn({ topic: letter.topic, reason: letter.reason }, 'ingest refused a message with no readable id');
     const event = pending.get(letter.id);
     // Kept on disk before it leaves the queue: refused is not lost.
     void deadLetters.keep(letter, event).then(
       () => {
-        pending.ack([letter.id!]);
+        forget([letter.id!]);
         log.error({ id: letter.id, topic: letter.topic, reason: letter.reason, file: deadLetters.path }, 'ingest refused an event; kept in the dead-letter file');
       },
       (err: Error) => log.error({ err: err.message, id: letter.id }, 'cannot write the dead-letter file; the event stays queued'),
@@ -71,8 +80,16 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     ...(installed ? { installedAt: installed } : {}),
     devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, h.state])),
   });
-  const accept = (id: string, topic: string, payload: unknown) => {
-    pending.add({ id, topic, payload: JSON.stringify(payload), acceptedAt: Date.now() });
+  /** An event is accepted once fsync'd in the outbox; only then is it sent. A full outbox refuses it loudly. */
+  const accept = async (id: string, topic: string, payload: unknown): Promise<void> => {
+    const event = { id, topic, payload: JSON.stringify(payload), acceptedAt: Date.now() };
+    try {
+      await outbox.append(event);
+    } catch (err) {
+      log.error({ id, topic, err: (err as Error).message, full: err instanceof OutboxFullError }, 'event refused by the outbox');
+      throw err;
+    }
+    pending.add(event);
     link.flush();
   };
 
@@ -85,9 +102,13 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
       devices.addScale(device, deviceConfig);
       device.on('weighing', (load, capturedAtMs) => {
         const { topic, weighing } = devices.weighingEvent(device.id, load, capturedAtMs);
-        accept(weighing.id, topic, weighing);
-        dlog.info({ netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'weighing taken');
-        events.emit('weighing', weighing);
+        accept(weighing.id, topic, weighing).then(
+          () => {
+            dlog.info({ netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'weighing taken');
+            events.emit('weighing', weighing);
+          },
+          () => undefined, // logged by accept; counted in health
+        );
       });
       device.on('live', (v) => link.publishLive(device.id, { v: 1, t: new Date(clock.now()).toISOString(), ...v }));
       device.on('state', (s) => {
@@ -100,14 +121,14 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
         stateDir: join(config.dataDir, 'counters'),
         visits: deviceConfig.visits,
         clock,
+        deliver: async (bucket) => {
+          const { topic, visits } = devices.visitsEvent(deviceConfig.id, bucket);
+          await accept(visits.id, topic, visits);
+          dlog.debug({ bucketStart: visits.bucketStart, in: visits.in, out: visits.out }, 'visits bucket closed');
+          events.emit('visits', visits);
+        },
       });
       devices.addCounter(counter, deviceConfig);
-      counter.on('visits', (bucket) => {
-        const { topic, visits } = devices.visitsEvent(deviceConfig.id, bucket);
-        accept(visits.id, topic, visits);
-        dlog.debug({ bucketStart: visits.bucketStart, in: visits.in, out: visits.out }, 'visits bucket closed');
-        events.emit('visits', visits);
-      });
       counter.on('notice', (n) => dlog[n.level](n.message));
       counter.on('state', (s) => {
         dlog.info({ state: s.state, detail: s.detail }, 'device state changed');
@@ -129,7 +150,14 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     return {
       v: 1,
       t: new Date(clock.now()).toISOString(),
-      outbox: { depth: pending.depth, oldestAgeS: oldest === null ? null : oldest / 1000, deadLetters: deadLetters.size },
+      outbox: {
+        depth: pending.depth,
+        oldestAgeS: oldest === null ? null : oldest / 1000,
+        deadLetters: deadLetters.size,
+        bytes: outbox.bytes,
+        full: outbox.full,
+        refused: outbox.refused,
+      },
       devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, { errors: h.errors, state: h.state.state }])),
       diskFreeBytes,
       clock: { synced: clock.synced() },
@@ -147,7 +175,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     const at = clock.now();
     const load = m.tareKg === undefined ? { netKg: m.netKg } : { netKg: m.netKg, tareKg: m.tareKg, grossKg: roundTo(m.netKg + m.tareKg, 6) };
     const { topic, weighing } = devices.weighingEvent(m.device, load, at, { category: m.category, bonId: m.bonId });
-    accept(weighing.id, topic, weighing);
+    await accept(weighing.id, topic, weighing);
     log.info({ device: m.device, netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'manual weighing recorded');
     events.emit('weighing', weighing);
     return { id: weighing.id };
@@ -168,6 +196,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
       await Promise.all([...devices.allScales().map((d) => d.stop()), ...devices.allCounters().map((c) => c.stop())]);
       await Promise.all([...buses.values()].map((b) => b.stop()));
       await link.stop();
+      await outbox.close();
       ownClock?.stop();
     },
   };

@@ -86,6 +86,13 @@ export const agentConfigSchema = z
     devices: z.array(deviceSchema).default([]),
     clock: z.enum(['auto', 'assume-synced']).default('auto'),
     healthIntervalS: z.number().int().min(1).max(3600).default(30),
+    outbox: z
+      .object({
+        /** Bound on the outbox on disk; when full, new events are refused (loudly, in health), old ones are never dropped. */
+        maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
+      })
+      .strict()
+      .prefault({}),
     receipts: z
       .object({
         /** Resend an event that has no receipt after this long, then back off exponentially. */

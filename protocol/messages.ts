@@ -103,6 +103,10 @@ export const healthSchema = z
         oldestAgeS: z.number().nonnegative().nullable(),
         /** Events ingest refused for good, kept in the agent's dead-letter file. */
         deadLetters: z.number().int().nonnegative().optional(),
+        /** Size on disk, whether it is full, and how many new events it refused because it was. */
+        bytes: z.number().int().nonnegative().optional(),
+        full: z.boolean().optional(),
+        refused: z.number().int().nonnegative().optional(),
       })
       .strict(),
     devices: z.record(slug, z.object({ errors: z.number().int().nonnegative(), state: deviceStateSchema.shape.state }).strict()),

@@ -41,6 +41,11 @@ export interface DoorCounterOptions {
   degradedAfterErrors?: number;
   /** With the link open, no good reading for this long makes the device degraded (default off: many counters send only on change). */
   staleAfterMs?: number;
+  /**
+   * Stores a closed bucket durably (the agent's outbox). The close is saved in the state file only once
+   * this resolves, so a crash in between re-emits the bucket with the same start instead of losing it.
+   */
+  deliver?: (bucket: VisitsBucket) => Promise<void>;
 }
 
 export interface CounterNotice {
@@ -94,6 +99,10 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
   private totalErrors = 0;
   private lastError: string | undefined;
   private reported: { state: DeviceState['state']; detail: string | undefined } | undefined;
+  private readonly deliver: ((bucket: VisitsBucket) => Promise<void>) | undefined;
+  /** Deliveries in flight, in order; no save may record a close before its bucket is delivered. */
+  private delivering = 0;
+  private deliveries: Promise<void> = Promise.resolve();
 
   private readonly onCounts = (reading: CounterReading): void => this.counts(reading);
   private readonly onFrameError = (error: FrameError): void => this.error(`${error.reason}: ${error.raw}`);
@@ -111,6 +120,7 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.tickMs = options.tickMs ?? 1000;
     this.degradedAfterErrors = options.degradedAfterErrors ?? 3;
     this.staleAfterMs = options.staleAfterMs;
+    this.deliver = options.deliver;
   }
 
   /** Errors since start (frame errors, impossible readings), for the agent's health message. */
@@ -173,7 +183,8 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.driver.off('frameError', this.onFrameError);
     this.driver.off('link', this.onLink);
     this.tick();
-    this.save(this.clock.now());
+    await this.deliveries;
+    if (this.delivering === 0) this.save(this.clock.now());
     this.running = false;
     await this.driver.stop();
     this.link = 'stopped';
@@ -223,10 +234,24 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
   private closed(buckets: VisitsBucket[], now: number): void {
     if (buckets.length === 0) return;
     for (const bucket of buckets) this.emit('visits', bucket);
-    this.save(now);
+    if (!this.deliver) return this.save(now);
+    const deliver = this.deliver;
+    this.delivering++;
+    this.deliveries = this.deliveries
+      .then(async () => {
+        for (const bucket of buckets) await deliver(bucket);
+        this.delivering--;
+        if (this.delivering === 0) this.save(this.clock.now());
+      })
+      .catch((err: Error) => {
+        this.delivering--;
+        // Not saved as closed: after a restart the bucket is emitted again (same start) rather than lost.
+        this.notice('warn', `a visits bucket could not be stored: ${err.message}`);
+      });
   }
 
   private maybeSave(now: number): void {
+    if (this.delivering > 0) return; // the save would record a close whose bucket is not stored yet
     // Either way: a clock stepped back must not hold saves off until it catches up.
     if (this.dirty && Math.abs(now - this.lastSaveAt) >= this.persistIntervalMs) this.save(now);
   }
