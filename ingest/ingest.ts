@@ -106,12 +106,15 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   const earliest = Date.parse(config.earliestCaptureAt);
   let deadLetters = 0;
 
-  /** Why a capture time cannot be true, or undefined when it can. */
-  const implausibleTime = (at: string, site: string, agent: string): string | undefined => {
+  /**
+   * Why a capture time cannot be true, or undefined when it can. A visits bucket is aligned on the clock,
+   * so the first one after installation starts before it: what must follow the install is its end.
+   */
+  const implausibleTime = (at: string, site: string, agent: string, spanMs = 0): string | undefined => {
     const t = Date.parse(at);
     if (t > Date.now() + config.maxFutureMs) return `captured at ${at}, ahead of ingest's clock (${new Date().toISOString()}) by more than ${config.maxFutureMs / 1000} s`;
     const installed = installedAt.get(`${site}/${agent}`);
-    if (installed !== undefined && t < installed) return `captured at ${at}, before the agent was installed (${new Date(installed).toISOString()})`;
+    if (installed !== undefined && t + spanMs <= installed) return `captured at ${at}, before the agent was installed (${new Date(installed).toISOString()})`;
     if (t < earliest) return `captured at ${at}, before ${config.earliestCaptureAt}: the agent's clock was wrong`;
     return undefined;
   };
@@ -154,7 +157,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     } else if (kind === 'visits') {
       const msg = decode('visits', payload);
       if (!msg.ok) return deadLetter('invalid-visits', topic, payload, msg.reason);
-      const late = implausibleTime(msg.value.bucketStart, site, agent);
+      const late = implausibleTime(msg.value.bucketStart, site, agent, msg.value.bucketSeconds * 1000);
       if (late) return deadLetter('implausible-time', topic, payload, late);
       point = visitsPoint({ site, agent, device }, msg.value);
       id = msg.value.id;

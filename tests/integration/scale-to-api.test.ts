@@ -172,4 +172,21 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     expect(readFileSync(file, 'utf8')).toContain(ahead.id);
     expect(readFileSync(file, 'utf8')).toMatch(/ahead of ingest's clock/);
   });
+
+  it('stores a visits bucket that started before the install but ended after it, and refuses one that ended before', async () => {
+    // The agent was installed at 2026-03-28T10:00:00Z (its test clock at first start); buckets are aligned on the minute.
+    const user = agentUsername(SITE, AGENT);
+    const password = readCredentials(stack.credentialsFile)!.mqtt[user]!.password;
+    const client = await mqtt.connectAsync(stack.brokerUrl, { username: user, password, clientId: 'door-firmware' });
+    const topic = deviceTopic(SITE, AGENT, 'porte', 'visits');
+    const bucket = (id: string, bucketStart: string) => JSON.stringify({ v: 1, id, seq: 1, bucketStart, bucketSeconds: 60, clockSynced: true, in: 3, out: 1 });
+    const before = stack.ingest.stats();
+    await client.publishAsync(topic, bucket('0b9d1a2e-3c4d-4e5f-8a6b-7c8d9e0f1a2b', '2026-03-28T09:59:30.000Z'), { qos: 1 });
+    await client.publishAsync(topic, bucket('1c0e2b3f-4d5e-4f60-9b7c-8d9e0f1a2b3c', '2026-03-28T09:58:00.000Z'), { qos: 1 });
+    await client.endAsync();
+    await waitFor('both handled', () => stack.ingest.stats().stored > before.stored && stack.ingest.stats().deadLetters > before.deadLetters);
+    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    const rows = await influx.query<{ event_id: string }>(`SELECT event_id FROM visits WHERE device = 'porte'`);
+    expect(rows.map((r) => r.event_id)).toEqual(['0b9d1a2e-3c4d-4e5f-8a6b-7c8d9e0f1a2b']);
+  });
 });
