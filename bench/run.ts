@@ -1,5 +1,7 @@
 import { benchAgentResources } from './agent-resources.js';
+import { benchBacklogDrain } from './backlog-drain.js';
 import { benchModbusBus } from './modbus-bus.js';
+import { benchOutbox } from './outbox.js';
 import { benchReplug } from './replug.js';
 import { benchStableToStream } from './stable-to-stream.js';
 
@@ -9,6 +11,8 @@ const benches: Record<string, () => Promise<void>> = {
   replug: benchReplug,
   'modbus-bus': benchModbusBus,
   'agent-resources': benchAgentResources,
+  outbox: benchOutbox,
+  'backlog-drain': benchBacklogDrain,
 };
 
 const only = process.argv.slice(2);
