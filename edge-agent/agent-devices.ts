@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deviceTopic, visitsSchema, weighingSchema, type DeviceState, type Visits, type Weighing } from '../protocol/index.js';
 import type { Clock } from './clock.js';
+import type { ClockRepair } from './clock-repair.js';
 import type { CounterDeviceConfig, ScaleDeviceConfig } from './config.js';
 import type { DoorCounter } from './counters/door-counter.js';
 import type { VisitsBucket } from './counters/visits-buckets.js';
@@ -31,6 +32,7 @@ export class AgentDevices {
     private readonly ids: { site: string; agent: string },
     readonly categories: string[],
     private readonly clock: Clock,
+    private readonly repair: ClockRepair,
   ) {}
 
   addScale(device: ScaleDevice, config: ScaleDeviceConfig): void {
@@ -112,7 +114,7 @@ export class AgentDevices {
       id: randomUUID(),
       seq: this.seq++,
       capturedAt: new Date(capturedAtMs).toISOString(),
-      clockSynced: this.clock.synced(),
+      ...this.repair.stamp(this.clock, capturedAtMs),
       ...load,
       direction: rules.direction,
       category: manual?.category ?? entry.category,
@@ -130,7 +132,7 @@ export class AgentDevices {
 
   /** Builds the visits event of a closed bucket; a resumed bucket keeps its start, so it overwrites itself downstream. */
   visitsEvent(deviceId: string, bucket: VisitsBucket): { topic: string; visits: Visits } {
-    const visits = visitsSchema.parse({ v: 1, id: randomUUID(), seq: this.seq++, clockSynced: this.clock.synced(), ...bucket });
+    const visits = visitsSchema.parse({ v: 1, id: randomUUID(), seq: this.seq++, ...this.repair.stamp(this.clock, Date.parse(bucket.bucketStart)), ...bucket });
     return { topic: deviceTopic(this.ids.site, this.ids.agent, deviceId, 'visits'), visits };
   }
 }

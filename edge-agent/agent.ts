@@ -14,6 +14,7 @@ import type { ModbusBus } from './modbus/bus.js';
 import { createModbusBus } from './modbus/modbus-bus.js';
 import { DeadLetterFile } from './dead-letters.js';
 import { installedAt } from './identity.js';
+import { ClockRepair } from './clock-repair.js';
 import { AgentLink } from './mqtt-link.js';
 import { DurableOutbox, OutboxFullError } from './outbox/durable-outbox.js';
 import { PendingEvents } from './outbox/pending-events.js';
@@ -48,8 +49,12 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   const pending = new PendingEvents({ receiptTimeoutMs: config.receipts.timeoutMs, maxBackoffMs: config.receipts.maxBackoffMs });
   for (const event of outbox.pending()) pending.add(event);
   if (pending.depth) log.info({ events: pending.depth }, 'resending events accepted before the restart');
-  const link = new AgentLink({ site: config.site, agent: config.agent }, config.mqtt, pending, log);
-  const devices = new AgentDevices({ site: config.site, agent: config.agent }, config.categories, clock);
+  const repair = await ClockRepair.open(config.dataDir);
+  const link = new AgentLink({ site: config.site, agent: config.agent }, config.mqtt, pending, log, (payload) => {
+    repair.noteSynced(clock);
+    return repair.prepare(payload);
+  });
+  const devices = new AgentDevices({ site: config.site, agent: config.agent }, config.categories, clock, repair);
   const events = new EventEmitter<AgentEvents>();
 
   let installed = await installedAt(config.dataDir, clock);

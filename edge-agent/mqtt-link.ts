@@ -40,6 +40,8 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     mqttConfig: MqttConnection,
     private readonly pending: PendingEvents,
     log: Logger,
+    /** The payload to send for a stored one (a repaired time), or undefined to hold it for now. */
+    private readonly prepare: (payload: string) => string | undefined = (p) => p,
   ) {
     super();
     const statusTopic = agentTopic(ids.site, ids.agent, 'status');
@@ -77,7 +79,13 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   /** Publishes whatever is due from the pending queue. */
   flush(): void {
     if (!this.client.connected) return;
-    for (const event of this.pending.takeDue()) this.client.publish(event.topic, event.payload, { qos: 1 });
+    const ready = new Map<string, string>();
+    const due = this.pending.takeDue((e) => {
+      const payload = this.prepare(e.payload);
+      if (payload !== undefined) ready.set(e.id, payload);
+      return payload !== undefined;
+    });
+    for (const event of due) this.client.publish(event.topic, ready.get(event.id)!, { qos: 1 });
   }
 
   publishLive(device: string, live: Live): void {

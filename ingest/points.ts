@@ -40,6 +40,7 @@ export function weighingPoint(origin: Origin, w: Weighing): IPoint {
   if (w.grossKg !== undefined) fields.gross_kg = w.grossKg;
   if (w.tareKg !== undefined) fields.tare_kg = w.tareKg;
   if (w.bonId) fields.bon_id = w.bonId;
+  if (w.clockRepaired) fields.clock_repaired = true;
   return { measurement: MEASUREMENT.weighing, tags, fields, timestamp: weighingTimestampNs(w.capturedAt, w.seq) };
 }
 
@@ -47,7 +48,7 @@ export function visitsPoint(origin: Origin, v: Visits): IPoint {
   return {
     measurement: MEASUREMENT.visits,
     tags: { site: origin.site, agent: origin.agent, device: origin.device },
-    fields: { in: v.in, out: v.out, bucket_seconds: v.bucketSeconds, event_id: v.id, clock_synced: v.clockSynced },
+    fields: { in: v.in, out: v.out, bucket_seconds: v.bucketSeconds, event_id: v.id, clock_synced: v.clockSynced, ...(v.clockRepaired ? { clock_repaired: true } : {}) },
     // One bucket per device and start: a resent bucket overwrites itself.
     timestamp: (BigInt(Date.parse(v.bucketStart)) * 1_000_000n).toString(),
   };

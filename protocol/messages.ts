@@ -7,6 +7,19 @@ const isoTime = z.iso.datetime({ offset: true });
 const kg = z.number().finite();
 
 /**
+ * Where a capture sits on the Pi's monotonic clock, recorded when its wall clock was not synchronised
+ * (no RTC, no network yet): once it is, the agent repairs the time from it before sending.
+ */
+const clockRef = z
+  .object({
+    /** The kernel's boot id: monotonic times compare only within one boot. */
+    boot: z.string().min(1).max(64),
+    /** Milliseconds on the monotonic clock (CLOCK_MONOTONIC, shared by every process of the boot). */
+    monoMs: z.number().nonnegative(),
+  })
+  .strict();
+
+/**
  * One stable weighing. `capturedAt` and `seq` make the stored point's timestamp, so a resent
  * event overwrites itself; `id` travels as a field for receipts and audits.
  */
@@ -17,6 +30,9 @@ export const weighingSchema = z
     seq: z.number().int().nonnegative(),
     capturedAt: isoTime,
     clockSynced: z.boolean(),
+    clockRef: clockRef.optional(),
+    /** capturedAt was repaired from clockRef after the clock synchronised. */
+    clockRepaired: z.boolean().optional(),
     netKg: kg,
     grossKg: kg.optional(),
     tareKg: kg.nonnegative().optional(),
@@ -53,6 +69,8 @@ export const visitsSchema = z
     bucketStart: isoTime,
     bucketSeconds: z.number().int().positive().max(86_400),
     clockSynced: z.boolean(),
+    clockRef: clockRef.optional(),
+    clockRepaired: z.boolean().optional(),
     in: z.number().int().nonnegative(),
     out: z.number().int().nonnegative(),
   })

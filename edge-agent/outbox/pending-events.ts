@@ -46,12 +46,12 @@ export class PendingEvents {
     return this.entries.get(id)?.event;
   }
 
-  /** Events to (re)send now, oldest first; each is scheduled for its next attempt. */
-  takeDue(): OutboxEvent[] {
+  /** Events to (re)send now, oldest first; each is scheduled for its next attempt. Events not `ready` wait, unscheduled. */
+  takeDue(ready: (event: OutboxEvent) => boolean = () => true): OutboxEvent[] {
     const now = this.now();
     const due: OutboxEvent[] = [];
     for (const entry of this.entries.values()) {
-      if (entry.nextSendAt > now) continue;
+      if (entry.nextSendAt > now || !ready(entry.event)) continue;
       entry.attempts++;
       entry.nextSendAt = now + Math.min(this.policy.maxBackoffMs, this.policy.receiptTimeoutMs * 2 ** (entry.attempts - 1));
       due.push(entry.event);
