@@ -2,10 +2,18 @@ import { z } from 'zod';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
 import { slug } from '../protocol/index.js';
 
-/** `trebuchet sim`: a simulated ST,GS scale, and optionally a counter attendant dropping goods on it. */
+/** The serial devices `trebuchet sim` can play: a twin for each serial driver. */
+export const simDevices = ['stgs', 'mt-sics', 'toledo', 'sartorius', 'sma', 'serial-counter'] as const;
+
+/** `trebuchet sim`: a simulated serial device and, for a scale, a counter attendant dropping goods on it. */
 export const simConfigSchema = z
   .object({
+    /** Which driver's twin to play (the `driver:` to put in the agent's config). */
+    device: z.enum(simDevices).default('stgs'),
+    /** Frame format of the ST,GS twin. */
     format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
+    /** People counter: simulated seconds per real second, so a demo sees visitors come and go. */
+    counterTimeScale: z.number().positive().max(100_000).default(60),
     output: z
       .discriminatedUnion('type', [
         /** Like a ser2net device server: the agent connects with a tcp transport. */

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
@@ -34,6 +35,34 @@ describe('the trebuchet command', () => {
     expect(bad.stderr).toContain('unknown key "mqqt"');
     expect(bad.stderr).toMatch(/allowed keys here: site, agent, mqtt, http/);
   });
+
+  it('sim plays any serial device a driver speaks, and probe sniff recognises it', async () => {
+    for (const device of ['toledo', 'mt-sics', 'serial-counter']) {
+      const port = await freePort();
+      const file = join(dir, `sim-${device}.yaml`);
+      writeFileSync(file, `device: ${device}\noutput: { type: tcp, port: ${port} }\nattendant: { enabled: false }\n`);
+      const sim = spawn(process.execPath, [CLI, 'sim', '--config', file], { stdio: 'ignore' });
+      try {
+        await waitFor(`the simulated ${device} listening`, () =>
+          new Promise<boolean>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => resolve(true));
+            socket.on('error', () => resolve(false));
+            socket.on('connect', () => socket.destroy());
+          }),
+        );
+        const sniff = await new Promise<string>((resolve) => {
+          // A counter sends one frame a second: the probe needs a few.
+          const p = spawn(process.execPath, [CLI, 'probe', 'sniff', `127.0.0.1:${port}`, '--seconds', device === 'serial-counter' ? '3.5' : '1.5', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+          let out = '';
+          p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+          p.on('exit', () => resolve(out));
+        });
+        expect((JSON.parse(sniff) as { recognised?: { driver: string } }).recognised?.driver, `${device}: ${sniff.slice(0, 800)}`).toBe(device);
+      } finally {
+        sim.kill('SIGTERM');
+      }
+    }
+  }, 90_000);
 
   it('up starts everything, weighs simulated drop-offs, stops cleanly on Ctrl-C and reuses its data', async () => {
     const ports = { influx: await freePort(), rpc: await freePort(), broker: await freePort(), dash: await freePort(), agent: await freePort() };
