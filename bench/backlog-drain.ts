@@ -14,7 +14,7 @@ import { startIngest } from '../ingest/ingest.js';
 import { weighingPoint } from '../ingest/points.js';
 import { agentUsername, deviceTopic, weighingSchema } from '../protocol/index.js';
 import { startInfluxd } from '../tests/helpers/influxd.js';
-import { waitFor } from '../tests/helpers/up-stack.js';
+import { waitFor } from '../tests/helpers/wait.js';
 
 const EVENTS = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const SITE = 'bench';

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { EventSource } from 'eventsource';
 import mqtt from 'mqtt';
 import { readCredentials } from '../runtime/credentials-file.js';
-import { startTestStack, waitFor } from '../tests/helpers/up-stack.js';
+import { startTestStack } from '../tests/helpers/up-stack.js';
+import { waitFor } from '../tests/helpers/wait.js';
 import { fmt, summary } from './stats.js';
 
 const WEIGHINGS = Number(process.env.BENCH_WEIGHINGS ?? 50);

@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, waitFor } from '../helpers/up-stack.js';
+import { startTestStack } from '../helpers/up-stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SCREENSHOT = join(process.cwd(), 'test-results', 'screenshots', 'scale-to-page.png');
 

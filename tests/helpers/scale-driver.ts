@@ -5,6 +5,7 @@ import { transportSchema, type TransportConfig } from '../../edge-agent/transpor
 import type { ByteTransport, ByteTransportEvents } from '../../edge-agent/transport/transport.js';
 import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import type { SimulatedDevice } from '../../firmware-sim/common/sim-device.js';
+import { waitFor } from './wait.js';
 
 /** A transport the test drives by hand: feed() plays the device, `written` is what the driver sent. */
 export class FakeTransport extends EventEmitter<ByteTransportEvents> implements ByteTransport {
@@ -68,14 +69,6 @@ export const isMass = (r: ScaleReading, kg: number, stable: boolean, net = false
  * stgs-pty does) on purpose: with 50 ms, the pty unplug tests hit a race in which @serialport/bindings-cpp
  * reads 0 bytes from the hung-up pty forever and never reports the disconnect.
  */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export type Cleanups = Array<() => Promise<void> | void>;
 
 /** What to undo after each test of the file (pty pairs, twins, drivers), last first. Call it at the top level. */
@@ -91,7 +84,7 @@ export function cleanupsAfterEach(): Cleanups {
 export async function loadAndSettle(scale: { load(kg: number): void }, seen: DriverWatch, kg: number, net = false): Promise<void> {
   const from = seen.readings.length;
   scale.load(kg);
-  await waitUntil(`a stable ${kg} kg reading`, () => seen.readings.slice(from).some((r) => isMass(r.reading, kg, true, net)));
+  await waitFor(`a stable ${kg} kg reading`, () => seen.readings.slice(from).some((r) => isMass(r.reading, kg, true, net)));
   const after = seen.readings.slice(from).map((r) => r.reading);
   const firstStable = after.findIndex((r) => isMass(r, kg, true, net));
   expect(after.slice(0, firstStable).some((r) => r.kind === 'mass' && !r.stable)).toBe(true);
@@ -104,19 +97,19 @@ export async function loadAndSettle(scale: { load(kg: number): void }, seen: Dri
  */
 export async function unplugAndReplug(pair: PtyPair, seen: DriverWatch, kg: number, label: string, stableTimeoutMs = 5_000): Promise<void> {
   await pair.unplug();
-  await waitUntil('the driver to report the close', () => seen.links.at(-1)?.state === 'closed');
+  await waitFor('the driver to report the close', () => seen.links.at(-1)?.state === 'closed');
   expect(seen.links.at(-1)!.detail).toMatch(/disconnected|cannot open|closed/);
   await new Promise((r) => setTimeout(r, 1_000)); // the cable stays out a second
 
   const replugAt = Date.now();
   const readingsBefore = seen.readings.length;
   await pair.replug();
-  await waitUntil('a reading after the replug', () => seen.readings.length > readingsBefore, 3_000);
+  await waitFor('a reading after the replug', () => seen.readings.length > readingsBefore, 3_000);
   const recoveryMs = seen.readings[readingsBefore]!.at - replugAt;
   console.log(`[${label}] serial replug → first reading: ${recoveryMs} ms`);
   expect(recoveryMs).toBeLessThan(3_000);
   expect(seen.links.at(-1)!.state).toBe('open');
-  await waitUntil('the stable weight again', () => seen.readings.slice(readingsBefore).some((r) => isMass(r.reading, kg, true)), stableTimeoutMs);
+  await waitFor('the stable weight again', () => seen.readings.slice(readingsBefore).some((r) => isMass(r.reading, kg, true)), stableTimeoutMs);
 }
 
 /**
@@ -137,6 +130,6 @@ export async function driverOnPty<S extends SimulatedDevice & { stop(): void }, 
   cleanups.push(() => driver.stop());
   const seen = watchDriver(driver);
   driver.start();
-  await waitUntil('the port to open', () => seen.links.some((l) => l.state === 'open'));
+  await waitFor('the port to open', () => seen.links.some((l) => l.state === 'open'));
   return { pair, scale, driver, seen };
 }

@@ -19,7 +19,7 @@ import { ingestConfigSchema } from '../../ingest/config.js';
 import { agentUsername, type Weighing } from '../../protocol/index.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/up-stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 const log = pino({ level: process.env.TREBUCHET_TEST_LOG ?? 'silent' });
 const SITE = 'lilas';

@@ -12,7 +12,7 @@ import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js'
 import { agentTopic, agentUsername, decode, type Health, type Status, type Weighing } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/up-stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/trebuchet.js');
 

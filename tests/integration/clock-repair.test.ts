@@ -15,7 +15,7 @@ import { ingestConfigSchema } from '../../ingest/config.js';
 import { startIngest, type RunningIngest } from '../../ingest/ingest.js';
 import { agentUsername } from '../../protocol/index.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
-import { waitFor } from '../helpers/up-stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 const log = pino({ level: process.env.TREBUCHET_TEST_LOG ?? 'silent' });
 const FIFTY_YEARS_MS = 50 * 365 * 24 * 3600_000;

@@ -9,19 +9,13 @@ import { SimulatedModbusCounter } from '../../firmware-sim/modbus/counter.js';
 import { RawRtuResponder } from '../../firmware-sim/modbus/raw-rtu-responder.js';
 import { serveModbusTcp, type ModbusUnit } from '../../firmware-sim/modbus/servers.js';
 import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,6 +11,7 @@ import { createPtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedModbusCounter } from '../../firmware-sim/modbus/counter.js';
 import { serveModbusRtu, serveModbusTcp } from '../../firmware-sim/modbus/servers.js';
 import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -18,13 +19,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Advantech ADAM-style: 32-bit counts, low word first, in input registers 30001–02 (in) and 30003–04 (out). */
 const ADAM: ModbusCounterOptionsInput = {

@@ -11,6 +11,7 @@ import { createPtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { serveModbusRtu, serveModbusTcp } from '../../firmware-sim/modbus/servers.js';
 import { SimulatedModbusIndicator } from '../../firmware-sim/modbus/weighing-indicator.js';
 import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const UNIT = 7;
@@ -20,13 +21,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The twin of `preset` served as unit 7 over Modbus TCP (ServerTCP) or RTU on a socat pty (ServerSerial). */
 async function serveTwin(preset: string, via: 'tcp' | 'rtu') {

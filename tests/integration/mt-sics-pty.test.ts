@@ -3,7 +3,8 @@ import { createMtSicsDriver } from '../../edge-agent/drivers/mt-sics/driver.js';
 import type { MtSicsConfigInput } from '../../edge-agent/drivers/mt-sics/config.js';
 import type { PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedMtSicsScale } from '../../firmware-sim/mt-sics/simulated-mt-sics-scale.js';
-import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil } from '../helpers/scale-driver.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug } from '../helpers/scale-driver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -21,13 +22,13 @@ describe('MT-SICS driver over a socat pty pair', () => {
   it('polls moving then stable readings, tares, and reads through garbage', async () => {
     const { scale, driver, seen } = await setup();
     // The power-up line gives the serial too, maybe before the balance has heard anything: wait for both.
-    await waitUntil('the reply to @', () => driver.serialNumber === 'B042' && scale.received.length > 0);
+    await waitFor('the reply to @', () => driver.serialNumber === 'B042' && scale.received.length > 0);
     expect(scale.received[0]).toBe('@');
     await loadAndSettle(scale, seen, 12.34);
 
     const from = seen.readings.length;
     driver.command('tare');
-    await waitUntil('a net zero after the tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
+    await waitFor('a net zero after the tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
     expect(scale.received).toContain('T');
     await loadAndSettle(scale, seen, 5, true);
     expect(seen.readings.at(-1)!.reading).toEqual({ kind: 'mass', kg: 5, stable: true, net: true, tareKg: 12.34 });
@@ -37,7 +38,7 @@ describe('MT-SICS driver over a socat pty pair', () => {
     scale.faults.garbageBeforeReply = Buffer.from([0x00, 0xff]);
     scale.sendRaw('noise\r\n');
     const afterGarbage = seen.readings.length;
-    await waitUntil('readings through the garbage', () => seen.readings.slice(afterGarbage).filter((r) => isMass(r.reading, 5, true, true)).length >= 5);
+    await waitFor('readings through the garbage', () => seen.readings.slice(afterGarbage).filter((r) => isMass(r.reading, 5, true, true)).length >= 5);
     scale.faults.garbageBeforeReply = undefined;
     expect(seen.errors.slice(errorsBefore).map((e) => e.raw)).toEqual(['noise']);
   });
@@ -51,7 +52,7 @@ describe('MT-SICS driver over a socat pty pair', () => {
     expect(scale.received.filter((c) => c === 'SI')).toEqual([]);
     scale.powerUp(); // a restart: the balance stops repeating
     const from = seen.readings.length;
-    await waitUntil('the stream again', () => seen.readings.length > from + 5);
+    await waitFor('the stream again', () => seen.readings.length > from + 5);
     expect(sirs()).toBeGreaterThan(asked);
   });
 
@@ -62,12 +63,12 @@ describe('MT-SICS driver over a socat pty pair', () => {
     const errorsBefore = seen.errors.length;
     const asked = scale.received.length;
     const timeouts = () => seen.errors.slice(errorsBefore).filter((e) => e.reason === 'no reply to SI within 300 ms');
-    await waitUntil('three reply timeouts', () => timeouts().length >= 3);
+    await waitFor('three reply timeouts', () => timeouts().length >= 3);
     expect(scale.received.length - asked).toBeGreaterThanOrEqual(3); // still polling, one request per timeout
     expect(scale.received.length - asked).toBeLessThanOrEqual(timeouts().length + 1);
     scale.faults.dead = false;
     const from = seen.readings.length;
-    await waitUntil('a reading from the revived balance', () => seen.readings.slice(from).some((r) => isMass(r.reading, 2, true)));
+    await waitFor('a reading from the revived balance', () => seen.readings.slice(from).some((r) => isMass(r.reading, 2, true)));
   });
 
   it('reports an unplug and reads again after a replug, without a new driver', async () => {

@@ -3,7 +3,8 @@ import { createSartoriusDriver } from '../../edge-agent/drivers/sartorius/driver
 import type { PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedSartoriusScale } from '../../firmware-sim/sartorius/simulated-sartorius-scale.js';
 import type { SartoriusConfigInput } from '../../edge-agent/drivers/sartorius/config.js';
-import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil } from '../helpers/scale-driver.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug } from '../helpers/scale-driver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -30,21 +31,21 @@ describe('Sartorius SBI driver over a socat pty pair', () => {
     scale.sendRaw('G#    +    1'); // a frame cut short, glued to the next one
     scale.sendRaw(Buffer.from([0x00, 0xff]));
     const from = seen.readings.length;
-    await waitUntil('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
+    await waitFor('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
     const faults = seen.errors.slice(errorsBefore);
     expect(faults.map((e) => e.raw)).toEqual(expect.arrayContaining(['<00><7F>', 'SARTORIUS', 'Stat     ERR 054    ']));
     expect(faults.length).toBeLessThanOrEqual(5);
 
     const before = seen.readings.length;
     driver.command('tare');
-    await waitUntil('a net zero after tare', () => seen.readings.slice(before).some((r) => isMass(r.reading, 0, true, true)));
+    await waitFor('a net zero after tare', () => seen.readings.slice(before).some((r) => isMass(r.reading, 0, true, true)));
     expect(scale.commands).toEqual(['T']);
     await loadAndSettle(scale, seen, 5, true);
   });
 
   it('polls a balance that prints only when asked', async () => {
     const { scale, seen } = await setup({ printOnConnect: true, pollMs: 100 }, true);
-    await waitUntil('the answer to the print on connect', () => seen.readings.length >= 1);
+    await waitFor('the answer to the print on connect', () => seen.readings.length >= 1);
     await loadAndSettle(scale, seen, 3.5);
     expect(scale.commands.length).toBeGreaterThanOrEqual(3);
     expect(new Set(scale.commands)).toEqual(new Set(['P']));
@@ -53,7 +54,7 @@ describe('Sartorius SBI driver over a socat pty pair', () => {
   it('reports an unplug and reads again after a replug, without a new driver', async () => {
     const { scale, seen } = await setup();
     // No unit configured: moving frames carry none, so the driver learns it from a first stable frame.
-    await waitUntil('a first stable frame', () => seen.readings.some((r) => isMass(r.reading, 0, true)));
+    await waitFor('a first stable frame', () => seen.readings.some((r) => isMass(r.reading, 0, true)));
     await loadAndSettle(scale, seen, 8.5);
     await unplugAndReplug(pair, seen, 8.5, 'sartorius-pty', 3_000);
   });

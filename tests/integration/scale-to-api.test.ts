@@ -9,7 +9,8 @@ import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { agentUsername, deviceTopic, type Weighing } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
-import { startTestStack, waitFor } from '../helpers/up-stack.js';
+import { startTestStack } from '../helpers/up-stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A clock the test sets: weighings are captured at chosen local times (DST nights). */
 class TestClock implements Clock {

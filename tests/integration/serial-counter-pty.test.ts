@@ -11,10 +11,8 @@ import { transportSchema } from '../../edge-agent/transport/config.js';
 import { createPtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { encodeSerialCounterFrame } from '../../firmware-sim/counters/serial-counter-frames.js';
 import { SimulatedSerialCounter } from '../../firmware-sim/counters/simulated-serial-counter.js';
-import { cleanupsAfterEach, waitUntil } from '../helpers/scale-driver.js';
-
-/** Polls until `check` holds; fails with `what` after 10 s (a simulated shop day is slower than a scale). */
-const waitFor = (what: string, check: () => boolean): Promise<void> => waitUntil(what, check, 10_000);
+import { cleanupsAfterEach } from '../helpers/scale-driver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups = cleanupsAfterEach();
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createSmaDriver } from '../../edge-agent/drivers/sma/driver.js';
 import type { PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedSmaScale } from '../../firmware-sim/sma/simulated-sma-scale.js';
-import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil } from '../helpers/scale-driver.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug } from '../helpers/scale-driver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -25,7 +26,7 @@ describe('SMA driver over a socat pty pair', () => {
 
     const from = seen.readings.length;
     driver.command('tare');
-    await waitUntil('a net zero after the tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
+    await waitFor('a net zero after the tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
     expect(scale.received).toContain('T');
     await loadAndSettle(scale, seen, 5, true);
 
@@ -33,7 +34,7 @@ describe('SMA driver over a socat pty pair', () => {
     const errorsBefore = seen.errors.length;
     scale.faults.garbageBeforeReply = Buffer.from([0x00, 0xff]);
     const afterGarbage = seen.readings.length;
-    await waitUntil('readings through the garbage', () => seen.readings.slice(afterGarbage).filter((r) => isMass(r.reading, 5, true, true)).length >= 5);
+    await waitFor('readings through the garbage', () => seen.readings.slice(afterGarbage).filter((r) => isMass(r.reading, 5, true, true)).length >= 5);
     scale.faults.garbageBeforeReply = undefined;
     const garbage = seen.errors.slice(errorsBefore);
     expect(garbage.length).toBeGreaterThanOrEqual(5);
@@ -47,12 +48,12 @@ describe('SMA driver over a socat pty pair', () => {
     const errorsBefore = seen.errors.length;
     const asked = scale.received.length;
     const timeouts = () => seen.errors.slice(errorsBefore).filter((e) => e.reason === 'no reply to <LF>W<CR> within 300 ms');
-    await waitUntil('three reply timeouts', () => timeouts().length >= 3);
+    await waitFor('three reply timeouts', () => timeouts().length >= 3);
     expect(scale.received.length - asked).toBeGreaterThanOrEqual(3); // still polling, one request per timeout
     expect(scale.received.length - asked).toBeLessThanOrEqual(timeouts().length + 1);
     scale.faults.dead = false;
     const from = seen.readings.length;
-    await waitUntil('a reading from the revived scale', () => seen.readings.slice(from).some((r) => isMass(r.reading, 2, true)));
+    await waitFor('a reading from the revived scale', () => seen.readings.slice(from).some((r) => isMass(r.reading, 2, true)));
   });
 
   it('reports an unplug and reads again after a replug, without a new driver', async () => {

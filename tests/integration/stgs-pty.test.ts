@@ -5,7 +5,8 @@ import { transportSchema } from '../../edge-agent/transport/config.js';
 import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
-import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil, watchDriver, type DriverWatch } from '../helpers/scale-driver.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, watchDriver, type DriverWatch } from '../helpers/scale-driver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -13,7 +14,7 @@ const cleanups = cleanupsAfterEach();
 async function tare(driver: StGsDriver, seen: DriverWatch): Promise<void> {
   const from = seen.readings.length;
   driver.command('tare');
-  await waitUntil('a net zero after tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
+  await waitFor('a net zero after tare', () => seen.readings.slice(from).some((r) => isMass(r.reading, 0, true, true)));
 }
 
 describe('ST,GS driver over a socat pty pair', () => {
@@ -38,7 +39,7 @@ describe('ST,GS driver over a socat pty pair', () => {
     scale.sendRaw('ST,GS,+00'); // a frame cut short, glued to the next one
     scale.sendRaw(Buffer.from([0x00, 0xff]));
     const from = seen.readings.length;
-    await waitUntil('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
+    await waitFor('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
     expect(seen.errors.length - errorsBefore).toBeGreaterThanOrEqual(2);
     expect(seen.errors.slice(errorsBefore).every((e) => /no status header|not a number/.test(e.reason))).toBe(true);
 
@@ -69,7 +70,7 @@ describe('transports with the device absent at start', () => {
     expect(closes).toHaveLength(1);
     expect(closes[0]).toMatch(/cannot open/);
     await pair.replug();
-    await waitUntil('the port to open', () => opened, 3_000);
+    await waitFor('the port to open', () => opened, 3_000);
     expect(transport.isOpen).toBe(true);
   });
 
@@ -87,7 +88,7 @@ describe('transports with the device absent at start', () => {
     expect(closes).toEqual([expect.stringMatching(/ECONNREFUSED/)]);
     const server = await TcpSerialServer.listen(probe, { port });
     cleanups.push(() => server.close());
-    await waitUntil('the connection', () => transport.isOpen, 3_000); // backoff is capped at 2 s
+    await waitFor('the connection', () => transport.isOpen, 3_000); // backoff is capped at 2 s
   });
 });
 
@@ -102,20 +103,20 @@ describe('ST,GS driver over a TCP serial device server', () => {
     cleanups.push(() => driver.stop());
     const seen = watchDriver(driver);
     driver.start();
-    await waitUntil('the connection', () => seen.links.some((l) => l.state === 'open'));
+    await waitFor('the connection', () => seen.links.some((l) => l.state === 'open'));
     scale.start();
     await loadAndSettle(scale, seen, 23.5);
 
     scale.sendRaw(Buffer.from('\x00\xFF\xFF garbage\r\nnoise', 'latin1'));
     const from = seen.readings.length;
-    await waitUntil('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 23.5, true)).length >= 3);
+    await waitFor('readings after the garbage', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 23.5, true)).length >= 3);
     expect(seen.errors.length).toBeGreaterThanOrEqual(1);
 
     server.dropClients();
-    await waitUntil('the driver to report the close', () => seen.links.some((l) => l.state === 'closed'));
+    await waitFor('the driver to report the close', () => seen.links.some((l) => l.state === 'closed'));
     const dropAt = seen.links.at(-1)!.at;
     const readingsBefore = seen.readings.length;
-    await waitUntil('a reading after reconnecting', () => seen.readings.length > readingsBefore, 3_000);
+    await waitFor('a reading after reconnecting', () => seen.readings.length > readingsBefore, 3_000);
     console.log(`[stgs-pty] tcp close → first reading: ${seen.readings[readingsBefore]!.at - dropAt} ms`);
     expect(seen.links.at(-1)!.state).toBe('open');
     expect(server.clientCount).toBe(1);

@@ -3,7 +3,8 @@ import { createToledoDriver } from '../../edge-agent/drivers/toledo/driver.js';
 import { parseToledoFrame } from '../../edge-agent/drivers/toledo/parser.js';
 import type { PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedToledoScale } from '../../firmware-sim/toledo/simulated-toledo-scale.js';
-import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug, waitUntil } from '../helpers/scale-driver.js';
+import { cleanupsAfterEach, driverOnPty, isMass, loadAndSettle, unplugAndReplug } from '../helpers/scale-driver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -36,7 +37,7 @@ describe('Toledo Continuous driver over a socat pty pair', () => {
       return r.reading.kg;
     });
     const from = seen.readings.length;
-    await waitUntil('stable readings after the faults', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
+    await waitFor('stable readings after the faults', () => seen.readings.slice(from).filter((r) => isMass(r.reading, 12.34, true)).length >= 3);
     for (const kg of trapped) expect(seen.readings.some((r) => isMass(r.reading, kg, true)), `${kg} kg`).toBe(true);
     // Garbage and bad frames between two good frames make one report, named after the first bad checksum.
     const faults = seen.errors.slice(errorsBefore);
@@ -47,7 +48,7 @@ describe('Toledo Continuous driver over a socat pty pair', () => {
 
     const before = seen.readings.length;
     driver.command('tare');
-    await waitUntil('a net zero after tare', () => seen.readings.slice(before).some((r) => isMass(r.reading, 0, true, true)));
+    await waitFor('a net zero after tare', () => seen.readings.slice(before).some((r) => isMass(r.reading, 0, true, true)));
     await loadAndSettle(scale, seen, 5, true);
     const last = seen.readings.at(-1)!.reading;
     expect(last.kind === 'mass' && last.tareKg).toBe(12.34);
