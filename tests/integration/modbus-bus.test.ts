@@ -111,8 +111,11 @@ describe('a misbehaving slave is a failure of that slave only (raw RTU responder
     await sleep(2_000);
     expect(log.get(1)!.values.length).toBeGreaterThanOrEqual(8);
     expect(log.get(5)!.values.length).toBeGreaterThanOrEqual(8);
+    expect(log.get(1)!.errors).toEqual([]);
     expect(log.get(5)!.errors).toEqual([]);
-    expect(log.get(6)!.slave.state).toBe('backoff');
+    // Unit 6 times out (its state may read ok for a moment: a late reply can pass for the answer to its
+    // own next request, RTU having no transaction ids), and only unit 6 does.
+    expect(log.get(6)!.errors.length).toBeGreaterThanOrEqual(1);
     expect(log.get(6)!.errors[0]).toMatch(/Timed out/);
     // Late answers of unit 6 never pass for another unit's.
     expect(new Set(log.get(1)!.values)).toEqual(new Set([1]));
