@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,6 +68,12 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   link.on('deadletter', (letter) => {
     if (!letter.id) return log.warn({ topic: letter.topic, reason: letter.reason }, 'ingest refused a message with no readable id');
     const event = pending.get(letter.id);
+    // Only what this agent sent, byte for byte, may leave the queue: a malformed copy carrying a real
+    // event's id (found by the chaos suite) must not make the real event disappear.
+    const sent = event && repair.prepare(event.payload);
+    if (!event || !sent || createHash('sha256').update(sent).digest('hex') !== letter.payloadSha256) {
+      return log.warn({ id: letter.id, topic: letter.topic, reason: letter.reason }, 'dead letter for a payload this agent did not send; its event (if any) stays queued');
+    }
     // Kept on disk before it leaves the queue: refused is not lost.
     void deadLetters.keep(letter, event).then(
       () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IPoint } from 'influx';
 import { printable } from '../edge-agent/drivers/scale.js';
 import { agentTopic, decode, deliveryByKind, kindFilter, parseTopic, type DeadLetter } from '../protocol/index.js';
@@ -128,7 +128,14 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     deadLetters++;
     const parsed = parseTopic(topic);
     const origin = parsed.ok ? { site: parsed.parts.site, agent: parsed.parts.agent } : undefined;
-    const letter: DeadLetter = { v: 1, topic: topic.slice(0, 300), reason: reason.slice(0, 500), firstBytes: printable(payload.subarray(0, 64)), at: new Date().toISOString() };
+    const letter: DeadLetter = {
+      v: 1,
+      topic: topic.slice(0, 300),
+      reason: reason.slice(0, 500),
+      firstBytes: printable(payload.subarray(0, 64)),
+      payloadSha256: createHash('sha256').update(payload).digest('hex'),
+      at: new Date().toISOString(),
+    };
     const id = readableId(payload);
     if (id) letter.id = id;
     writer.offer({ point: deadLetterPoint(origin, kind, letter), key: undefined });
@@ -142,7 +149,14 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     const { site, agent, device, kind } = parsed.parts;
     if (kind === 'status') {
       const status = decode('status', payload);
-      if (status.ok && status.value.installedAt) installedAt.set(`${site}/${agent}`, Date.parse(status.value.installedAt));
+      if (status.ok && status.value.installedAt) {
+        // An install date in the future would refuse every event the agent sends (found by the chaos
+        // suite, with a forged status): ignored. Of the plausible ones, the earliest is kept.
+        const t = Date.parse(status.value.installedAt);
+        const key = `${site}/${agent}`;
+        if (t > Date.now() + config.maxFutureMs) rejects.report('implausible-install-date', { topic, installedAt: status.value.installedAt }, 'status ignored');
+        else installedAt.set(key, Math.min(t, installedAt.get(key) ?? Infinity));
+      }
       return;
     }
     let point: IPoint;

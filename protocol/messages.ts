@@ -154,6 +154,11 @@ export const deadLetterSchema = z
     reason: z.string().max(500),
     /** The payload's first bytes, printable, for a person to recognise it. */
     firstBytes: z.string().max(300),
+    /**
+     * SHA-256 (hex) of the refused payload. The agent forgets an event only if this is the hash of what it
+     * sent: a malformed copy carrying a real event's id must not make the real event disappear.
+     */
+    payloadSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     at: isoTime,
   })
   .strict();
