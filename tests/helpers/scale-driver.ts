@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { afterEach, expect } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { FrameError, LinkState, ScaleDriver, ScaleReading } from '../../edge-agent/drivers/scale.js';
 import { transportSchema, type TransportConfig } from '../../edge-agent/transport/config.js';
 import type { ByteTransport, ByteTransportEvents } from '../../edge-agent/transport/transport.js';
@@ -132,4 +132,38 @@ export async function driverOnPty<S extends SimulatedDevice & { stop(): void }, 
   driver.start();
   await waitFor('the port to open', () => seen.links.some((l) => l.state === 'open'));
   return { pair, scale, driver, seen };
+}
+
+/**
+ * What every framed stream driver owes its golden tests: the same readings, and no error, whatever byte
+ * boundary splits the stream (down to one byte at a time), and with a parity bit set on every byte.
+ */
+export function itReadsAStreamAnyhowCut(
+  harness: () => { transport: FakeTransport; readings: ScaleReading[]; errors: FrameError[] },
+  stream: string,
+  expected: ScaleReading[],
+  options: { parity?: boolean } = { parity: true },
+): void {
+  it('gives the same readings whatever byte boundary splits the stream', () => {
+    const bytes = Buffer.from(stream, 'latin1');
+    for (let i = 1; i < bytes.length; i++) {
+      const h = harness();
+      h.transport.feed(bytes.subarray(0, i));
+      h.transport.feed(bytes.subarray(i));
+      expect(h.readings, `split at ${i}`).toEqual(expected);
+      expect(h.errors, `split at ${i}`).toEqual([]);
+    }
+    const h = harness();
+    for (const b of bytes) h.transport.feed(Buffer.from([b]));
+    expect(h.readings).toEqual(expected);
+  });
+
+  if (options.parity) {
+    it('masks a parity bit set on every byte, line ends included', () => {
+      const h = harness();
+      h.transport.feed(Buffer.from(Buffer.from(stream, 'latin1').map((b) => b | 0x80)));
+      expect(h.readings).toEqual(expected);
+      expect(h.errors).toEqual([]);
+    });
+  }
 }

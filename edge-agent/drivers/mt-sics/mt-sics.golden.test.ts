@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeLinkHarness } from '../../../tests/helpers/scale-driver.js';
+import { fakeLinkHarness, itReadsAStreamAnyhowCut } from '../../../tests/helpers/scale-driver.js';
 import type { ScaleReading } from '../scale.js';
 import { MtSicsDriver } from './driver.js';
 import { parseMtSicsReply, type MtSicsReply } from './parser.js';
@@ -110,26 +110,7 @@ describe('MtSicsDriver: framing', () => {
     expect(h.driver.serialNumber).toBe('B1');
   });
 
-  it('gives the same readings whatever byte boundary splits the stream', () => {
-    const bytes = Buffer.from(STREAM, 'latin1');
-    for (let i = 1; i < bytes.length; i++) {
-      const h = harness();
-      h.transport.feed(bytes.subarray(0, i));
-      h.transport.feed(bytes.subarray(i));
-      expect(h.readings, `split at ${i}`).toEqual(STREAM_READINGS);
-      expect(h.errors, `split at ${i}`).toEqual([]);
-    }
-    const h = harness();
-    for (const b of bytes) h.transport.feed(Buffer.from([b]));
-    expect(h.readings).toEqual(STREAM_READINGS);
-  });
-
-  it('masks a parity bit set on every byte, CR LF included', () => {
-    const h = harness();
-    h.transport.feed(Buffer.from(Buffer.from(STREAM, 'latin1').map((b) => b | 0x80)));
-    expect(h.readings).toEqual(STREAM_READINGS);
-    expect(h.errors).toEqual([]);
-  });
+  itReadsAStreamAnyhowCut(harness, STREAM, STREAM_READINGS);
 
   it('loses nothing but the garbage: before, between frames, 0x00/0xFF, a power-up line', () => {
     const h = harness();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeLinkHarness } from '../../../tests/helpers/scale-driver.js';
+import { fakeLinkHarness, itReadsAStreamAnyhowCut } from '../../../tests/helpers/scale-driver.js';
 import type { ScaleReading } from '../scale.js';
 import { SmaDriver } from './driver.js';
 import { parseSmaReply, type SmaReply, type SmaStatus } from './parser.js';
@@ -88,26 +88,7 @@ describe('SmaDriver: framing', () => {
     expect(h.errors).toEqual([]);
   });
 
-  it('gives the same readings whatever byte boundary splits the stream', () => {
-    const bytes = Buffer.from(STREAM, 'latin1');
-    for (let i = 1; i < bytes.length; i++) {
-      const h = harness();
-      h.transport.feed(bytes.subarray(0, i));
-      h.transport.feed(bytes.subarray(i));
-      expect(h.readings, `split at ${i}`).toEqual(STREAM_READINGS);
-      expect(h.errors, `split at ${i}`).toEqual([]);
-    }
-    const h = harness();
-    for (const b of bytes) h.transport.feed(Buffer.from([b]));
-    expect(h.readings).toEqual(STREAM_READINGS);
-  });
-
-  it('masks a parity bit set on every byte, LF and CR included', () => {
-    const h = harness();
-    h.transport.feed(Buffer.from(Buffer.from(STREAM, 'latin1').map((b) => b | 0x80)));
-    expect(h.readings).toEqual(STREAM_READINGS);
-    expect(h.errors).toEqual([]);
-  });
+  itReadsAStreamAnyhowCut(harness, STREAM, STREAM_READINGS);
 
   it('reads replies ended CR LF too: the LF only starts an empty frame', () => {
     const h = harness();

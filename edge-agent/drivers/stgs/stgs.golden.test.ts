@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fakeLinkHarness } from '../../../tests/helpers/scale-driver.js';
+import { fakeLinkHarness, itReadsAStreamAnyhowCut } from '../../../tests/helpers/scale-driver.js';
 import type { ScaleReading } from '../scale.js';
 import type { StgsFormat } from './config.js';
 import { StGsDriver } from './driver.js';
@@ -129,26 +129,7 @@ describe('StGsDriver', () => {
     expect(h.errors).toEqual([]);
   });
 
-  it('gives the same readings whatever byte boundary splits the stream', () => {
-    const bytes = Buffer.from(STREAM, 'latin1');
-    for (let i = 1; i < bytes.length; i++) {
-      const h = harness();
-      h.transport.feed(bytes.subarray(0, i));
-      h.transport.feed(bytes.subarray(i));
-      expect(h.readings, `split at ${i}`).toEqual(STREAM_READINGS);
-      expect(h.errors, `split at ${i}`).toEqual([]);
-    }
-    const h = harness();
-    for (const b of bytes) h.transport.feed(Buffer.from([b]));
-    expect(h.readings).toEqual(STREAM_READINGS);
-  });
-
-  it('masks a parity bit set on every byte, CR LF included', () => {
-    const h = harness();
-    h.transport.feed(Buffer.from(Buffer.from(STREAM, 'latin1').map((b) => b | 0x80)));
-    expect(h.readings).toEqual(STREAM_READINGS);
-    expect(h.errors).toEqual([]);
-  });
+  itReadsAStreamAnyhowCut(harness, STREAM, STREAM_READINGS);
 
   it('loses nothing but the garbage: before, between frames, 0x00/0xFF, a power-up banner', () => {
     const h = harness();
