@@ -33,7 +33,7 @@ export function maySubscribe(user: BrokerUser, filter: string): boolean {
       return f === agentTopic(user.site ?? '', user.agent ?? '', 'receipt') || f === agentTopic(user.site ?? '', user.agent ?? '', 'deadletter');
     case 'ingest':
       // Statuses tell ingest each agent's install date, before which no event can have been captured.
-      return /\/(weighing|visits|status)$/.test(f);
+      return /\/(weighing|visits|bon|status)$/.test(f);
     case 'dashboards':
       return true;
   }

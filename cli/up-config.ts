@@ -4,6 +4,7 @@ import { modbusBusSchema } from '../edge-agent/modbus/config.js';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
 import { slug } from '../protocol/index.js';
 import { siteSchema } from '../runtime/connections.js';
+import { refineOneTaxonomy, taxonomyConfigKeys } from '../runtime/taxonomy-config.js';
 
 const port = (p: number) => z.number().int().min(0).max(65_535).default(p);
 
@@ -40,6 +41,7 @@ export const upConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: port(8081) })
       .strict()
       .prefault({}),
+    ...taxonomyConfigKeys,
     /** Real devices (as in the agent's config). When there are none, a simulated scale and attendant run instead. */
     devices: z.array(deviceSchema).default([]),
     /** RS-485 lines and Modbus TCP endpoints of Modbus devices (as in the agent's config). */
@@ -54,10 +56,15 @@ export const upConfigSchema = z
         /** Scenario time runs this many times faster than a real day between donors (12: a load every ≈ 15 s). */
         timeCompression: z.number().positive().max(10_000).default(12),
         seed: z.number().int().optional(),
+        /** `bon`: the simulated scale is weighed on through the kiosk; `continuous`: every load is taken, no bon. */
+        capture: z.enum(['bon', 'continuous']).default('bon'),
+        /** How long a box waits on the scale for someone at the kiosk to tap its category. */
+        humanWaitS: z.number().positive().max(600).default(45),
       })
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine(refineOneTaxonomy);
 
 export type UpConfig = z.infer<typeof upConfigSchema>;

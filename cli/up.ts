@@ -14,10 +14,14 @@ import { ingestConfigSchema } from '../ingest/config.js';
 import { startIngest, type RunningIngest } from '../ingest/ingest.js';
 import { agentUsername } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
+import { siteTaxonomy } from '../runtime/taxonomy-config.js';
+import { simulatedCounter } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
 import type { UpConfig } from './up-config.js';
 
 export const SIMULATED_SCALE_ID = 'balance-comptoir';
+/** The capacity of the simulated scale (a 150 kg platform, as the twin's overload). */
+export const SIMULATED_SCALE_MAX_KG = 150;
 
 interface Stoppable {
   name: string;
@@ -81,8 +85,9 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx }), log.child({ component: 'ingest' }));
     started.push({ name: 'ingest', stop: ingest.stop });
 
+    const taxonomy = siteTaxonomy(config);
     const dashboards = await startDashboards(
-      dashboardsConfigSchema.parse({ http: config.dashboards, mqtt: { ...mqtt, username: 'dashboards' }, influx, site: config.site }),
+      dashboardsConfigSchema.parse({ http: config.dashboards, mqtt: { ...mqtt, username: 'dashboards' }, influx, site: config.site, taxonomy }),
       log.child({ component: 'dashboards' }),
     );
     started.push({ name: 'dashboards', stop: dashboards.stop });
@@ -101,7 +106,15 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
           driver: 'stgs',
           transport: { type: 'tcp', host: server.host, port: server.port, keepAliveMs: 10_000 },
           stgs: { format: 'auto', maxLineBytes: 256 },
-          weighing: { minKg: 0.2, rearmBelowKg: 0.05, direction: 'in', defaultCategory: 'autre', collectType: 'apport-volontaire' },
+          weighing: {
+            capture: config.simulation.capture,
+            maxKg: SIMULATED_SCALE_MAX_KG,
+            minKg: 0.2,
+            rearmBelowKg: 0.05,
+            direction: 'in',
+            defaultCategory: 'autre',
+            collectType: 'apport-volontaire',
+          },
           live: { maxHz: 5 },
         },
       ];
@@ -113,6 +126,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
         http: config.agentHttp,
         dataDir: join(dataDir, 'agent'),
+        taxonomy,
         modbus: config.modbus,
         devices,
       }),
@@ -122,18 +136,20 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     started.push({ name: 'agent', stop: agent.stop });
 
     if (scale && options.attendant !== false) {
-      const attendant = new Attendant(
-        scale,
-        async (category) => {
-          agent.devices.selectCategory(SIMULATED_SCALE_ID, category);
-        },
-        {
-          timeCompression: config.simulation.timeCompression,
-          scenario: dropoffScenario({ days: Infinity, seed: config.simulation.seed ?? Date.now() % 1_000_000 }),
-        },
-      );
-      void attendant.run();
-      started.push({ name: 'attendant', stop: () => attendant.stop() });
+      const seed = config.simulation.seed ?? Date.now() % 1_000_000;
+      const stopped = new AbortController();
+      const holdMs = 2_000;
+      const counter =
+        config.simulation.capture === 'bon'
+          ? simulatedCounter(agent.desk, SIMULATED_SCALE_ID, agent.kioskWatchers, stopped.signal, { seed, holdMs, humanWaitMs: config.simulation.humanWaitS * 1000 })
+          : { pickCategory: async (category: string) => void agent.devices.selectCategory(SIMULATED_SCALE_ID, category) };
+      const attendant = new Attendant(scale, counter, {
+        timeCompression: config.simulation.timeCompression,
+        holdMs,
+        scenario: dropoffScenario({ days: Infinity, seed }),
+      });
+      attendant.run().catch((err: Error) => log.error({ err: err.message }, 'the simulated attendant stopped'));
+      started.push({ name: 'attendant', stop: () => (stopped.abort(), attendant.stop()) });
     }
 
     process.stdout.write(
@@ -143,7 +159,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         `  Tableau de bord / dashboard : ${dashboards.url}`,
         `  Identifiants générés / generated credentials : ${broker.credentialsFile} (mode 0600)`,
         `  Données / data : ${dataDir}   InfluxDB : ${influxUrl}   MQTT : ${broker.url}`,
-        `  Agent (API locale) : ${agent.httpUrl}${scale ? '   — balance simulée / simulated scale' : ''}`,
+        `  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${scale ? '   — balance simulée / simulated scale' : ''}`,
         '  Ctrl-C pour arrêter / to stop',
         '',
       ].join('\n') + '\n',

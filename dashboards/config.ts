@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { httpListenSchema, influxConnectionSchema, mqttConnectionSchema, siteSchema } from '../runtime/connections.js';
+import { refineOneTaxonomy, taxonomyConfigKeys } from '../runtime/taxonomy-config.js';
 
 /** The dashboards process: where it listens, the broker it reads live data from, the InfluxDB it reads history from. */
 export const dashboardsConfigSchema = z
@@ -8,8 +9,10 @@ export const dashboardsConfigSchema = z
     mqtt: mqttConnectionSchema.prefault({}),
     influx: influxConnectionSchema.prefault({}),
     site: siteSchema.prefault({}),
+    ...taxonomyConfigKeys,
   })
-  .strict();
+  .strict()
+  .superRefine(refineOneTaxonomy);
 
 export type DashboardsConfig = z.infer<typeof dashboardsConfigSchema>;
 export type DashboardsConfigInput = z.input<typeof dashboardsConfigSchema>;

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { extname, join, relative, sep } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { join } from 'node:path';
 import type { Logger } from '../runtime/log.js';
 import { createHttpApp } from '../runtime/http-app.js';
+import { registerWebAssets } from '../runtime/web-assets.js';
+import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { createInflux } from '../runtime/influx-client.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { registerDailyWeighings } from './api/daily-weighings.js';
@@ -21,53 +19,6 @@ export interface RunningDashboards {
 }
 
 export const WEB_PUBLIC_DIR = join(projectRoot(), 'dist', 'dashboards', 'web', 'public');
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-/**
- * Serves the built page from memory: the bundle is a handful of files, each gets an explicit route (no path
- * is ever joined from a request, so no traversal), hashed names are cached forever and index.html never.
- */
-async function registerWebAssets(app: FastifyInstance, dir: string, log: Logger): Promise<void> {
-  if (!existsSync(join(dir, 'index.html'))) {
-    log.warn({ dir }, 'web UI not built: run `npm run build`; the API is served without it');
-    app.get('/', async (_req, reply) =>
-      reply.code(503).type('text/plain; charset=utf-8').send(`Interface web non construite : lancez « npm run build » (${dir}).`),
-    );
-    return;
-  }
-  for (const file of await listFiles(dir)) {
-    const body = await readFile(file);
-    const gzipped = gzipSync(body);
-    const name = relative(dir, file).split(sep).join('/');
-    const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
-    const cache = name === 'index.html' ? 'no-cache' : /-[A-Z0-9]{8}\.\w+(\.map)?$/.test(name) ? 'public, max-age=31536000, immutable' : 'public, max-age=300';
-    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-      void reply.header('content-type', type).header('cache-control', cache).header('vary', 'accept-encoding');
-      const accept = req.headers['accept-encoding'];
-      if (typeof accept === 'string' && /\bgzip\b/.test(accept)) return reply.header('content-encoding', 'gzip').send(gzipped);
-      return reply.send(body);
-    };
-    app.get(`/${name}`, handler);
-    if (name === 'index.html') app.get('/', handler);
-  }
-}
 
 /**
  * Starts the dashboards: the read API over InfluxDB, the live SSE stream fed by MQTT and the web page.
@@ -102,11 +53,11 @@ export async function startDashboards(
 
   const hub = new LiveHub(mqtt, dlog, { site: config.site.id });
   const app = createHttpApp(dlog);
-  const deps = { influx, site: config.site };
+  const deps = { influx, site: config.site, taxonomy: siteTaxonomy(config) };
   registerSite(app, deps);
   registerDailyWeighings(app, deps);
   registerLiveStream(app, hub);
-  await registerWebAssets(app, WEB_PUBLIC_DIR, dlog);
+  await registerWebAssets(app, WEB_PUBLIC_DIR, dlog, 'dashboards');
 
   try {
     await app.listen({ host: config.http.host, port: config.http.port });

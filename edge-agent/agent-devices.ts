@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { deviceTopic, visitsSchema, weighingSchema, type DeviceState, type Visits, type Weighing } from '../protocol/index.js';
+import { agentTopic, bonSchema, deviceTopic, visitsSchema, weighingSchema, type Bon, type DeviceState, type Visits, type Weighing } from '../protocol/index.js';
+import { active, type Taxonomy } from '../protocol/taxonomy.js';
 import type { Clock } from './clock.js';
 import type { ClockRepair } from './clock-repair.js';
 import type { CounterDeviceConfig, ScaleDeviceConfig } from './config.js';
@@ -12,6 +13,20 @@ interface ScaleEntry {
   device: ScaleDevice;
   config: ScaleDeviceConfig;
   category: string;
+}
+
+/** What the counter knows of a load beyond the scale: the bon's fields, the category tapped, who tapped it. */
+export interface WeighingContext {
+  category: string;
+  source: 'auto' | 'manual';
+  direction?: 'in' | 'out';
+  collectType?: string;
+  district?: string;
+  destination?: string;
+  partner?: string;
+  bonId?: string;
+  container?: string;
+  by?: string;
 }
 
 interface CounterEntry {
@@ -30,10 +45,15 @@ export class AgentDevices {
 
   constructor(
     private readonly ids: { site: string; agent: string },
-    readonly categories: string[],
+    readonly taxonomy: Taxonomy,
     private readonly clock: Clock,
     private readonly repair: ClockRepair,
   ) {}
+
+  /** Category ids the counter may pick (retired ones stay in the taxonomy for history only). */
+  get categories(): string[] {
+    return active(this.taxonomy.categories).map((c) => c.id);
+  }
 
   addScale(device: ScaleDevice, config: ScaleDeviceConfig): void {
     this.scales.set(device.id, { device, config, category: config.weighing.defaultCategory });
@@ -59,9 +79,10 @@ export class AgentDevices {
     return out;
   }
 
-  selectCategory(deviceId: string, category: string): 'ok' | 'unknown-device' | 'unknown-category' {
+  selectCategory(deviceId: string, category: string): 'ok' | 'unknown-device' | 'unknown-category' | 'bon-capture' {
     const entry = this.scales.get(deviceId);
     if (!entry) return 'unknown-device';
+    if (entry.config.weighing.capture === 'bon') return 'bon-capture';
     if (!this.categories.includes(category)) return 'unknown-category';
     entry.category = category;
     return 'ok';
@@ -72,6 +93,7 @@ export class AgentDevices {
       id: device.id,
       type: config.type,
       driver: config.driver,
+      capture: config.weighing.capture,
       direction: config.weighing.direction,
       category,
       collectType: config.weighing.direction === 'in' ? config.weighing.collectType : undefined,
@@ -97,18 +119,15 @@ export class AgentDevices {
   }
 
   /**
-   * Builds the weighing event of a load: captured by the scale (`auto`), or typed when the scale is down
-   * (`manual`, with the category given). Validated here, at the producer, as at ingest.
+   * Builds the weighing event of a load. Without a context it is a continuous capture: the scale's rules
+   * and selected category. The kiosk and typed weights give theirs (the bon's direction, collect type…).
+   * Validated here, at the producer, as at ingest.
    */
-  weighingEvent(
-    deviceId: string,
-    load: CapturedLoad,
-    capturedAtMs: number,
-    manual?: { category: string; bonId?: string },
-  ): { topic: string; weighing: Weighing } {
+  weighingEvent(deviceId: string, load: CapturedLoad, capturedAtMs: number, context?: WeighingContext): { topic: string; weighing: Weighing } {
     const entry = this.scales.get(deviceId);
     if (!entry) throw new Error(`no scale "${deviceId}"`);
     const rules = entry.config.weighing;
+    const direction = context?.direction ?? rules.direction;
     const weighing = weighingSchema.parse({
       v: 1,
       id: randomUUID(),
@@ -116,14 +135,53 @@ export class AgentDevices {
       capturedAt: new Date(capturedAtMs).toISOString(),
       ...this.repair.stamp(this.clock, capturedAtMs),
       ...load,
-      direction: rules.direction,
-      category: manual?.category ?? entry.category,
-      ...(rules.direction === 'in' ? { collectType: rules.collectType } : { destination: rules.destination }),
-      ...(manual?.bonId ? { bonId: manual.bonId } : {}),
-      source: manual ? 'manual' : 'auto',
+      direction,
+      category: context?.category ?? entry.category,
+      ...(direction === 'in'
+        ? { collectType: context?.collectType ?? rules.collectType, district: context?.district }
+        : { destination: context?.destination ?? rules.destination, partner: context?.partner }),
+      bonId: context?.bonId,
+      container: context?.container,
+      source: context?.source ?? 'auto',
       entry: 'normal',
+      by: context?.by,
     });
     return { topic: deviceTopic(this.ids.site, this.ids.agent, deviceId, 'weighing'), weighing };
+  }
+
+  /**
+   * The compensating entry of a weighing (DESIGN.md): same capture time, sequence and tags, every figure
+   * negated, `entry=void`. Its point sits beside the original's and every sum of the two is zero.
+   */
+  voidEvent(deviceId: string, original: Weighing, voidedAtMs: number, by?: string): { topic: string; weighing: Weighing } {
+    const negate = (kg: number | undefined) => (kg === undefined ? undefined : -kg);
+    const weighing = weighingSchema.parse({
+      ...original,
+      id: randomUUID(),
+      netKg: -original.netKg,
+      grossKg: negate(original.grossKg),
+      tareKg: negate(original.tareKg),
+      entry: 'void',
+      voids: original.id,
+      voidedAt: new Date(voidedAtMs).toISOString(),
+      by,
+    });
+    return { topic: deviceTopic(this.ids.site, this.ids.agent, deviceId, 'weighing'), weighing };
+  }
+
+  /** What to stamp on an event captured now (clock synchronised or not), kept with a bon until it is sent. */
+  stamp(atMs: number): Pick<Bon, 'clockSynced' | 'clockRef'> {
+    return this.repair.stamp(this.clock, atMs);
+  }
+
+  /** Builds the event of a closed or abandoned bon. */
+  bonEvent(bon: Omit<Bon, 'v' | 'id' | 'seq'>): { topic: string; bon: Bon } {
+    const event = bonSchema.parse({ v: 1, id: randomUUID(), seq: this.seq++, ...bon });
+    return { topic: agentTopic(this.ids.site, this.ids.agent, 'bon'), bon: event };
+  }
+
+  scaleConfig(deviceId: string): ScaleDeviceConfig | undefined {
+    return this.scales.get(deviceId)?.config;
   }
 
   hasScale(deviceId: string): boolean {

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { roundTo, type Health, type Status, type Visits, type Weighing } from '../protocol/index.js';
+import { roundTo, type Bon, type Health, type Status, type Visits, type Weighing } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
+import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { AgentDevices } from './agent-devices.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
@@ -16,11 +17,20 @@ import { createModbusBus } from './modbus/modbus-bus.js';
 import { DeadLetterFile } from './dead-letters.js';
 import { installedAt } from './identity.js';
 import { ClockRepair } from './clock-repair.js';
+import { BonBook } from './kiosk/bon-book.js';
+import { CounterDesk } from './kiosk/counter-desk.js';
+import { registerKiosk } from './kiosk/kiosk-http.js';
+import { registerWebAssets } from '../runtime/web-assets.js';
+import { projectRoot } from '../runtime/project-root.js';
+import type { FastifyInstance } from 'fastify';
 import { AgentLink } from './mqtt-link.js';
 import { DurableOutbox, OutboxFullError } from './outbox/durable-outbox.js';
 import { PendingEvents } from './outbox/pending-events.js';
 
 export const AGENT_VERSION = '0.1.0';
+
+/** The kiosk page, built by `npm run build` (cli/build-web.ts). */
+export const KIOSK_PUBLIC_DIR = join(projectRoot(), 'dist', 'edge-agent', 'kiosk', 'web', 'public');
 
 export interface AgentOptions {
   /** Tests inject a clock to capture at chosen times (a DST night, an unsynchronised boot). */
@@ -30,11 +40,16 @@ export interface AgentOptions {
 export interface AgentEvents {
   weighing: [Weighing];
   visits: [Visits];
+  bon: [Bon];
 }
 
 export interface RunningAgent {
   httpUrl: string;
   devices: AgentDevices;
+  /** The drop-off counter: bons, taken by the kiosk page on the scales in `bon` capture. */
+  desk: CounterDesk;
+  /** Kiosk pages following the counter now. */
+  kioskWatchers(): number;
   pending: PendingEvents;
   /** Emits every weighing and visits bucket accepted by the agent. */
   events: EventEmitter<AgentEvents>;
@@ -55,7 +70,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     repair.noteSynced(clock);
     return repair.prepare(payload);
   });
-  const devices = new AgentDevices({ site: config.site, agent: config.agent }, config.categories, clock, repair);
+  const devices = new AgentDevices({ site: config.site, agent: config.agent }, siteTaxonomy(config), clock, repair);
   const events = new EventEmitter<AgentEvents>();
 
   let installed = await installedAt(config.dataDir, clock);
@@ -105,6 +120,23 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     link.flush();
   };
 
+  const book = new BonBook(config.dataDir, config.kiosk.recentBons, log.child({ component: 'kiosk' }));
+  const desk = new CounterDesk(
+    { site: config.site, agent: config.agent },
+    devices.taxonomy,
+    devices,
+    book,
+    async (id, topic, payload) => {
+      await accept(id, topic, payload);
+      if ('closedAt' in payload) events.emit('bon', payload);
+      else events.emit('weighing', payload);
+    },
+    clock,
+    log.child({ component: 'kiosk' }),
+    { stableTimeoutMs: config.kiosk.stableTimeoutS * 1000 },
+  );
+  link.on('link', () => desk.emit('changed'));
+
   const buses = new Map<string, ModbusBus>(config.modbus.buses.map((b) => [b.id, createModbusBus(b, log.child({ bus: b.id }))]));
   for (const deviceConfig of config.devices) {
     const dlog = log.child({ device: deviceConfig.id });
@@ -112,7 +144,8 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
       const driver = createScaleDriver(deviceConfig, buses);
       const device = new ScaleDevice(deviceConfig.id, driver, deviceConfig.weighing, deviceConfig.live.maxHz, () => clock.now());
       devices.addScale(device, deviceConfig);
-      device.on('weighing', (load, capturedAtMs) => {
+      if (deviceConfig.weighing.capture === 'bon') desk.attachScale(device, deviceConfig);
+      else device.on('weighing', (load, capturedAtMs) => {
         const { topic, weighing } = devices.weighingEvent(device.id, load, capturedAtMs);
         accept(weighing.id, topic, weighing).then(
           () => {
@@ -183,15 +216,29 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     link.publishHealth(await health());
   }, config.healthIntervalS * 1000);
 
+  let kioskHttp: { close(): void; watchers(): number } | undefined;
+  const registerKioskRoutes = async (app: FastifyInstance) => {
+    kioskHttp = registerKiosk(app, desk, () => ({
+      site: config.site,
+      agent: config.agent,
+      taxonomy: devices.taxonomy,
+      scales: desk.scales(),
+      bon: desk.bon,
+      recent: desk.recent,
+      outbox: { depth: pending.depth },
+      link: link.connected ? 'connected' : 'disconnected',
+    }));
+    await registerWebAssets(app, KIOSK_PUBLIC_DIR, log, 'kiosk');
+  };
   const http = await startControlHttp(config.http, devices, log, async (m) => {
     const at = clock.now();
     const load = m.tareKg === undefined ? { netKg: m.netKg } : { netKg: m.netKg, tareKg: m.tareKg, grossKg: roundTo(m.netKg + m.tareKg, 6) };
-    const { topic, weighing } = devices.weighingEvent(m.device, load, at, { category: m.category, bonId: m.bonId });
+    const { topic, weighing } = devices.weighingEvent(m.device, load, at, { category: m.category, bonId: m.bonId, source: 'manual' });
     await accept(weighing.id, topic, weighing);
     log.info({ device: m.device, netKg: weighing.netKg, category: weighing.category, id: weighing.id }, 'manual weighing recorded');
     events.emit('weighing', weighing);
     return { id: weighing.id };
-  });
+  }, registerKioskRoutes);
   for (const b of buses.values()) b.start();
   for (const d of devices.allScales()) d.start();
   for (const c of devices.allCounters()) c.start();
@@ -200,10 +247,14 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   return {
     httpUrl: http.url,
     devices,
+    desk,
+    kioskWatchers: () => kioskHttp?.watchers() ?? 0,
     pending,
     events,
     async stop() {
       clearInterval(healthTimer);
+      desk.stop();
+      kioskHttp?.close();
       await http.close();
       await Promise.all([...devices.allScales().map((d) => d.stop()), ...devices.allCounters().map((c) => c.stop())]);
       await Promise.all([...buses.values()].map((b) => b.stop()));

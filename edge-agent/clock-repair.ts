@@ -23,6 +23,8 @@ const syncRecordSchema = z.object({ boot: z.string(), wallAtMonoZeroMs: z.number
 
 interface Stamped {
   capturedAt?: string;
+  /** A bon's close, which moves with its (repaired) opening. */
+  closedAt?: string;
   bucketStart?: string;
   clockRef?: { boot: string; monoMs: number };
 }
@@ -75,7 +77,10 @@ export class ClockRepair {
     if (!ref || event.capturedAt === undefined && event.bucketStart === undefined) return payload;
     if (ref.boot !== this.boot) return payload; // an earlier boot: cannot be repaired
     if (!this.origin) return undefined; // this boot, clock not synchronised yet: hold
-    const repaired = new Date(Math.round(this.origin.wallAtMonoZeroMs + ref.monoMs)).toISOString();
-    return JSON.stringify({ ...event, ...(event.capturedAt !== undefined ? { capturedAt: repaired } : { bucketStart: repaired }), clockRepaired: true });
+    const repairedMs = Math.round(this.origin.wallAtMonoZeroMs + ref.monoMs);
+    const repaired = new Date(repairedMs).toISOString();
+    if (event.capturedAt === undefined) return JSON.stringify({ ...event, bucketStart: repaired, clockRepaired: true });
+    const shift = (at: string | undefined) => at && new Date(Date.parse(at) + repairedMs - Date.parse(event.capturedAt!)).toISOString();
+    return JSON.stringify({ ...event, capturedAt: repaired, ...(event.closedAt ? { closedAt: shift(event.closedAt) } : {}), clockRepaired: true });
   }
 }

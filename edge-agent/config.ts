@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { slug } from '../protocol/index.js';
-import { DEFAULT_CATEGORIES } from '../protocol/taxonomy.js';
 import { httpListenSchema, mqttConnectionSchema } from '../runtime/connections.js';
+import { refineOneTaxonomy, siteTaxonomy, taxonomyConfigKeys } from '../runtime/taxonomy-config.js';
 import { visitsConfigSchema } from './counters/door-counter.js';
 import { modbusCounterConfigSchema } from './drivers/modbus-counter/config.js';
 import { modbusScaleConfigSchema } from './drivers/modbus-scale/config.js';
@@ -20,8 +20,16 @@ const weighingRulesSchema = z
     minKg: z.number().positive().max(100).default(0.2),
     /** Back within this band around zero, the scale is ready for the next load. */
     rearmBelowKg: z.number().positive().max(10).default(0.05),
+    /**
+     * `bon`: the counter runs bons on the kiosk, and a load becomes a line of the open bon once a category is
+     * tapped for it. `continuous`: every load is taken with the selected category, no bon (a scale alone).
+     */
+    capture: z.enum(['bon', 'continuous']).default('bon'),
+    /** The scale's capacity: a heavier load is refused with that reason (default: the scale's own overload). */
+    maxKg: z.number().positive().max(100_000).optional(),
+    /** Continuous capture: the direction of every load (on the kiosk, the bon decides). */
     direction: z.enum(['in', 'out']).default('in'),
-    /** The category selected at start, until the counter picks another. */
+    /** The category selected at start, until the counter picks another (continuous capture). */
     defaultCategory: slug.default('autre'),
     /** How goods came in (direction in). */
     collectType: slug.default('apport-volontaire'),
@@ -74,8 +82,16 @@ export const agentConfigSchema = z
     mqtt: mqttConnectionSchema.prefault({}),
     /** The agent's local HTTP endpoint (category selection, device state); loopback by default. */
     http: httpListenSchema(8081).prefault({}),
-    /** Category ids the counter may select. */
-    categories: z.array(slug).min(1).default(DEFAULT_CATEGORIES.map((c) => c.id)),
+    ...taxonomyConfigKeys,
+    kiosk: z
+      .object({
+        /** A tapped category waits this long for a moving scale to settle, then the line is refused as unstable. */
+        stableTimeoutS: z.number().positive().max(120).default(10),
+        /** Closed and abandoned bons kept on the kiosk for a look back. */
+        recentBons: z.number().int().min(0).max(100).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Where the agent keeps its state (door counters' last raw values and open buckets). */
     dataDir: z.string().default('data/agent'),
     /** RS-485 lines and Modbus TCP endpoints shared by Modbus devices. */
@@ -104,6 +120,8 @@ export const agentConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    refineOneTaxonomy(c, ctx);
+    const categories = siteTaxonomy(c).categories.filter((x) => !x.retired).map((x) => x.id);
     const seen = new Set<string>();
     const buses = new Set<string>();
     c.modbus.buses.forEach((b, i) => {
@@ -120,11 +138,11 @@ export const agentConfigSchema = z
           message: `no bus "${d.modbus.bus}" in modbus.buses (${[...buses].join(', ') || 'none defined'})`,
         });
       }
-      if (d.type === 'scale' && !c.categories.includes(d.weighing.defaultCategory)) {
+      if (d.type === 'scale' && !categories.includes(d.weighing.defaultCategory)) {
         ctx.addIssue({
           code: 'custom',
           path: ['devices', i, 'weighing', 'defaultCategory'],
-          message: `unknown category; use one of ${c.categories.join(', ')}`,
+          message: `unknown category; use one of ${categories.join(', ')}`,
         });
       }
     });

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { describeIssues, slug } from '../protocol/index.js';
 import { createHttpApp } from '../runtime/http-app.js';
@@ -28,8 +29,11 @@ export async function startControlHttp(
   devices: AgentDevices,
   log: Logger,
   recordManual: (w: ManualWeighing) => Promise<{ id: string }>,
+  /** More routes on the same server: the kiosk's page and API. */
+  register: (app: FastifyInstance) => Promise<void>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = createHttpApp(log.child({ component: 'agent-http' }));
+  await register(app);
 
   app.get('/api/v1/devices', async () => devices.describe());
 
@@ -38,6 +42,9 @@ export async function startControlHttp(
     if (!body.success) return reply.code(400).send({ error: describeIssues(body.error) });
     const result = devices.selectCategory(req.params.id, body.data.category);
     if (result === 'unknown-device') return reply.code(404).send({ error: `no device "${req.params.id}"` });
+    if (result === 'bon-capture') {
+      return reply.code(409).send({ error: `scale "${req.params.id}" takes its loads on bons: pick the category on the kiosk (POST /api/v1/kiosk/scales/${req.params.id}/category)` });
+    }
     if (result === 'unknown-category') {
       return reply.code(400).send({ error: `category: "${body.data.category}" is not one of ${devices.categories.join(', ')}` });
     }

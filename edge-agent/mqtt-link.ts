@@ -28,6 +28,8 @@ export interface AgentLinkEvents {
   receipt: [ids: string[]];
   /** Ingest will never store this message. */
   deadletter: [letter: DeadLetter];
+  /** The link to the broker came up or went down (the kiosk shows it). */
+  link: [connected: boolean];
 }
 
 export class AgentLink extends EventEmitter<AgentLinkEvents> {
@@ -56,8 +58,12 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
       if (this.lastStatus) this.publishStatus(this.lastStatus);
       this.pending.resetSchedule();
       this.flush();
+      this.emit('link', true);
     });
-    this.client.on('close', () => log.debug('MQTT connection closed'));
+    this.client.on('close', () => {
+      log.debug('MQTT connection closed');
+      this.emit('link', false);
+    });
     this.client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
     this.client.on('message', (topic, payload) => {
       if (topic.endsWith('/deadletter')) {

@@ -66,7 +66,7 @@ export async function startSim(config: SimConfig, log: Logger): Promise<{ stop()
   device.start();
   let attendant: Attendant | undefined;
   if (scale && config.attendant.enabled) {
-    attendant = new Attendant(scale, httpCategorySelector(config.attendant.agentUrl, config.attendant.device, log), {
+    attendant = new Attendant(scale, { pickCategory: httpCategorySelector(config.attendant.agentUrl, config.attendant.device, log) }, {
       timeCompression: config.attendant.timeCompression,
       scenario: dropoffScenario({ days: Infinity, seed: config.attendant.seed ?? Date.now() % 1_000_000 }),
     });

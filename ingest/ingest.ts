@@ -7,7 +7,7 @@ import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { BatchWriter } from './batch-writer.js';
 import type { IngestConfig } from './config.js';
-import { deadLetterPoint, visitsPoint, weighingPoint } from './points.js';
+import { bonPoint, deadLetterPoint, visitsPoint, weighingPoint } from './points.js';
 
 interface ReceiptKey {
   site: string;
@@ -94,7 +94,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
 
   const share = (filter: string) => (config.sharedGroup ? `$share/${config.sharedGroup}/${filter}` : filter);
   client.on('connect', () => {
-    client.subscribe([share(kindFilter('weighing')), share(kindFilter('visits')), kindFilter('status')], { qos: 1 }, (err, granted) => {
+    client.subscribe([share(kindFilter('weighing')), share(kindFilter('visits')), share(kindFilter('bon')), kindFilter('status')], { qos: 1 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos === 128)) log.error({ err: err?.message, granted }, 'ingest subscription refused');
       else log.info({ filters: granted?.map((g) => g.topic) }, 'ingest subscribed');
     });
@@ -174,6 +174,13 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       const late = implausibleTime(msg.value.bucketStart, site, agent, msg.value.bucketSeconds * 1000);
       if (late) return deadLetter('implausible-time', topic, payload, late);
       point = visitsPoint({ site, agent, device }, msg.value);
+      id = msg.value.id;
+    } else if (kind === 'bon') {
+      const msg = decode('bon', payload);
+      if (!msg.ok) return deadLetter('invalid-bon', topic, payload, msg.reason);
+      const late = implausibleTime(msg.value.capturedAt, site, agent);
+      if (late) return deadLetter('implausible-time', topic, payload, late);
+      point = bonPoint({ site, agent }, msg.value);
       id = msg.value.id;
     } else {
       return deadLetter('unexpected-kind', topic, payload, `ingest does not store ${kind} messages`);

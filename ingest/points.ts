@@ -1,12 +1,12 @@
 import type { IPoint } from 'influx';
-import type { DeadLetter, Visits, Weighing } from '../protocol/index.js';
+import type { Bon, DeadLetter, Visits, Weighing } from '../protocol/index.js';
 
 /**
  * How messages become InfluxDB points. A point's identity is measurement + tags + timestamp, so the
  * timestamp is the capture time in ms plus the agent's sequence number in the sub-millisecond digits:
  * a resent event lands on exactly the same point and overwrites itself.
  */
-export const MEASUREMENT = { weighing: 'weighing', visits: 'visits', deadLetter: 'dead_letters' } as const;
+export const MEASUREMENT = { weighing: 'weighing', visits: 'visits', bon: 'bons', deadLetter: 'dead_letters' } as const;
 
 export interface Origin {
   site: string;
@@ -31,6 +31,8 @@ export function weighingPoint(origin: Origin, w: Weighing): IPoint {
   };
   if (w.collectType) tags.collect_type = w.collectType;
   if (w.destination) tags.destination = w.destination;
+  if (w.district) tags.district = w.district;
+  if (w.partner) tags.partner = w.partner;
   const fields: Record<string, string | number | boolean> = {
     net_kg: w.netKg,
     event_id: w.id,
@@ -41,6 +43,10 @@ export function weighingPoint(origin: Origin, w: Weighing): IPoint {
   if (w.tareKg !== undefined) fields.tare_kg = w.tareKg;
   if (w.bonId) fields.bon_id = w.bonId;
   if (w.clockRepaired) fields.clock_repaired = true;
+  if (w.container) fields.container = w.container;
+  if (w.voids) fields.voids = w.voids;
+  if (w.voidedAt) fields.voided_at = w.voidedAt;
+  if (w.by) fields.by = w.by;
   return { measurement: MEASUREMENT.weighing, tags, fields, timestamp: weighingTimestampNs(w.capturedAt, w.seq) };
 }
 
@@ -52,6 +58,27 @@ export function visitsPoint(origin: Origin, v: Visits): IPoint {
     // One bucket per device and start: a resent bucket overwrites itself.
     timestamp: (BigInt(Date.parse(v.bucketStart)) * 1_000_000n).toString(),
   };
+}
+
+/** One point per bon, at its opening time (with the agent's sequence, as weighings): a resend overwrites it. */
+export function bonPoint(origin: { site: string; agent: string }, b: Bon): IPoint {
+  const tags: Record<string, string> = { site: origin.site, agent: origin.agent, direction: b.direction, state: b.state };
+  if (b.collectType) tags.collect_type = b.collectType;
+  if (b.destination) tags.destination = b.destination;
+  if (b.district) tags.district = b.district;
+  if (b.partner) tags.partner = b.partner;
+  const fields: Record<string, string | number | boolean> = {
+    bon_id: b.bonId,
+    event_id: b.id,
+    lines: b.lines,
+    net_kg: b.netKg,
+    closed_at: b.closedAt,
+    clock_synced: b.clockSynced,
+  };
+  if (b.comment) fields.comment = b.comment;
+  if (b.by) fields.by = b.by;
+  if (b.clockRepaired) fields.clock_repaired = true;
+  return { measurement: MEASUREMENT.bon, tags, fields, timestamp: weighingTimestampNs(b.capturedAt, b.seq) };
 }
 
 let deadLetterSeq = 0;

@@ -2,3 +2,4 @@ export * from './ids.js';
 export * from './topics.js';
 export * from './units.js';
 export * from './messages.js';
+export * from './taxonomy.js';

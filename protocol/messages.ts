@@ -5,6 +5,9 @@ import { eventId, slug } from './ids.js';
 const v = z.literal(1);
 const isoTime = z.iso.datetime({ offset: true });
 const kg = z.number().finite();
+/** A person's name or initials as typed at the counter: audit only, never a tag. */
+const operator = z.string().trim().min(1).max(64);
+const bonId = z.string().min(1).max(64);
 
 /**
  * Where a capture sits on the Pi's monotonic clock, recorded when its wall clock was not synchronised
@@ -35,17 +38,41 @@ export const weighingSchema = z
     clockRepaired: z.boolean().optional(),
     netKg: kg,
     grossKg: kg.optional(),
-    tareKg: kg.nonnegative().optional(),
+    /** Negative only on a void entry, which cancels every figure of what it voids. */
+    tareKg: kg.optional(),
     direction: z.enum(['in', 'out']),
     category: slug,
     collectType: slug.optional(),
     destination: slug.optional(),
-    bonId: z.string().min(1).max(64).optional(),
+    bonId: bonId.optional(),
+    /** The donor's district (provenance), from the bon (direction in). */
+    district: slug.optional(),
+    /** The recycling partner (filière), from the bon (direction out). */
+    partner: slug.optional(),
+    /** The container picked at the counter, whose tare is in `tareKg`. */
+    container: slug.optional(),
     source: z.enum(['auto', 'manual']),
     entry: z.enum(['normal', 'void']).default('normal'),
+    /** A void entry names the entry it cancels: same capture time, seq and tags, the opposite weight. */
+    voids: eventId.optional(),
+    /** When the line was cancelled (a void entry keeps the capture time of what it cancels). */
+    voidedAt: isoTime.optional(),
+    /** Who recorded (or cancelled) it at the counter. */
+    by: operator.optional(),
   })
   .strict()
   .superRefine((w, ctx) => {
+    if (w.direction === 'in' && w.partner) ctx.addIssue({ code: 'custom', path: ['partner'], message: 'only an outgoing weighing has a partner' });
+    if (w.direction === 'out' && w.district) ctx.addIssue({ code: 'custom', path: ['district'], message: 'only an incoming weighing has a district' });
+    if (w.entry === 'void' && (!w.voids || !w.voidedAt)) {
+      ctx.addIssue({ code: 'custom', path: ['voids'], message: 'a void entry names the entry it cancels (voids) and when (voidedAt)' });
+    }
+    if (w.entry === 'normal' && w.tareKg !== undefined && w.tareKg < 0) {
+      ctx.addIssue({ code: 'custom', path: ['tareKg'], message: 'a normal entry has a tare of 0 kg or more' });
+    }
+    if (w.entry === 'normal' && (w.voids || w.voidedAt)) {
+      ctx.addIssue({ code: 'custom', path: ['voids'], message: 'only a void entry cancels another' });
+    }
     if (w.direction === 'in' && !w.collectType) {
       ctx.addIssue({ code: 'custom', path: ['collectType'], message: 'an incoming weighing needs a collectType' });
     }
@@ -57,6 +84,43 @@ export const weighingSchema = z
     }
     if (w.entry === 'void' && w.netKg >= 0) {
       ctx.addIssue({ code: 'custom', path: ['netKg'], message: 'a void entry compensates with a negative weight' });
+    }
+  });
+
+/**
+ * A bon closed or abandoned at the counter: how the goods came (or where they go), the district, the
+ * comment, and its totals. Its lines are the weighings carrying its `bonId`; an abandoned bon's lines
+ * are voided first, so every sum stays right. `capturedAt` is when it was opened.
+ */
+export const bonSchema = z
+  .object({
+    v,
+    id: eventId,
+    seq: z.number().int().nonnegative(),
+    bonId,
+    capturedAt: isoTime,
+    closedAt: isoTime,
+    clockSynced: z.boolean(),
+    clockRef: clockRef.optional(),
+    clockRepaired: z.boolean().optional(),
+    state: z.enum(['closed', 'abandoned']),
+    direction: z.enum(['in', 'out']),
+    collectType: slug.optional(),
+    district: slug.optional(),
+    destination: slug.optional(),
+    partner: slug.optional(),
+    comment: z.string().max(500).optional(),
+    /** Lines still standing (not voided) and their net kilograms. */
+    lines: z.number().int().nonnegative(),
+    netKg: kg.nonnegative(),
+    by: operator.optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.direction === 'in' && !b.collectType) ctx.addIssue({ code: 'custom', path: ['collectType'], message: 'an incoming bon needs a collectType' });
+    if (b.direction === 'out' && !b.destination) ctx.addIssue({ code: 'custom', path: ['destination'], message: 'an outgoing bon needs a destination' });
+    if (b.state === 'abandoned' && (b.lines !== 0 || b.netKg !== 0)) {
+      ctx.addIssue({ code: 'custom', path: ['lines'], message: 'an abandoned bon has had its lines voided' });
     }
   });
 
@@ -166,6 +230,7 @@ export const deadLetterSchema = z
 export type Weighing = z.infer<typeof weighingSchema>;
 export type WeighingInput = z.input<typeof weighingSchema>;
 export type Visits = z.infer<typeof visitsSchema>;
+export type Bon = z.infer<typeof bonSchema>;
 export type Live = z.infer<typeof liveSchema>;
 export type DeviceState = z.infer<typeof deviceStateSchema>;
 export type Status = z.infer<typeof statusSchema>;
@@ -176,6 +241,7 @@ export type DeadLetter = z.infer<typeof deadLetterSchema>;
 export const schemaByKind = {
   weighing: weighingSchema,
   visits: visitsSchema,
+  bon: bonSchema,
   live: liveSchema,
   status: statusSchema,
   health: healthSchema,
@@ -187,6 +253,7 @@ export const schemaByKind = {
 export const deliveryByKind = {
   weighing: { qos: 1, retain: false },
   visits: { qos: 1, retain: false },
+  bon: { qos: 1, retain: false },
   live: { qos: 0, retain: false },
   status: { qos: 1, retain: true },
   health: { qos: 0, retain: false },

@@ -6,7 +6,8 @@ export const TOPIC_ROOT = 'tb/v1';
 export const AGENT_DEVICE = '_agent';
 
 export const DEVICE_KINDS = ['weighing', 'visits', 'live'] as const;
-export const AGENT_KINDS = ['status', 'health', 'receipt', 'deadletter'] as const;
+/** `bon` is the counter's (several scales feed one bon), so it sits at the agent level. */
+export const AGENT_KINDS = ['status', 'health', 'receipt', 'deadletter', 'bon'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export type AgentKind = (typeof AGENT_KINDS)[number];
 export type Kind = DeviceKind | AgentKind;

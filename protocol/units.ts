@@ -32,3 +32,16 @@ export function roundTo(value: number, decimals: number): number {
 export function kgToGrams(kg: number): number {
   return Math.round(kg * 1000);
 }
+
+export type TypedKg = { ok: true; kg: number } | { ok: false; reason: 'not-a-number' | 'not-positive' };
+
+/**
+ * A weight typed at the counter: French decimal comma or point, optional "kg" and spaces ("12,5 kg").
+ * Anything else (two separators, letters, nothing) is not a number; rounded to the gram.
+ */
+export function parseTypedKg(text: string): TypedKg {
+  const m = /^\s*(\d{1,6})(?:[.,](\d{1,3}))?\s*(?:kg)?\s*$/i.exec(text);
+  if (!m) return { ok: false, reason: /^\s*-/.test(text) ? 'not-positive' : 'not-a-number' };
+  const kg = Number(`${m[1]}.${m[2] ?? '0'}`);
+  return kg > 0 ? { ok: true, kg } : { ok: false, reason: 'not-positive' };
+}

@@ -3,7 +3,7 @@ import { escape, type InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { describeIssues, kgToGrams, slug } from '../../protocol/index.js';
-import { DEFAULT_CATEGORIES } from '../../protocol/taxonomy.js';
+import { categoryResolver, DEFAULT_TAXONOMY, type Taxonomy } from '../../protocol/taxonomy.js';
 import type { SiteConfig } from '../../runtime/connections.js';
 import { MEASUREMENT } from '../../ingest/points.js';
 
@@ -15,6 +15,7 @@ export const MAX_RANGE_DAYS = 366;
 export interface WeighingsApiDeps {
   influx: InfluxDB;
   site: SiteConfig;
+  taxonomy: Taxonomy;
 }
 
 const isoDate = z
@@ -104,23 +105,28 @@ export function localToday(timeZone: string, now: Date = new Date()): string {
   return DateTime.fromJSDate(now, { zone: timeZone }).toISODate() as string;
 }
 
-const TAXONOMY_ORDER = new Map(DEFAULT_CATEGORIES.map((c, i) => [c.id, i]));
-
-function byTaxonomy(a: string, b: string): number {
-  const ia = TAXONOMY_ORDER.get(a) ?? Infinity;
-  const ib = TAXONOMY_ORDER.get(b) ?? Infinity;
-  return ia === ib ? a.localeCompare(b) : ia - ib;
+/** Taxonomy order first, then categories the taxonomy does not know, by id. */
+function byTaxonomy(taxonomy: Taxonomy): (a: string, b: string) => number {
+  const order = new Map(taxonomy.categories.map((c, i) => [c.id, i]));
+  return (a, b) => {
+    const ia = order.get(a) ?? Infinity;
+    const ib = order.get(b) ?? Infinity;
+    return ia === ib ? a.localeCompare(b) : ia - ib;
+  };
 }
 
 /**
  * Kilograms collected (direction `in`) per local day and category. Void entries carry negative kg, so plain
  * sums net them out. InfluxQL `tz()` makes the 1-day buckets start at local midnight, 23 or 25 hours long on
- * DST days (checked against InfluxDB 1.6.7 by tests/integration/daily-weighings.test.ts).
+ * DST days (checked against InfluxDB 1.6.7 by tests/integration/daily-weighings.test.ts). A category's
+ * former ids (taxonomy `formerIds`) are counted under it, so renaming an id does not split its history.
  */
 export async function queryDailyWeighings(
   influx: InfluxDB,
   q: { site: string; timeZone: string; from: string; to: string },
+  taxonomy: Taxonomy = DEFAULT_TAXONOMY,
 ): Promise<DailyWeighings> {
+  const current = categoryResolver(taxonomy);
   const { start, end } = localDayBounds(q.from, q.to, q.timeZone);
   const query =
     `SELECT sum("net_kg") FROM "${MEASUREMENT.weighing}" ` +
@@ -131,7 +137,7 @@ export async function queryDailyWeighings(
   // Grams are integers: sums of them are exact, and rounding happens once per category and day.
   const grams = new Map<string, Map<string, number>>();
   for (const series of await selectSeries(influx, query)) {
-    const category = series.tags?.category ?? '';
+    const category = current(series.tags?.category ?? '');
     const timeCol = series.columns.indexOf('time');
     const sumCol = series.columns.indexOf('sum');
     for (const row of series.values) {
@@ -148,7 +154,7 @@ export async function queryDailyWeighings(
 
   const categories = [
     ...new Set([...grams.values()].flatMap((day) => [...day].filter(([, g]) => g !== 0).map(([c]) => c))),
-  ].sort(byTaxonomy);
+  ].sort(byTaxonomy(taxonomy));
   const days: DayTotals[] = [];
   for (let d = DateTime.fromISO(q.from, { zone: 'utc' }); d.toISODate()! <= q.to; d = d.plus({ days: 1 })) {
     const date = d.toISODate() as string;
@@ -170,7 +176,7 @@ export function registerDailyWeighings(app: FastifyInstance, deps: WeighingsApiD
     const q = parseQuery(dailyQuerySchema, req.query, reply);
     if (!q || !checkSite(q.site, deps.site, reply)) return reply;
     try {
-      return await queryDailyWeighings(deps.influx, { site: deps.site.id, timeZone: deps.site.timeZone, from: q.from, to: q.to });
+      return await queryDailyWeighings(deps.influx, { site: deps.site.id, timeZone: deps.site.timeZone, from: q.from, to: q.to }, deps.taxonomy);
     } catch (err) {
       return influxUnavailable(reply, req.log, err);
     }

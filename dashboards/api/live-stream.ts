@@ -1,17 +1,13 @@
-import type { ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic } from '../../protocol/index.js';
 import { OncePerKind, type Logger } from '../../runtime/log.js';
+import { SseClients, sseFrame as frame, type SseClientsOptions } from '../../runtime/sse.js';
 import type { LinkEvent, LiveEvent, StatusEvent, WeighingEvent } from './types.js';
 
-export interface LiveHubOptions {
+export interface LiveHubOptions extends SseClientsOptions {
   /** Only this site's topics are subscribed: the page shows one site. */
   site: string;
-  /** Bytes a client may have waiting unsent before it is dropped. */
-  maxClientBufferBytes?: number;
-  maxClients?: number;
-  heartbeatMs?: number;
   /** Bound on remembered scales and agents, against a flood of made-up device ids. */
   maxRemembered?: number;
 }
@@ -20,11 +16,6 @@ export interface LiveHubStats {
   clients: number;
   slowClientsDropped: number;
   invalidMessages: Record<string, number>;
-}
-
-function frame(event: string, data: unknown): string {
-  // JSON.stringify never emits a raw newline, so one `data:` line is always enough.
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** Sets a key as the newest entry of a bounded map, forgetting the oldest one past `max`. */
@@ -39,16 +30,12 @@ function remember<V>(map: Map<string, V>, key: string, value: V, max: number): v
  * last live value per scale and the last status per agent for newcomers, and fans events out over SSE.
  */
 export class LiveHub {
-  private readonly clients = new Set<ServerResponse>();
+  private readonly clients: SseClients;
   private readonly lives = new Map<string, LiveEvent>();
   private readonly statuses = new Map<string, StatusEvent>();
   private readonly invalid: OncePerKind;
-  private readonly heartbeat: NodeJS.Timeout;
   private readonly filters: string[];
-  private readonly maxBuffer: number;
-  private readonly maxClients: number;
   private readonly maxRemembered: number;
-  private slowDropped = 0;
   private linked = false;
 
   constructor(
@@ -57,17 +44,13 @@ export class LiveHub {
     opts: LiveHubOptions,
   ) {
     this.invalid = new OncePerKind(log);
-    this.maxBuffer = opts.maxClientBufferBytes ?? 256 * 1024;
-    this.maxClients = opts.maxClients ?? 200;
+    this.clients = new SseClients(opts);
     this.maxRemembered = opts.maxRemembered ?? 1_000;
     this.filters = [kindFilter('live', opts.site), kindFilter('weighing', opts.site), agentTopic(opts.site, '+', 'status')];
     mqtt.on('connect', this.onConnect);
     mqtt.on('close', this.onClose);
     mqtt.on('message', this.onMessage);
     if (mqtt.connected) this.onConnect();
-    // Proxies and browsers close idle streams; a comment line keeps them open and reveals dead sockets.
-    this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000);
-    this.heartbeat.unref();
   }
 
   private readonly onConnect = (): void => {
@@ -116,64 +99,34 @@ export class LiveHub {
     }
   };
 
-  /** Starts streaming to a response whose headers are not sent yet; false when the server is full. */
-  add(res: ServerResponse): boolean {
-    if (this.clients.size >= this.maxClients) return false;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // nginx would otherwise buffer the stream and deliver weights in bursts.
-      'x-accel-buffering': 'no',
-    });
-    this.clients.add(res);
-    res.on('close', () => this.clients.delete(res));
-    // A newcomer sees every scale and agent at once instead of waiting for the next change.
-    let hello = `retry: 3000\n\n${frame('link', this.link())}`;
+  /** Starts streaming to a client: a newcomer sees every scale and agent at once instead of waiting for the next change. */
+  add(reply: FastifyReply): void {
+    let hello = frame('link', this.link());
     for (const status of this.statuses.values()) hello += frame('status', status);
     for (const live of this.lives.values()) hello += frame('live', live);
-    this.send(res, hello);
-    return true;
-  }
-
-  private send(res: ServerResponse, chunk: string): void {
-    if (res.writableLength > this.maxBuffer) {
-      // A client that does not read (asleep tablet, stalled network) is dropped; it reconnects when it wakes.
-      this.slowDropped++;
-      this.clients.delete(res);
-      res.destroy();
-      return;
-    }
-    res.write(chunk);
+    this.clients.attach(reply, hello);
   }
 
   private broadcast(chunk: string): void {
-    for (const res of this.clients) this.send(res, chunk);
+    this.clients.broadcast(chunk);
   }
 
   stats(): LiveHubStats {
-    return { clients: this.clients.size, slowClientsDropped: this.slowDropped, invalidMessages: this.invalid.snapshot() };
+    return { clients: this.clients.size, slowClientsDropped: this.clients.slowClientsDropped, invalidMessages: this.invalid.snapshot() };
   }
 
   /** Ends every stream and detaches from MQTT; the MQTT client itself belongs to the caller. */
   close(): void {
-    clearInterval(this.heartbeat);
     this.mqtt.off('connect', this.onConnect);
     this.mqtt.off('close', this.onClose);
     this.mqtt.off('message', this.onMessage);
-    for (const res of this.clients) res.end();
-    this.clients.clear();
+    this.clients.close();
   }
 }
 
 export function registerLiveStream(app: FastifyInstance, hub: LiveHub): void {
   app.get('/api/v1/live', (req, reply) => {
-    reply.hijack();
-    if (!hub.add(reply.raw)) {
-      reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
-      reply.raw.end(JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'too many live clients' }));
-      return;
-    }
+    hub.add(reply);
     req.log.debug('live stream client connected');
   });
 }

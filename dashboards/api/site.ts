@@ -3,7 +3,7 @@ import { escape } from 'influx';
 import { z } from 'zod';
 import { MEASUREMENT } from '../../ingest/points.js';
 import { slug } from '../../protocol/index.js';
-import { DEFAULT_CATEGORIES } from '../../protocol/taxonomy.js';
+import { categoryResolver } from '../../protocol/taxonomy.js';
 import {
   checkSite,
   influxUnavailable,
@@ -24,7 +24,7 @@ const latestQuerySchema = z
 
 export async function queryTodayWeighings(deps: WeighingsApiDeps, now = new Date()): Promise<TodayWeighings> {
   const date = localToday(deps.site.timeZone, now);
-  const daily = await queryDailyWeighings(deps.influx, { site: deps.site.id, timeZone: deps.site.timeZone, from: date, to: date });
+  const daily = await queryDailyWeighings(deps.influx, { site: deps.site.id, timeZone: deps.site.timeZone, from: date, to: date }, deps.taxonomy);
   const [day] = daily.days;
   return {
     site: daily.site,
@@ -45,6 +45,7 @@ export async function queryLatestWeighings(deps: WeighingsApiDeps, limit: number
     `WHERE "site" = ${escape.stringLit(deps.site.id)} AND "direction" = 'in' ` +
     `AND time >= ${escape.stringLit(start.toUTC().toISO() as string)} AND time < ${escape.stringLit(end.toUTC().toISO() as string)} ` +
     `ORDER BY time DESC LIMIT ${limit}`;
+  const current = categoryResolver(deps.taxonomy);
   const out: LatestWeighing[] = [];
   for (const series of await selectSeries(deps.influx, query)) {
     const at = (row: unknown[], name: string) => row[series.columns.indexOf(name)];
@@ -57,7 +58,7 @@ export async function queryLatestWeighings(deps: WeighingsApiDeps, limit: number
         // Stored timestamps carry a sequence number in the sub-millisecond digits; the list needs milliseconds.
         capturedAt: new Date(capturedAt).toISOString(),
         device: String(at(row, 'device') ?? ''),
-        category: String(at(row, 'category') ?? ''),
+        category: current(String(at(row, 'category') ?? '')),
         netKg,
         entry: at(row, 'entry') === 'void' ? 'void' : 'normal',
         source: String(at(row, 'source') ?? ''),
@@ -72,7 +73,8 @@ export function registerSite(app: FastifyInstance, deps: WeighingsApiDeps): void
     id: deps.site.id,
     name: deps.site.name,
     timeZone: deps.site.timeZone,
-    categories: DEFAULT_CATEGORIES,
+    categories: deps.taxonomy.categories,
+    taxonomy: deps.taxonomy,
   }));
 
   app.get('/api/v1/weighings/today', async (req, reply) => {

@@ -1,5 +1,5 @@
 import type { ScaleState, Status, Weighing } from '../../protocol/messages.js';
-import type { Category } from '../../protocol/taxonomy.js';
+import type { Category, Taxonomy } from '../../protocol/taxonomy.js';
 
 /**
  * What the dashboards' API and live stream send: imported by the server that builds these and by the
@@ -11,6 +11,8 @@ export interface SiteInfo {
   name: string;
   timeZone: string;
   categories: Category[];
+  /** The whole site taxonomy (collect types, destinations, partners, districts, containers). */
+  taxonomy: Taxonomy;
 }
 
 export interface DayTotals {

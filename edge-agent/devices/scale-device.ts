@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { DeviceState } from '../../protocol/index.js';
 import type { FrameError, ScaleDriver, ScaleReading } from '../drivers/scale.js';
 import { LiveThrottle, type LiveValue } from '../live/live-throttle.js';
-import { WeighingStateMachine, type CapturedLoad, type WeighingRules } from '../weighing/weighing-state-machine.js';
+import { loadOf, WeighingStateMachine, type CapturedLoad, type WeighingRules } from '../weighing/weighing-state-machine.js';
 
 /** No reading for this long while the link is open makes the device degraded (a scale streams continuously). */
 const SILENCE_MS = 5000;
@@ -10,7 +10,12 @@ const SILENCE_MS = 5000;
 const DEGRADED_AFTER_ERRORS = 3;
 
 export interface ScaleDeviceEvents {
+  /** A new load, stable for the first time since the scale was last near zero (one per load). */
   weighing: [load: CapturedLoad, capturedAtMs: number];
+  /** A stable weight that differs from the last stable one (a load settled, or was added to). */
+  settled: [load: CapturedLoad, atMs: number];
+  /** Back near zero: the next load is a new one. */
+  emptied: [];
   live: [value: LiveValue];
   state: [state: DeviceState];
 }
@@ -42,6 +47,7 @@ export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
   private lastErrorDetail: string | undefined;
   private stateValue: DeviceState['state'] = 'offline';
   private latestLive: LiveValue = { kg: null, state: 'offline' };
+  private lastStableKg: number | undefined;
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(
@@ -61,6 +67,7 @@ export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
       if (this.linkOpen) this.linkOpenedAt = this.now();
       else {
         this.lastErrorDetail = detail;
+        this.lastStableKg = undefined;
         this.setLive({ kg: null, state: 'offline' });
       }
       this.updateState();
@@ -105,8 +112,14 @@ export class ScaleDevice extends EventEmitter<ScaleDeviceEvents> {
     const at = this.now();
     this.lastReadingAt = at;
     this.consecutiveErrors = 0;
+    const phaseBefore = this.machine.phase;
     const load = this.machine.onReading(reading);
+    if (phaseBefore === 'waiting-for-zero' && this.machine.phase === 'armed') this.emit('emptied');
     if (load) this.emit('weighing', load, at);
+    if (reading.kind === 'mass' && reading.stable) {
+      if (reading.kg !== this.lastStableKg) this.emit('settled', loadOf(reading), at);
+      this.lastStableKg = reading.kg;
+    } else this.lastStableKg = undefined;
     this.setLive(liveOf(reading));
     this.updateState();
   }

@@ -1,3 +1,4 @@
+import { roundTo } from '../../protocol/units.js';
 import type { ScaleReading } from '../drivers/scale.js';
 
 export interface WeighingRules {
@@ -42,13 +43,14 @@ export class WeighingStateMachine {
     }
     if (this.phaseValue !== 'armed' || reading.kg < this.rules.minKg) return undefined;
     this.phaseValue = 'waiting-for-zero';
-    if (reading.net && reading.tareKg !== undefined) {
-      return { netKg: reading.kg, tareKg: reading.tareKg, grossKg: round3(reading.kg + reading.tareKg) };
-    }
-    return { netKg: reading.kg };
+    return loadOf(reading);
   }
 }
 
-function round3(kg: number): number {
-  return Math.round(kg * 1e6) / 1e6;
+/** The load a mass reading shows: its net weight, with gross and tare when the scale itself tared. */
+export function loadOf(reading: Extract<ScaleReading, { kind: 'mass' }>): CapturedLoad {
+  if (reading.net && reading.tareKg !== undefined) {
+    return { netKg: reading.kg, tareKg: reading.tareKg, grossKg: roundTo(reading.kg + reading.tareKg, 6) };
+  }
+  return { netKg: reading.kg };
 }

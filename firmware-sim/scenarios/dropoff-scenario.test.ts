@@ -58,8 +58,10 @@ describe('Attendant', () => {
     scale.on('firstStableFrame', (kg) => log.push(`stable ${kg}`));
     const attendant = new Attendant(
       scale,
-      async (id) => {
-        log.push(`select ${id}`);
+      {
+        beginVisit: async (v) => void log.push(`open bon ${v.donor}`),
+        pickCategory: async (id) => void log.push(`select ${id}`),
+        endVisit: async (v) => void log.push(`close bon ${v.donor}`),
       },
       { scenario, timeCompression: 1_000, holdMs: 50, pauseMs: 150 },
     );
@@ -67,6 +69,7 @@ describe('Attendant', () => {
     await attendant.run();
     scale.stop();
     expect(log).toEqual([
+      'open bon 1',
       'select textile',
       'stable 4.2',
       'weighed textile',
@@ -75,13 +78,16 @@ describe('Attendant', () => {
       'stable 7.5',
       'weighed livres',
       'stable 0',
+      'close bon 1',
+      'open bon 2',
       'select deee',
       'stable 3',
       'weighed deee',
       'stable 0',
+      'close bon 2',
     ]);
 
-    const endless = new Attendant(scale, async () => undefined, { timeCompression: 1 });
+    const endless = new Attendant(scale, { pickCategory: async () => undefined }, { timeCompression: 1 });
     const run = endless.run();
     await endless.stop();
     await run;

@@ -110,14 +110,27 @@ export interface AttendantOptions {
   stableTimeoutMs?: number;
 }
 
+/** What the attendant does at the counter around the boxes. Only `pickCategory` is required. */
+export interface CounterActions {
+  /** Before a donor's first box (open their bon on the kiosk). */
+  beginVisit?(visit: DonorVisit): Promise<void>;
+  /** Before a box goes on the scale: tap its category. */
+  pickCategory(categoryId: string): Promise<void>;
+  /** Once the box is stable: how long it stays on (default: `holdMs`). */
+  hold?(): Promise<void>;
+  /** After the donor's last box (validate the bon). */
+  endVisit?(visit: DonorVisit): Promise<void>;
+}
+
 export interface AttendantEvents {
   /** A box was loaded, held stable and taken off. */
   weighed: [visit: DonorVisit, weighing: ScenarioWeighing];
 }
 
 /**
- * Plays a scenario on a simulated scale like a counter attendant: for each weighing, tap the category,
- * put the box on, leave it until stable for a while, take it off, pause, next.
+ * Plays a scenario on a simulated scale like a counter attendant: for each donor, open the bon; for each
+ * weighing, tap the category, put the box on, leave it until stable for a while, take it off, pause, next;
+ * then validate the bon.
  */
 export class Attendant extends EventEmitter<AttendantEvents> {
   private readonly abort = new AbortController();
@@ -127,7 +140,7 @@ export class Attendant extends EventEmitter<AttendantEvents> {
 
   constructor(
     private readonly scale: SimulatedScaleBase,
-    private readonly selectCategory: (categoryId: string) => Promise<void>,
+    private readonly counter: CounterActions,
     options: AttendantOptions = {},
   ) {
     super();
@@ -157,19 +170,24 @@ export class Attendant extends EventEmitter<AttendantEvents> {
     for (const visit of this.scenario) {
       const wait = visit.arrivalMs / timeCompression - (Date.now() - startedAt);
       if (wait > 0) await sleep(wait, undefined, { signal });
+      signal.throwIfAborted();
+      await this.counter.beginVisit?.(visit);
       for (const weighing of visit.weighings) {
         signal.throwIfAborted();
-        await this.selectCategory(weighing.categoryId);
+        await this.counter.pickCategory(weighing.categoryId);
         const stable = once(this.scale, 'firstStableFrame', {
           signal: AbortSignal.any([signal, AbortSignal.timeout(stableTimeoutMs)]),
         }).catch(() => signal.throwIfAborted());
         this.scale.load(weighing.kg);
         await stable;
-        await sleep(holdMs, undefined, { signal });
+        await (this.counter.hold ? this.counter.hold() : sleep(holdMs, undefined, { signal }));
+        signal.throwIfAborted();
         this.scale.unload();
         this.emit('weighed', visit, weighing);
         await sleep(pauseMs, undefined, { signal });
       }
+      signal.throwIfAborted();
+      await this.counter.endVisit?.(visit);
     }
   }
 }

@@ -3,12 +3,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDailyWeighings } from '../../dashboards/api/daily-weighings.js';
+import { queryDailyWeighings, registerDailyWeighings } from '../../dashboards/api/daily-weighings.js';
 import type { DailyWeighings } from '../../dashboards/api/types.js';
 import { queryLatestWeighings, queryTodayWeighings, registerSite } from '../../dashboards/api/site.js';
 import { weighingPoint } from '../../ingest/points.js';
 import { weighingSchema, type WeighingInput } from '../../protocol/index.js';
 import { siteSchema } from '../../runtime/connections.js';
+import { DEFAULT_TAXONOMY, taxonomySchema } from '../../protocol/taxonomy.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 
 const ZONE = 'Europe/Paris';
@@ -58,7 +59,7 @@ beforeAll(async () => {
   influxd = await startInfluxd();
   influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'trebuchet' });
   app = Fastify();
-  const deps = { influx, site };
+  const deps = { influx, site, taxonomy: DEFAULT_TAXONOMY };
   registerDailyWeighings(app, deps);
   registerSite(app, deps);
   await app.ready();
@@ -119,6 +120,20 @@ describe('GET /api/v1/weighings/daily', () => {
     expect(day(body, '2026-05-04')).toEqual({ date: '2026-05-04', totalKg: 46.86, byCategory: { textile: 16.86, mobilier: 30, livres: 0 } });
     // 0.1 + 0.2 is 0.30000000000000004 in floating point: kg are rounded to grams.
     expect(day(body, '2026-05-06')).toEqual({ date: '2026-05-06', totalKg: 0.3, byCategory: { textile: 0, mobilier: 0, livres: 0.3 } });
+  });
+
+  it('counts a renamed category and its former id as one: history does not split', async () => {
+    // The site stored "vetements" until it renamed the category to "textile" (formerIds keeps the link).
+    await store(weighing('2026-06-01T10:00', 3, { category: 'vetements' }), weighing('2026-06-02T10:00', 4));
+    const renamed = taxonomySchema.parse({
+      categories: [{ id: 'textile', label: { fr: 'Textile et linge', en: 'Textiles' }, color: '#d1495b', formerIds: ['vetements'] }],
+    });
+    const merged = await queryDailyWeighings(influx, { site: site.id, timeZone: ZONE, from: '2026-06-01', to: '2026-06-02' }, renamed);
+    expect(merged.categories).toEqual(['textile']);
+    expect(merged.days.map((d) => d.byCategory)).toEqual([{ textile: 3 }, { textile: 4 }]);
+    // Without the link, the old id stays a category of its own (after the taxonomy's ones).
+    const { body } = await daily('from=2026-06-01&to=2026-06-02');
+    expect(body.categories).toEqual(['textile', 'vetements']);
   });
 
   it('nets a void entry out to zero', async () => {
@@ -198,9 +213,9 @@ describe('GET /api/v1/weighings/today and /latest', () => {
     const today = res.json();
     expect(today).toMatchObject({ site: 'paris-11', timeZone: ZONE, date: now.toISODate(), totalKg: 7.75 });
     expect(today.byCategory).toMatchObject({ livres: 5.5, textile: 2.25 });
-    expect(await queryTodayWeighings({ influx, site })).toEqual(today);
+    expect(await queryTodayWeighings({ influx, site, taxonomy: DEFAULT_TAXONOMY })).toEqual(today);
 
-    const latest = await queryLatestWeighings({ influx, site }, 10);
+    const latest = await queryLatestWeighings({ influx, site, taxonomy: DEFAULT_TAXONOMY }, 10);
     expect(latest.map((w) => [w.id, w.category, w.netKg, w.source])).toEqual([
       [b.id, 'textile', 2.25, 'manual'],
       [a.id, 'livres', 5.5, 'auto'],

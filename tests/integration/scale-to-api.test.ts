@@ -47,7 +47,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
             driver: 'stgs',
             transport: { type: 'serial', path: pty.devicePath, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
             stgs: { format: 'auto', maxLineBytes: 256 },
-            weighing: { minKg: 0.2, rearmBelowKg: 0.05, direction: 'in', defaultCategory: 'autre', collectType: 'apport-volontaire' },
+            weighing: { capture: 'continuous', minKg: 0.2, rearmBelowKg: 0.05, direction: 'in', defaultCategory: 'autre', collectType: 'apport-volontaire' },
             live: { maxHz: 5 },
           },
         ],

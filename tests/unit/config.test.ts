@@ -6,6 +6,7 @@ import { agentConfigSchema } from '../../edge-agent/config.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
 import { upConfigSchema } from '../../cli/up-config.js';
 import { ConfigError, loadConfig } from '../../runtime/config.js';
+import { siteTaxonomy } from '../../runtime/taxonomy-config.js';
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tb-config-'));
@@ -30,7 +31,7 @@ describe('configuration', () => {
     expect(up.site).toEqual({ id: 'ma-ressourcerie', name: 'Ma ressourcerie', timeZone: 'Europe/Paris' });
     expect(up.influx.httpPort).toBe(18086);
     const agent = loadConfig(agentConfigSchema);
-    expect(agent.categories).toContain('textile');
+    expect(siteTaxonomy(agent).categories.map((c) => c.id)).toContain('textile');
     expect(loadConfig(ingestConfigSchema).batch.maxWaitMs).toBe(100);
   });
 

@@ -2,15 +2,21 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { projectRoot } from '../../runtime/project-root.js';
+import { projectRoot } from '../runtime/project-root.js';
+
+/** The web pages: the dashboards (served by the dashboards) and the counter's kiosk (served by the agent). */
+export const WEB_PAGES = {
+  dashboards: join('dashboards', 'web'),
+  kiosk: join('edge-agent', 'kiosk', 'web'),
+} as const;
 
 /**
- * Bundles the dashboards page into dist/dashboards/web/public: one script and one stylesheet with content
+ * Bundles a page from {folder}/src into dist/{folder}/public: one script and one stylesheet with content
  * hashes in their names (so the server can cache them forever) and index.html pointing at them.
  */
-export async function buildWeb(root = projectRoot()): Promise<string> {
-  const src = join(root, 'dashboards', 'web', 'src');
-  const out = join(root, 'dist', 'dashboards', 'web', 'public');
+export async function buildPage(folder: string, root = projectRoot()): Promise<string> {
+  const src = join(root, folder, 'src');
+  const out = join(root, 'dist', folder, 'public');
   // Old hashed files would otherwise pile up and be served forever.
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
@@ -46,7 +52,9 @@ export async function buildWeb(root = projectRoot()): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const started = Date.now();
-  const out = await buildWeb();
-  console.log(`dashboards web UI built in ${Date.now() - started} ms: ${out}`);
+  for (const [name, folder] of Object.entries(WEB_PAGES)) {
+    const started = Date.now();
+    const out = await buildPage(folder);
+    console.log(`${name} web page built in ${Date.now() - started} ms: ${out}`);
+  }
 }
