@@ -15,7 +15,7 @@ const WEIGHINGS = Number(process.env.BENCH_WEIGHINGS ?? 50);
  * the latency is ours rather than the machine's.
  */
 export async function benchStableToStream(): Promise<void> {
-  const stack = await startTestStack({ simulation: { format: 'ad-indicator', timeCompression: 12, capture: 'continuous', humanWaitS: 45 } }, { attendant: false });
+  const stack = await startTestStack({ simulation: { capture: 'continuous' } }, { attendant: false });
   const scale = stack.simulatedScale!;
   const stream = new EventSource(`${stack.dashboardsUrl}/api/v1/live`);
   const arrivals: { kg: number; at: number }[] = [];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceSchema } from '../edge-agent/config.js';
+import { deviceSchema, kioskConfigSchema } from '../edge-agent/config.js';
 import { modbusBusSchema } from '../edge-agent/modbus/config.js';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
 import { slug } from '../protocol/index.js';
@@ -42,6 +42,8 @@ export const upConfigSchema = z
       .strict()
       .prefault({}),
     ...taxonomyConfigKeys,
+    /** The counter's kiosk (as in the agent's config). */
+    kiosk: kioskConfigSchema,
     /** Real devices (as in the agent's config). When there are none, a simulated scale and attendant run instead. */
     devices: z.array(deviceSchema).default([]),
     /** RS-485 lines and Modbus TCP endpoints of Modbus devices (as in the agent's config). */
@@ -58,6 +60,8 @@ export const upConfigSchema = z
         seed: z.number().int().optional(),
         /** `bon`: the simulated scale is weighed on through the kiosk; `continuous`: every load is taken, no bon. */
         capture: z.enum(['bon', 'continuous']).default('bon'),
+        /** The simulated scale's maximum for the kiosk (its platform shows overload above 150 kg). */
+        maxKg: z.number().positive().max(150).default(150),
         /** How long a box waits on the scale for someone at the kiosk to tap its category. */
         humanWaitS: z.number().positive().max(600).default(45),
       })
@@ -68,3 +72,4 @@ export const upConfigSchema = z
   .superRefine(refineOneTaxonomy);
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
+export type UpConfigInput = z.input<typeof upConfigSchema>;

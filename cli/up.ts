@@ -20,8 +20,6 @@ import { startManagedInfluxd } from '../runtime/managed-influxd.js';
 import type { UpConfig } from './up-config.js';
 
 export const SIMULATED_SCALE_ID = 'balance-comptoir';
-/** The capacity of the simulated scale (a 150 kg platform, as the twin's overload). */
-export const SIMULATED_SCALE_MAX_KG = 150;
 
 interface Stoppable {
   name: string;
@@ -50,6 +48,8 @@ export interface UpOptions {
   agentClock?: Clock;
   /** Without the attendant the simulated scale stays empty until someone loads it (benchmarks). */
   attendant?: boolean;
+  /** Tests settle the simulated scale faster than a real platform does. */
+  simulatedScale?: { settleMs?: [number, number]; intervalMs?: number };
 }
 
 export async function startUp(config: UpConfig, log: Logger, options: UpOptions = {}): Promise<RunningUp> {
@@ -95,7 +95,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     let devices: DeviceConfig[] = config.devices;
     let scale: SimulatedStgsScale | undefined;
     if (devices.length === 0) {
-      scale = new SimulatedStgsScale({ format: config.simulation.format });
+      scale = new SimulatedStgsScale({ format: config.simulation.format, ...options.simulatedScale });
       const server = await TcpSerialServer.listen(scale);
       scale.start();
       started.push({ name: 'simulated scale', stop: async () => (scale!.stop(), server.close()) });
@@ -108,7 +108,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
           stgs: { format: 'auto', maxLineBytes: 256 },
           weighing: {
             capture: config.simulation.capture,
-            maxKg: SIMULATED_SCALE_MAX_KG,
+            maxKg: config.simulation.maxKg,
             minKg: 0.2,
             rearmBelowKg: 0.05,
             direction: 'in',
@@ -127,6 +127,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         http: config.agentHttp,
         dataDir: join(dataDir, 'agent'),
         taxonomy,
+        kiosk: config.kiosk,
         modbus: config.modbus,
         devices,
       }),

@@ -75,6 +75,16 @@ export const deviceSchema = z.discriminatedUnion('driver', [
   z.object({ ...counterCommon, driver: z.literal('serial-counter'), transport: transportSchema, serialCounter: serialCounterConfigSchema.prefault({}) }).strict(),
 ]);
 
+export const kioskConfigSchema = z
+  .object({
+    /** A tapped category waits this long for a moving scale to settle, then the line is refused as unstable. */
+    stableTimeoutS: z.number().positive().max(120).default(10),
+    /** Closed and abandoned bons kept on the kiosk for a look back. */
+    recentBons: z.number().int().min(0).max(100).default(10),
+  })
+  .strict()
+  .prefault({});
+
 export const agentConfigSchema = z
   .object({
     site: slug.default('ma-ressourcerie'),
@@ -83,15 +93,7 @@ export const agentConfigSchema = z
     /** The agent's local HTTP endpoint (category selection, device state); loopback by default. */
     http: httpListenSchema(8081).prefault({}),
     ...taxonomyConfigKeys,
-    kiosk: z
-      .object({
-        /** A tapped category waits this long for a moving scale to settle, then the line is refused as unstable. */
-        stableTimeoutS: z.number().positive().max(120).default(10),
-        /** Closed and abandoned bons kept on the kiosk for a look back. */
-        recentBons: z.number().int().min(0).max(100).default(10),
-      })
-      .strict()
-      .prefault({}),
+    kiosk: kioskConfigSchema,
     /** Where the agent keeps its state (door counters' last raw values and open buckets). */
     dataDir: z.string().default('data/agent'),
     /** RS-485 lines and Modbus TCP endpoints shared by Modbus devices. */

@@ -17,7 +17,7 @@ describe('from the simulated scale to the page', () => {
   let page: Page;
 
   beforeAll(async () => {
-    stack = await startTestStack({ site: { id: 'ma-ressourcerie', name: 'Ressourcerie des Lilas', timeZone: 'Europe/Paris' }, simulation: { format: 'ad-indicator', timeCompression: 12, capture: 'continuous', humanWaitS: 45 } }, { attendant: false });
+    stack = await startTestStack({ site: { id: 'ma-ressourcerie', name: 'Ressourcerie des Lilas', timeZone: 'Europe/Paris' }, simulation: { capture: 'continuous' } }, { attendant: false });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startUp, type RunningUp, type UpOptions } from '../../cli/up.js';
-import { upConfigSchema, type UpConfig } from '../../cli/up-config.js';
+import { upConfigSchema, type UpConfigInput } from '../../cli/up-config.js';
 import { freePort } from './ports.js';
 
 /**
@@ -11,7 +11,7 @@ import { freePort } from './ports.js';
  * on free loopback ports with its data in a temporary folder removed at stop.
  */
 export async function startTestStack(
-  overrides: Partial<Omit<UpConfig, 'influx' | 'broker' | 'dashboards' | 'agentHttp' | 'dataDir'>> = {},
+  overrides: Omit<UpConfigInput, 'influx' | 'broker' | 'dashboards' | 'agentHttp' | 'dataDir'> = {},
   options: UpOptions = {},
 ): Promise<RunningUp & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tb-stack-'));
