@@ -3,11 +3,13 @@ import { benchBacklogDrain } from './backlog-drain.js';
 import { benchModbusBus } from './modbus-bus.js';
 import { benchOutbox } from './outbox.js';
 import { benchReplug } from './replug.js';
+import { benchStableToBon } from './stable-to-bon.js';
 import { benchStableToStream } from './stable-to-stream.js';
 
 /** `npm run bench`: every benchmark, figures printed (medians and tails, with a reference run). */
 const benches: Record<string, () => Promise<void>> = {
   'stable-to-stream': benchStableToStream,
+  'stable-to-bon': benchStableToBon,
   replug: benchReplug,
   'modbus-bus': benchModbusBus,
   'agent-resources': benchAgentResources,
