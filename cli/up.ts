@@ -40,6 +40,9 @@ export interface RunningUp {
   ingest: RunningIngest;
   /** The simulated scale, when no device is configured. */
   simulatedScale?: SimulatedStgsScale;
+  /** Stops the embedded broker, and starts it again on the same port (tests of the link going down). */
+  stopBroker(): Promise<void>;
+  restartBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,11 +78,14 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     }
     const influx = { url: influxUrl, database: config.influx.database };
 
-    const broker = await startBroker(
-      brokerConfigSchema.parse({ listen: config.broker, dataDir, agents: [{ site: config.site.id, agent: config.agent }] }),
-      log.child({ component: 'broker' }),
-    );
-    started.push({ name: 'broker', stop: broker.stop });
+    const brokerConfig = brokerConfigSchema.parse({ listen: config.broker, dataDir, agents: [{ site: config.site.id, agent: config.agent }] });
+    let broker = await startBroker(brokerConfig, log.child({ component: 'broker' }));
+    let brokerRunning = true;
+    const stopBroker = async () => {
+      if (brokerRunning) await broker.stop();
+      brokerRunning = false;
+    };
+    started.push({ name: 'broker', stop: stopBroker });
     const mqtt = { url: broker.url, credentialsFile: broker.credentialsFile };
 
     const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx }), log.child({ component: 'ingest' }));
@@ -173,6 +179,12 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
       agent,
       ingest,
       simulatedScale: scale,
+      stopBroker,
+      async restartBroker() {
+        await stopBroker();
+        broker = await startBroker(brokerConfigSchema.parse({ ...brokerConfig, listen: { ...brokerConfig.listen, port: broker.port } }), log.child({ component: 'broker' }));
+        brokerRunning = true;
+      },
       stop: stopAll,
     };
   } catch (err) {

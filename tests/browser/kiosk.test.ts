@@ -1,0 +1,232 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InfluxDB } from 'influx';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATED_SCALE_ID } from '../../cli/up.js';
+import { startTestStack } from '../helpers/up-stack.js';
+import { waitFor } from '../helpers/wait.js';
+
+const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
+const SCALE = SIMULATED_SCALE_ID;
+
+/**
+ * The counter's kiosk as the attendant uses it: a 7–10" tablet (800×1280, touch), the page served by the
+ * agent, the simulated scale of `trebuchet up`, every tap a touch. The stored points are checked in InfluxDB.
+ */
+describe('the drop-off kiosk on a tablet', () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let browser: Browser;
+  let page: Page;
+  let influx: InfluxDB;
+
+  const tid = (id: string) => page.getByTestId(id);
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `kiosk-${name}.png`) });
+  const step = () => tid(`scale-${SCALE}`).getAttribute('data-step');
+  const lines = () => page.locator('[data-testid="line"]');
+  const atZero = async () => {
+    stack.simulatedScale!.unload();
+    await expect.poll(step, { timeout: 10_000 }).toMatch(/^(idle|armed)$/);
+  };
+  /** Taps the category, puts the box on the scale, waits for its line on the screen, takes the box off. */
+  const weigh = async (category: string, kg: number, expectedNetKg = kg) => {
+    const before = await lines().count();
+    await tid(`category-${category}`).tap();
+    await expect.poll(() => tid(`category-${category}`).getAttribute('data-armed')).toBe('true');
+    stack.simulatedScale!.load(kg);
+    await expect.poll(() => lines().count(), { timeout: 10_000 }).toBe(before + 1);
+    const line = lines().nth(before);
+    expect(await line.getAttribute('data-category')).toBe(category);
+    expect(Number(await line.getAttribute('data-kg'))).toBeCloseTo(expectedNetKg, 6);
+    await atZero();
+    return line;
+  };
+  const stored = (where: string, count: number) =>
+    waitFor(
+      `${count} points where ${where}`,
+      async () => {
+        const rows = await influx.query<Record<string, unknown>>(`SELECT * FROM weighing WHERE ${where}`);
+        return rows.length === count && rows;
+      },
+      20_000,
+    );
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    stack = await startTestStack(
+      {
+        site: { id: 'lilas', name: 'Ressourcerie des Lilas', timeZone: 'Europe/Paris' },
+        simulation: { capture: 'bon', maxKg: 60 },
+        taxonomy: { districts: [{ id: 'centre', label: 'Centre-ville' }, { id: 'gare', label: 'Quartier de la gare' }] },
+      },
+      { attendant: false, simulatedScale: { settleMs: [300, 600], intervalMs: 50 } },
+    );
+    influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+    await page.goto(stack.agent.httpUrl);
+    await expect.poll(() => tid('kiosk-link').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await expect.poll(step, { timeout: 10_000 }).toBe('idle');
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('runs a whole bon: five lines from the scale, a tare, a cancelled line, a typed line, then validates it', async () => {
+    await shot('1-accueil');
+    // « Nouveau bon » → how the goods came → the donor's district → a comment → open.
+    await tid('new-bon-in').tap();
+    await tid('collect-type-apport-volontaire').tap();
+    await tid('district-gare').tap();
+    await tid('bon-comment').fill('Déménagement, 3e étage');
+    await tid('bon-open-confirm').tap();
+    await expect.poll(() => tid('bon').getAttribute('data-bon-id')).toMatch(/^comptoir-\d{8}-001$/);
+    const bonId = (await tid('bon').getAttribute('data-bon-id'))!;
+    await shot('2-bon-ouvert');
+
+    // The live weight moves, then settles; the line appears by itself once stable.
+    await tid('category-textile').tap();
+    stack.simulatedScale!.load(4.2);
+    await expect.poll(() => tid(`live-state-${SCALE}`).getAttribute('data-state'), { timeout: 5_000 }).toBe('moving');
+    await shot('3-en-mouvement');
+    await expect.poll(() => lines().count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => tid(`live-state-${SCALE}`).getAttribute('data-state')).toBe('stable');
+    await expect.poll(step).toBe('taken');
+    await shot('4-pesee-prise');
+    await atZero();
+
+    await weigh('livres', 7.5);
+    // A grey bin of 2.4 kg: its tare comes off.
+    await tid(`container-select-${SCALE}`).selectOption('bac');
+    const inBin = await weigh('quincaillerie', 12.4, 10);
+    expect(await inBin.textContent()).toMatch(/2,4/);
+    await tid(`container-select-${SCALE}`).selectOption('');
+    await weigh('deee', 3.05);
+    await weigh('jouets', 1.1);
+
+    // A wrong line: one tap, a confirmation, and it stays on the bon struck through.
+    const wrong = await weigh('mobilier', 9.99);
+    await wrong.getByTestId('line-void').tap();
+    await tid('confirm-yes').waitFor({ state: 'visible' });
+    await shot('5-confirmer-annulation');
+    await tid('confirm-yes').tap();
+    await expect.poll(() => wrong.getAttribute('data-voided')).toBe('true');
+    await expect.poll(() => tid('bon-total').getAttribute('data-kg').then(Number)).toBeCloseTo(25.85, 6);
+
+    // A typed weight: a comma alone is refused with its reason; 12,5 goes on the bon marked as typed.
+    await tid('type-weight').tap();
+    await tid('typed-category-livres').tap();
+    await tid('key-comma').tap();
+    await tid('typed-submit').tap();
+    await expect.poll(() => tid('notice').getAttribute('data-code')).toBe('not-a-number');
+    await shot('6-refus-saisie');
+    for (const k of ['key-erase', 'key-1', 'key-2', 'key-comma', 'key-5']) await tid(k).tap();
+    await expect.poll(() => tid('typed-value').textContent()).toMatch(/12,5/);
+    await tid('typed-submit').tap();
+    await expect.poll(() => lines().count()).toBe(7);
+    const typed = lines().nth(6);
+    expect(await typed.getAttribute('data-source')).toBe('manual');
+    await expect.poll(() => tid('bon-total').getAttribute('data-kg').then(Number)).toBeCloseTo(38.35, 6);
+    await shot('7-bon-complet');
+
+    await tid('bon-close').tap();
+    await tid('bon-summary').waitFor({ state: 'visible' });
+    await expect.poll(() => tid('bon-summary').textContent()).toMatch(/38,35/);
+    await shot('8-bon-valide');
+
+    // InfluxDB: six lines and the void entry; the cancelled line nets to zero in every sum.
+    const rows = await stored(`bon_id = '${bonId}'`, 8);
+    expect(rows.filter((r) => r.entry === 'void').map((r) => [r.category, r.net_kg])).toEqual([['mobilier', -9.99]]);
+    expect(rows.every((r) => r.district === 'gare' && r.collect_type === 'apport-volontaire')).toBe(true);
+    const [total] = await influx.query<{ sum: number }>(`SELECT sum(net_kg) FROM weighing WHERE bon_id = '${bonId}'`);
+    expect(total!.sum).toBeCloseTo(38.35, 6);
+    const [mobilier] = await influx.query<{ sum: number }>(`SELECT sum(net_kg) FROM weighing WHERE bon_id = '${bonId}' AND category = 'mobilier'`);
+    expect(mobilier!.sum).toBeCloseTo(0, 9);
+    const [bon] = await waitFor('the bon point', async () => {
+      const r = await influx.query<{ lines: number; net_kg: number; comment: string }>(`SELECT * FROM bons WHERE bon_id = '${bonId}'`);
+      return r.length === 1 && r;
+    });
+    expect(bon).toMatchObject({ lines: 6, net_kg: 38.35, comment: 'Déménagement, 3e étage' });
+  }, 120_000);
+
+  it('refuses a load with no category and one above the scale maximum, saying why on the screen', async () => {
+    await tid('new-bon-in').tap();
+    await tid('collect-type-debarras').tap();
+    await tid('district-skip').tap();
+    await tid('bon-open-confirm').tap();
+    await tid('bon').waitFor({ state: 'visible' });
+    stack.simulatedScale!.load(5);
+    await expect.poll(step, { timeout: 10_000 }).toBe('awaiting-category');
+    await expect.poll(() => tid('notice').getAttribute('data-code')).toBe('no-category');
+    await shot('9-choisir-categorie');
+    await atZero();
+    await tid('category-mobilier').tap();
+    stack.simulatedScale!.load(80);
+    await expect.poll(() => tid('notice').getAttribute('data-code'), { timeout: 10_000 }).toBe('over-max');
+    expect(await tid('notice').getAttribute('data-kind')).toBe('refusal');
+    await shot('10-refus-portee');
+    await atZero();
+    expect(await lines().count()).toBe(0);
+    await tid('bon-abandon').tap();
+    await tid('confirm-yes').tap();
+    await tid('new-bon-in').waitFor({ state: 'visible' });
+  }, 60_000);
+
+  it('weighs outgoing goods by destination and recycling partner', async () => {
+    await tid('new-bon-out').tap();
+    await tid('destination-recyclage').tap();
+    await tid('partner-filiere-textile').tap();
+    await tid('bon-open-confirm').tap();
+    const bonId = (await tid('bon').getAttribute('data-bon-id'))!;
+    await weigh('textile', 23.4);
+    await shot('11-sortie');
+    await tid('bon-close').tap();
+    await tid('bon-summary').waitFor({ state: 'visible' });
+    const [row] = await stored(`bon_id = '${bonId}'`, 1);
+    expect(row).toMatchObject({ direction: 'out', destination: 'recyclage', partner: 'filiere-textile', net_kg: 23.4 });
+  }, 60_000);
+
+  it('keeps working while the broker is stopped, and the bon arrives once it is back', async () => {
+    await stack.stopBroker();
+    await expect.poll(() => tid('kiosk-link').getAttribute('data-state'), { timeout: 10_000 }).toBe('disconnected');
+    await tid('new-bon-in').tap();
+    await tid('collect-type-apport-volontaire').tap();
+    await tid('district-centre').tap();
+    await tid('bon-open-confirm').tap();
+    const bonId = (await tid('bon').getAttribute('data-bon-id'))!;
+    await weigh('textile', 6.6);
+    await weigh('livres', 2.2);
+    await expect.poll(() => tid('kiosk-outbox').textContent()).toMatch(/2/);
+    await shot('12-hors-ligne');
+    await tid('bon-close').tap();
+    await tid('bon-summary').waitFor({ state: 'visible' });
+    expect(await influx.query(`SELECT * FROM weighing WHERE bon_id = '${bonId}'`)).toHaveLength(0);
+
+    await stack.restartBroker();
+    await expect.poll(() => tid('kiosk-link').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+    const rows = await stored(`bon_id = '${bonId}'`, 2);
+    expect(rows.map((r) => [r.category, r.net_kg])).toEqual([
+      ['textile', 6.6],
+      ['livres', 2.2],
+    ]);
+    await waitFor('the bon point', async () => (await influx.query(`SELECT * FROM bons WHERE bon_id = '${bonId}'`)).length === 1, 20_000);
+    await expect.poll(() => stack.agent.pending.depth, { timeout: 20_000 }).toBe(0);
+    // Stored once: a resend after reconnecting overwrote its own point.
+    expect(await influx.query(`SELECT * FROM weighing WHERE bon_id = '${bonId}'`)).toHaveLength(2);
+  }, 90_000);
+
+  it('speaks English when asked, and keeps the choice', async () => {
+    await tid('lang-toggle').tap();
+    await expect.poll(() => tid('new-bon-in').textContent()).toMatch(/bon|drop-off|slip/i);
+    await page.reload();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await shot('13-english');
+    await tid('lang-toggle').tap();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('fr');
+  }, 30_000);
+});
