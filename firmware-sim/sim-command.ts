@@ -1,5 +1,5 @@
 import type { Logger } from '../runtime/log.js';
-import { Attendant, dropoffScenario } from './scenarios/dropoff-scenario.js';
+import { Attendant, dropoffScenario, type CounterActions } from './scenarios/dropoff-scenario.js';
 import { createPtyPair } from './common/pty-pair.js';
 import type { SimulatedDevice } from './common/sim-device.js';
 import type { SimulatedScaleBase } from './common/simulated-scale-base.js';
@@ -13,21 +13,47 @@ import type { SimConfig } from './sim-config.js';
 import { TcpSerialServer } from './common/tcp-serial-server.js';
 
 
-/** Taps a category on the agent, as a counter attendant (or the kiosk) does before a load. */
-export function httpCategorySelector(agentUrl: string, device: string, log: Logger) {
-  return async (category: string): Promise<void> => {
+/**
+ * The attendant's actions on a remote agent, over its HTTP API: on a scale in `bon` capture, it runs a
+ * bon per donor through the kiosk API, as a person at the kiosk would; on a `continuous` scale, it selects
+ * the category before each load. The agent may be down: the load still goes on the scale, as in a shop.
+ */
+export function httpCounter(agentUrl: string, device: string, log: Logger): CounterActions {
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> } | undefined> => {
     try {
-      const res = await fetch(new URL(`/api/v1/devices/${device}/category`, agentUrl), {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ category }),
+      const res = await fetch(new URL(path, agentUrl), {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(2000),
       });
-      if (!res.ok) log.warn({ status: res.status, body: await res.text() }, 'the agent refused the category');
+      const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      if (!res.ok) log.warn({ status: res.status, path, error: json.error ?? json.message }, 'the agent refused');
+      return { status: res.status, json };
     } catch (err) {
-      // The agent may be down: the simulated load still goes on the scale, as it would in a shop.
-      log.warn({ err: (err as Error).message }, 'cannot reach the agent to select the category');
+      log.warn({ err: (err as Error).message, path }, 'cannot reach the agent');
+      return undefined;
     }
+  };
+  let capture: string | undefined;
+  let bonId: string | undefined;
+  return {
+    async beginVisit() {
+      if (!capture) {
+        const devices = (await call('GET', '/api/v1/devices'))?.json as unknown as { id: string; capture?: string }[] | undefined;
+        capture = Array.isArray(devices) ? devices.find((d) => d.id === device)?.capture : undefined;
+      }
+      if (capture !== 'bon') return;
+      const opened = await call('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire', by: 'simulation' });
+      bonId = opened?.status === 201 ? String(opened.json.bonId) : undefined;
+    },
+    async pickCategory(category) {
+      if (capture === 'bon') await call('POST', `/api/v1/kiosk/scales/${device}/category`, { category, by: 'simulation' });
+      else await call('PUT', `/api/v1/devices/${device}/category`, { category });
+    },
+    async endVisit() {
+      if (bonId) await call('POST', `/api/v1/kiosk/bons/${bonId}/close`, { by: 'simulation' });
+      bonId = undefined;
+    },
   };
 }
 
@@ -66,7 +92,7 @@ export async function startSim(config: SimConfig, log: Logger): Promise<{ stop()
   device.start();
   let attendant: Attendant | undefined;
   if (scale && config.attendant.enabled) {
-    attendant = new Attendant(scale, { pickCategory: httpCategorySelector(config.attendant.agentUrl, config.attendant.device, log) }, {
+    attendant = new Attendant(scale, httpCounter(config.attendant.agentUrl, config.attendant.device, log), {
       timeCompression: config.attendant.timeCompression,
       scenario: dropoffScenario({ days: Infinity, seed: config.attendant.seed ?? Date.now() % 1_000_000 }),
     });

@@ -54,7 +54,7 @@ describe('counters and a Modbus indicator, from the device to InfluxDB', () => {
       devices: [
         { id: 'porte-serie', type: 'counter', driver: 'serial-counter', transport: { type: 'tcp', host: '127.0.0.1', port: counterServer.port }, visits: { bucketSeconds: 2 } },
         { id: 'porte-modbus', type: 'counter', driver: 'modbus-counter', visits: { bucketSeconds: 2 }, modbus: { bus: 'quai', unitId: 2, pollMs: 100, in: { register: 0, kind: 'input', type: 'uint16' }, out: { register: 1, kind: 'input', type: 'uint16' } } },
-        { id: 'indicateur', type: 'scale', driver: 'modbus-scale', modbus: { bus: 'quai', unitId: 1, preset: 'dini-argeo-dgt4x', decimals: 2, pollMs: 100 }, weighing: { defaultCategory: 'mobilier' } },
+        { id: 'indicateur', type: 'scale', driver: 'modbus-scale', modbus: { bus: 'quai', unitId: 1, preset: 'dini-argeo-dgt4x', decimals: 2, pollMs: 100 }, weighing: { capture: 'continuous', defaultCategory: 'mobilier' } },
       ],
     });
 

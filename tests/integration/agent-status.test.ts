@@ -52,6 +52,7 @@ describe('the agent process', () => {
         '    type: scale',
         '    driver: stgs',
         `    transport: { type: tcp, host: 127.0.0.1, port: ${server.port} }`,
+        '    weighing: { capture: continuous }',
       ].join('\n'),
     );
     const agent = spawn(process.execPath, [CLI, 'agent', '--config', config], { stdio: 'ignore' });

@@ -51,7 +51,7 @@ describe('a Pi without RTC that boots offline', () => {
         dataDir: join(dir, 'agent'),
         mqtt: { url: broker.url, username: agentUsername('lilas', 'comptoir'), credentialsFile: broker.credentialsFile },
         http: { port: 0 },
-        devices: [{ id: 'balance-1', type: 'scale', driver: 'stgs', transport: { type: 'tcp', host: '127.0.0.1', port: server.port } }],
+        devices: [{ id: 'balance-1', type: 'scale', driver: 'stgs', transport: { type: 'tcp', host: '127.0.0.1', port: server.port }, weighing: { capture: 'continuous' } }],
       }),
       log,
       { clock },

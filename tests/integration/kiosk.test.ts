@@ -58,10 +58,10 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     stack.simulatedScale!.unload();
     await waitFor('the scale back at zero', async () => ['idle', 'armed'].includes(await scaleStep()));
   };
-  const points = (where: string) =>
-    waitFor(`points ${where}`, async () => {
+  const points = (where: string, count: number) =>
+    waitFor(`${count} points where ${where}`, async () => {
       const rows = await influx.query<Record<string, unknown>>(`SELECT * FROM weighing WHERE ${where}`);
-      return rows.length > 0 && rows;
+      return rows.length === count && rows;
     });
 
   beforeAll(async () => {
@@ -185,7 +185,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     const withBin = await typed('10,4 kg', { container: 'bac' });
     expect(withBin.body.weighing).toMatchObject({ netKg: 8, tareKg: 2.4, grossKg: 10.4, container: 'bac' });
     await call('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {});
-    const rows = await points(`bon_id = '${bon.bonId}'`);
+    const rows = await points(`bon_id = '${bon.bonId}'`, 2);
     expect(rows.map((r) => [r.source, r.net_kg])).toEqual([
       ['manual', 12.5],
       ['manual', 8],
@@ -203,7 +203,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect(line.weighing).toMatchObject({ direction: 'out', destination: 'recyclage', partner: 'filiere-textile' });
     expect(line.weighing.collectType).toBeUndefined();
     await call('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {});
-    const [row] = await points(`bon_id = '${bon.bonId}'`);
+    const [row] = await points(`bon_id = '${bon.bonId}'`, 1);
     expect(row).toMatchObject({ direction: 'out', destination: 'recyclage', partner: 'filiere-textile', net_kg: 18.3 });
   }, 30_000);
 
