@@ -116,6 +116,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     if (this.client.connected) {
       await this.client.publishAsync(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify({ v: 1, state: 'offline', t: new Date().toISOString() }), deliveryByKind.status);
     }
-    await this.client.endAsync();
+    // Without a broker, a graceful end waits forever for in-flight QoS 1 messages; they are in the outbox anyway.
+    await this.client.endAsync(!this.client.connected);
   }
 }
