@@ -37,20 +37,20 @@ export async function benchStableToBon(): Promise<void> {
     await page.goto(stack.agent.httpUrl);
     const bon = (await (await api('/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire' })).json()) as KioskBon;
     await page.getByTestId('bon').waitFor();
-    await page.evaluate(() => {
-      const w = window as unknown as { benchLineShown: () => void };
-      // A redraw puts old lines back too: only a line id never shown before counts.
-      const shownIds = new Set<string>();
+    // A redraw puts old lines back too: only a line id never shown before counts. (A string: the bench
+    // is compiled for Node, without the DOM's types.)
+    await page.evaluate(`{
+      const shownIds = new Set();
       new MutationObserver(() => {
-        for (const el of Array.from(document.querySelectorAll('[data-testid="line"]'))) {
+        for (const el of document.querySelectorAll('[data-testid="line"]')) {
           const id = el.getAttribute('data-line-id');
           if (id && !shownIds.has(id)) {
             shownIds.add(id);
-            w.benchLineShown();
+            window.benchLineShown();
           }
         }
       }).observe(document.body, { childList: true, subtree: true, attributes: true });
-    });
+    }`);
     const onStream: number[] = [];
     let seen = 0;
     stream.addEventListener('state', (e) => {

@@ -135,7 +135,9 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     log.child({ component: 'kiosk' }),
     { stableTimeoutMs: config.kiosk.stableTimeoutS * 1000 },
   );
+  // The kiosk shows the link and what waits in the outbox: both change without the counter doing anything.
   link.on('link', () => desk.emit('changed'));
+  link.on('receipt', () => desk.emit('changed'));
 
   const buses = new Map<string, ModbusBus>(config.modbus.buses.map((b) => [b.id, createModbusBus(b, log.child({ bus: b.id }))]));
   for (const deviceConfig of config.devices) {

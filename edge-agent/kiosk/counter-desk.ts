@@ -8,7 +8,7 @@ import type { ScaleDeviceConfig } from '../config.js';
 import type { ScaleDevice } from '../devices/scale-device.js';
 import type { CapturedLoad } from '../weighing/weighing-state-machine.js';
 import type { BonBook } from './bon-book.js';
-import type { CaptureStep, KioskBon, KioskLine, KioskLiveEvent, KioskNotice, KioskScale, RefusalCode } from './kiosk-types.js';
+import type { CaptureStep, KioskBon, KioskLine, KioskLiveEvent, KioskNotice, KioskScale, OpenBonInput, RefusalCode } from './kiosk-types.js';
 
 /** A refused kiosk action: the code the page words, the reason in English, and the HTTP status. */
 export class Refusal extends Error {
@@ -20,16 +20,6 @@ export class Refusal extends Error {
   ) {
     super(message);
   }
-}
-
-/** The counter's fields of a new bon, validated against the taxonomy here. */
-export interface OpenBonInput {
-  direction: 'in' | 'out';
-  collectType?: string;
-  district?: string;
-  destination?: string;
-  partner?: string;
-  comment?: string;
 }
 
 interface ScaleSlot {
@@ -292,7 +282,9 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
       const netKg = roundTo(typed.kg - tare, 6);
       if (netKg <= 0) throw new Refusal('under-tare', `${typed.kg} kg is not more than the container's ${tare} kg`, 422, { kg: typed.kg, tareKg: tare });
       const load: CapturedLoad = tare ? { netKg, tareKg: tare, grossKg: typed.kg } : { netKg };
-      return this.record(bon, slot, load, this.clock.now(), { category: input.category, source: 'manual', container: input.container, by });
+      const line = await this.record(bon, slot, load, this.clock.now(), { category: input.category, source: 'manual', container: input.container, by });
+      this.emit('changed');
+      return line;
     });
   }
 

@@ -5,6 +5,16 @@
 import type { ScaleState, Weighing } from '../../protocol/messages.js';
 import type { Taxonomy } from '../../protocol/taxonomy.js';
 
+/** The counter's fields of a new bon (the agent checks them against the taxonomy). */
+export interface OpenBonInput {
+  direction: 'in' | 'out';
+  collectType?: string;
+  district?: string;
+  destination?: string;
+  partner?: string;
+  comment?: string;
+}
+
 /** One line of a bon: the weighing event as the agent accepted it, and its cancellation if any. */
 export interface KioskLine {
   /** The weighing's event id. */
@@ -14,17 +24,11 @@ export interface KioskLine {
   voided?: { at: string; by?: string; voidId: string };
 }
 
-export interface KioskBon {
+export interface KioskBon extends OpenBonInput {
   /** Unique across agents and restarts: `{agent}-{YYYYMMDD}-{number}`. */
   bonId: string;
   /** The bon's number of the day at this counter, shown big on the screen. */
   number: number;
-  direction: 'in' | 'out';
-  collectType?: string;
-  district?: string;
-  destination?: string;
-  partner?: string;
-  comment?: string;
   openedAt: string;
   /** The clock's state when the bon was opened, for the bon event (repaired like any event's time). */
   clock: { clockSynced: boolean; clockRef?: { boot: string; monoMs: number } };

@@ -1,5 +1,7 @@
+import { langChoice, type Lang } from '../../../web-kit/lang.js';
+
+export type { Lang };
 /** The page's words: French first (the users' ressourcerie vocabulary), English second. */
-export type Lang = 'fr' | 'en';
 
 const fr = {
   appName: 'Trébuchet',
@@ -80,33 +82,9 @@ const en: Record<MessageKey, string> = {
 const messages: Record<Lang, Record<MessageKey, string>> = { fr, en };
 const STORAGE_KEY = 'trebuchet.lang';
 
-function isLang(value: unknown): value is Lang {
-  return value === 'fr' || value === 'en';
-}
-
-/** `?lang=` wins and is remembered; then the remembered choice; then French. */
-export function initialLang(): Lang {
-  const fromUrl = new URLSearchParams(location.search).get('lang');
-  if (isLang(fromUrl)) {
-    rememberLang(fromUrl);
-    return fromUrl;
-  }
-  try {
-    const stored = localStorage.getItem(STORAGE_KEY);
-    if (isLang(stored)) return stored;
-  } catch {
-    // Storage may be disabled (private mode, kiosk policies): French then.
-  }
-  return 'fr';
-}
-
-export function rememberLang(lang: Lang): void {
-  try {
-    localStorage.setItem(STORAGE_KEY, lang);
-  } catch {
-    // Not remembered; the switch still works for this page.
-  }
-}
+const langs = langChoice(STORAGE_KEY);
+export const initialLang = langs.initial;
+export const rememberLang = langs.remember;
 
 export function translate(lang: Lang, key: MessageKey, vars: Record<string, string> = {}): string {
   return messages[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => vars[name] ?? `{${name}}`);
