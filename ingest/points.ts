@@ -19,6 +19,16 @@ export function weighingTimestampNs(capturedAt: string, seq: number): string {
   return (ms * 1_000_000n + BigInt(seq % 1_000_000)).toString();
 }
 
+/** How goods came in or where they went, as tags: the same on a weighing and on its bon. */
+function whereFromTags(x: Pick<Weighing, 'collectType' | 'destination' | 'district' | 'partner'>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  if (x.collectType) tags.collect_type = x.collectType;
+  if (x.destination) tags.destination = x.destination;
+  if (x.district) tags.district = x.district;
+  if (x.partner) tags.partner = x.partner;
+  return tags;
+}
+
 export function weighingPoint(origin: Origin, w: Weighing): IPoint {
   const tags: Record<string, string> = {
     site: origin.site,
@@ -29,10 +39,7 @@ export function weighingPoint(origin: Origin, w: Weighing): IPoint {
     entry: w.entry,
     source: w.source,
   };
-  if (w.collectType) tags.collect_type = w.collectType;
-  if (w.destination) tags.destination = w.destination;
-  if (w.district) tags.district = w.district;
-  if (w.partner) tags.partner = w.partner;
+  Object.assign(tags, whereFromTags(w));
   const fields: Record<string, string | number | boolean> = {
     net_kg: w.netKg,
     event_id: w.id,
@@ -63,10 +70,7 @@ export function visitsPoint(origin: Origin, v: Visits): IPoint {
 /** One point per bon, at its opening time (with the agent's sequence, as weighings): a resend overwrites it. */
 export function bonPoint(origin: { site: string; agent: string }, b: Bon): IPoint {
   const tags: Record<string, string> = { site: origin.site, agent: origin.agent, direction: b.direction, state: b.state };
-  if (b.collectType) tags.collect_type = b.collectType;
-  if (b.destination) tags.destination = b.destination;
-  if (b.district) tags.district = b.district;
-  if (b.partner) tags.partner = b.partner;
+  Object.assign(tags, whereFromTags(b));
   const fields: Record<string, string | number | boolean> = {
     bon_id: b.bonId,
     event_id: b.id,
