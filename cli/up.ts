@@ -128,6 +128,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     const agent = await startAgent(
       agentConfigSchema.parse({
         site: config.site.id,
+        siteName: config.site.name,
         agent: config.agent,
         mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
         http: config.agentHttp,

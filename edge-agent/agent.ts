@@ -222,6 +222,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   const registerKioskRoutes = async (app: FastifyInstance) => {
     kioskHttp = registerKiosk(app, desk, () => ({
       site: config.site,
+      ...(config.siteName ? { siteName: config.siteName } : {}),
       agent: config.agent,
       taxonomy: devices.taxonomy,
       scales: desk.scales(),

@@ -147,7 +147,7 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
 
   openBon(input: OpenBonInput, by?: string): Promise<KioskBon> {
     return this.serial(async () => {
-      if (this.book.open) throw new Refusal('bon-not-open', `bon ${this.book.open.bonId} is still open: close or abandon it first`, 409, { bonId: this.book.open.bonId });
+      if (this.book.open) throw new Refusal('bon-already-open', `bon ${this.book.open.bonId} is still open: close or abandon it first`, 409, { bonId: this.book.open.bonId });
       const fields = this.checkBonFields(input);
       const now = this.clock.now();
       const { bonId, number } = this.book.nextId(this.ids.agent, now);

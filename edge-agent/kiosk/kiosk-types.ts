@@ -67,6 +67,8 @@ export interface KioskScale {
 
 export interface KioskState {
   site: string;
+  /** The site's name for people (« Ressourcerie des Lilas »), when the agent's config gives it. */
+  siteName?: string;
   agent: string;
   taxonomy: Taxonomy;
   scales: KioskScale[];
@@ -81,6 +83,7 @@ export interface KioskState {
 export const REFUSALS = [
   'no-bon',
   'bon-not-open',
+  'bon-already-open',
   'no-category',
   'unknown-category',
   'over-max',

@@ -84,6 +84,7 @@ describe('the drop-off kiosk on a tablet', () => {
   });
 
   it('runs a whole bon: five lines from the scale, a tare, a cancelled line, a typed line, then validates it', async () => {
+    expect(await tid('kiosk-site').textContent()).toBe('Ressourcerie des Lilas');
     await shot('1-accueil');
     // « Nouveau bon » → how the goods came → the donor's district → a comment → open.
     await tid('new-bon-in').tap();

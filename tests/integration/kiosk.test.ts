@@ -270,7 +270,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect((await call<KioskRefusal>('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire', extra: 1 })).status).toBe(400);
     expect((await call<KioskRefusal>('POST', '/api/v1/kiosk/scales/nope/category', { category: 'textile' })).status).toBe(404);
     const bon = await openBon({ direction: 'in', collectType: 'apport-volontaire' });
-    expect((await call<KioskRefusal>('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire' })).body.error).toBe('bon-not-open');
+    expect((await call<KioskRefusal>('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire' })).body.error).toBe('bon-already-open');
     const line = await weighBox(2.5, 'autre', 'tap-first');
     expect((await call<KioskBon>('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {})).body.lines).toEqual([line]);
   }, 30_000);

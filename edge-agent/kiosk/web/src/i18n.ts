@@ -94,7 +94,7 @@ const fr = {
   // Notices: what the counter must see now, worded from the code and its params.
   'notice.no-bon': 'Ouvrez un bon avant de peser',
   'notice.bon-not-open': "Ce bon n'est plus ouvert",
-  'notice.bon-not-open.other': "Un bon est déjà ouvert : validez-le ou abandonnez-le d'abord",
+  'notice.bon-already-open': "Un bon est déjà ouvert : validez-le ou abandonnez-le d'abord",
   'notice.no-category': 'Choisissez une catégorie pour la charge posée',
   'notice.no-category.removed': "Charge retirée sans catégorie : elle n'a pas été pesée",
   'notice.unknown-category': 'Catégorie inconnue à ce comptoir ({category})',
@@ -221,7 +221,7 @@ const en: Record<MessageKey, string> = {
   'lang.switch': 'Language: français / English',
   'notice.no-bon': 'Open a bon before weighing',
   'notice.bon-not-open': 'This bon is no longer open',
-  'notice.bon-not-open.other': 'A bon is already open: validate or abandon it first',
+  'notice.bon-already-open': 'A bon is already open: validate or abandon it first',
   'notice.no-category': 'Choose a category for the load on the scale',
   'notice.no-category.removed': 'Load taken off with no category: it was not weighed',
   'notice.unknown-category': 'Unknown category at this counter ({category})',

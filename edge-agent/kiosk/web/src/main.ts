@@ -14,7 +14,7 @@ function renderStatic(): void {
   document.documentElement.lang = app.lang;
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) setText(el, t(el.dataset.i18n as MessageKey));
   const k = app.kiosk;
-  document.title = k ? `${k.site} · ${k.agent} · Trébuchet` : 'Trébuchet';
+  document.title = k ? `${k.siteName ?? k.site} · ${k.agent} · Trébuchet` : 'Trébuchet';
 }
 
 function linkKey(): MessageKey {
@@ -25,7 +25,7 @@ function linkKey(): MessageKey {
 
 function renderHeader(): void {
   const k = app.kiosk;
-  setText($('[data-testid="kiosk-site"]'), k?.site ?? '…');
+  setText($('[data-testid="kiosk-site"]'), k ? (k.siteName ?? k.site) : '…');
   setText($('[data-testid="kiosk-counter"]'), k?.agent ?? '');
   const connected = app.stream === 'open' && k?.link === 'connected';
   const link = $('[data-testid="kiosk-link"]');

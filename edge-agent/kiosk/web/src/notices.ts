@@ -37,7 +37,9 @@ export function wordNotice(code: string, params: Params = {}, message = '', scal
   const p = wordedParams(params);
   switch (code) {
     case 'bon-not-open':
-      return t(params.bonId ? 'notice.bon-not-open.other' : 'notice.bon-not-open');
+      return t('notice.bon-not-open');
+    case 'bon-already-open':
+      return t('notice.bon-already-open');
     case 'no-category':
       return t(loadRemoved(scale) ? 'notice.no-category.removed' : 'notice.no-category');
     case 'under-tare':
