@@ -135,6 +135,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     log.child({ component: 'kiosk' }),
     { stableTimeoutMs: config.kiosk.stableTimeoutS * 1000 },
   );
+  desk.recover(outbox.pending());
   // The kiosk shows the link and what waits in the outbox: both change without the counter doing anything.
   link.on('link', () => desk.emit('changed'));
   link.on('receipt', () => desk.emit('changed'));

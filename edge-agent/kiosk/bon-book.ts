@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -94,11 +95,14 @@ export class BonBook {
     return this.data.recent as KioskBon[];
   }
 
-  /** The next bon's id and number at this counter, today. */
+  /**
+   * The next bon's id and number at this counter, today. A random tail keeps the id unique even if the
+   * day's count restarts (a bons file set aside after a crash, a replaced SD card).
+   */
   nextId(agent: string, nowMs: number): { bonId: string; number: number } {
     const day = localDay(nowMs);
     const number = day === this.data.day ? this.data.lastNumber + 1 : 1;
-    return { bonId: `${agent}-${day}-${String(number).padStart(3, '0')}`, number };
+    return { bonId: `${agent}-${day}-${String(number).padStart(3, '0')}-${randomBytes(3).toString('hex')}`, number };
   }
 
   /** Opens a bon; its number becomes the day's last. */

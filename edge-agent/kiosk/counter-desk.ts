@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { parseTypedKg, roundTo, type Bon, type Weighing } from '../../protocol/index.js';
+import { decode, parseTopic, parseTypedKg, roundTo, type Bon, type Weighing } from '../../protocol/index.js';
 import { active, type Taxonomy } from '../../protocol/taxonomy.js';
 import type { Logger } from '../../runtime/log.js';
 import type { AgentDevices } from '../agent-devices.js';
@@ -141,6 +141,39 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
     if (s.held) return s.armed ? 'waiting-stable' : 'awaiting-category';
     if (s.device.phase === 'waiting-for-zero' && (s.device.live.kg ?? 0) >= s.config.weighing.minKg) return 'empty-first';
     return s.armed ? 'armed' : 'idle';
+  }
+
+  /**
+   * After a crash: a line is fsync'd in the outbox before the bons file is rewritten, so a power cut in
+   * between leaves it out of the open bon. Events still waiting in the outbox put such lines (and their
+   * cancellations) back.
+   */
+  recover(events: { topic: string; payload: string }[]): number {
+    const bon = this.book.open;
+    if (!bon) return 0;
+    let recovered = 0;
+    for (const event of events) {
+      const parsed = parseTopic(event.topic);
+      if (!parsed.ok || parsed.parts.kind !== 'weighing') continue;
+      const w = decode('weighing', event.payload);
+      if (!w.ok || w.value.bonId !== bon.bonId) continue;
+      const weighing = w.value;
+      if (weighing.entry === 'normal' && !bon.lines.some((l) => l.id === weighing.id)) {
+        bon.lines.push({ id: weighing.id, scale: parsed.parts.device, weighing });
+        recovered++;
+      }
+      const voided = weighing.entry === 'void' && bon.lines.find((l) => l.id === weighing.voids && !l.voided);
+      if (voided) {
+        voided.voided = { at: weighing.voidedAt!, voidId: weighing.id, ...(weighing.by ? { by: weighing.by } : {}) };
+        recovered++;
+      }
+    }
+    if (recovered) {
+      bon.lines.sort((a, b) => a.weighing.capturedAt.localeCompare(b.weighing.capturedAt) || a.weighing.seq - b.weighing.seq);
+      this.book.save();
+      this.log.warn({ bonId: bon.bonId, recovered }, 'lines of the open bon recovered from the outbox after a crash');
+    }
+    return recovered;
   }
 
   // ---- bons -------------------------------------------------------------------------------------------

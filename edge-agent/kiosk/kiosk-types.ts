@@ -25,7 +25,7 @@ export interface KioskLine {
 }
 
 export interface KioskBon extends OpenBonInput {
-  /** Unique across agents and restarts: `{agent}-{YYYYMMDD}-{number}`. */
+  /** Unique across agents and restarts: `{agent}-{YYYYMMDD}-{number}-{6 random hex digits}`. */
   bonId: string;
   /** The bon's number of the day at this counter, shown big on the screen. */
   number: number;

@@ -92,7 +92,7 @@ describe('the drop-off kiosk on a tablet', () => {
     await tid('district-gare').tap();
     await tid('bon-comment').fill('Déménagement, 3e étage');
     await tid('bon-open-confirm').tap();
-    await expect.poll(() => tid('bon').getAttribute('data-bon-id')).toMatch(/^comptoir-\d{8}-001$/);
+    await expect.poll(() => tid('bon').getAttribute('data-bon-id')).toMatch(/^comptoir-\d{8}-001-[0-9a-f]{6}$/);
     const bonId = (await tid('bon').getAttribute('data-bon-id'))!;
     await shot('2-bon-ouvert');
 

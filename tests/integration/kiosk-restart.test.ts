@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,6 +16,7 @@ describe('an open bon across an agent restart (no broker reachable)', () => {
   const scale = new SimulatedStgsScale({ intervalMs: 50 });
   let server: TcpSerialServer;
   let agent: RunningAgent | undefined;
+  let firstBonId = '';
 
   const start = async () => {
     const config = agentConfigSchema.parse({
@@ -46,6 +47,7 @@ describe('an open bon across an agent restart (no broker reachable)', () => {
     scale.start();
     agent = await start();
     const bon = await call<KioskBon>('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire', comment: 'avant coupure' });
+    firstBonId = bon.bonId;
     const a = await call<KioskLine>('POST', `/api/v1/kiosk/bons/${bon.bonId}/lines`, { scale: 'balance-1', category: 'textile', typed: '4,2', by: 'Awa' });
     const b = await call<KioskLine>('POST', `/api/v1/kiosk/bons/${bon.bonId}/lines`, { scale: 'balance-1', category: 'livres', typed: '3', by: 'Awa' });
     expect(agent.pending.depth).toBe(2);
@@ -76,5 +78,28 @@ describe('an open bon across an agent restart (no broker reachable)', () => {
     const state = await call<KioskState>('GET', '/api/v1/kiosk/state');
     expect(state.bon).toBeNull();
     expect(state.outbox.depth).toBe(4);
+  }, 30_000);
+
+  it('puts back lines a power cut kept out of the bons file, from the outbox', async () => {
+    const bon = await call<KioskBon>('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'debarras' });
+    // The day's count restarted with the bons file set aside; the id is still new (its lines must not mix).
+    expect(bon.number).toBe(1);
+    expect(bon.bonId).not.toBe(firstBonId);
+    const kept = await call<KioskLine>('POST', `/api/v1/kiosk/bons/${bon.bonId}/lines`, { scale: 'balance-1', category: 'mobilier', typed: '25' });
+    const wrong = await call<KioskLine>('POST', `/api/v1/kiosk/bons/${bon.bonId}/lines`, { scale: 'balance-1', category: 'jouets', typed: '2' });
+    await call<KioskLine>('POST', `/api/v1/kiosk/bons/${bon.bonId}/lines/${wrong.id}/void`, { by: 'Karim' });
+    await agent!.stop();
+    // The cut came after the outbox's fsync and before the bons file was rewritten: the file has no line.
+    const file = join(dir, 'agent', 'kiosk', 'bons.json');
+    const book = JSON.parse(readFileSync(file, 'utf8')) as { open: KioskBon };
+    book.open.lines = [];
+    writeFileSync(file, JSON.stringify(book));
+    agent = await start();
+    const state = await call<KioskState>('GET', '/api/v1/kiosk/state');
+    expect(state.bon!.lines.map((l) => [l.id, l.weighing.netKg, l.voided?.by])).toEqual([
+      [kept.id, 25, undefined],
+      [wrong.id, 2, 'Karim'],
+    ]);
+    expect((await call<KioskBon>('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {})).state).toBe('closed');
   }, 30_000);
 });

@@ -91,7 +91,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
   it('runs a bon of five lines with a district, a comment, a container and both orders of tap and load', async () => {
     const bon = await openBon({ direction: 'in', collectType: 'apport-volontaire', district: 'gare', comment: 'Déménagement' });
     expect(bon).toMatchObject({ number: 1, direction: 'in', collectType: 'apport-volontaire', district: 'gare', state: 'open', lines: [] });
-    expect(bon.bonId).toMatch(/^comptoir-\d{8}-001$/);
+    expect(bon.bonId).toMatch(/^comptoir-\d{8}-001-[0-9a-f]{6}$/);
 
     const l1 = await weighBox(4.2, 'textile', 'tap-first');
     const l2 = await weighBox(7.5, 'livres', 'load-first');
