@@ -88,12 +88,12 @@ export const kioskConfigSchema = z
 export const agentConfigSchema = z
   .object({
     site: slug.default('ma-ressourcerie'),
-    /** The site's name for people, shown on the kiosk (the dashboards have theirs in `site.name`). */
-    siteName: z.string().min(1).max(100).optional(),
     agent: slug.default('comptoir'),
     mqtt: mqttConnectionSchema.prefault({}),
     /** The agent's local HTTP endpoint (category selection, device state); loopback by default. */
     http: httpListenSchema(8081).prefault({}),
+    /** The site's name for people, shown on the kiosk (the dashboards have theirs in `site.name`). */
+    siteName: z.string().min(1).max(100).optional(),
     ...taxonomyConfigKeys,
     kiosk: kioskConfigSchema,
     /** Where the agent keeps its state (door counters' last raw values and open buckets). */
