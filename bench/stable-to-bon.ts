@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { EventSource } from 'eventsource';
-import { chromium } from 'playwright-core';
 import type { KioskBon, KioskNotice, KioskState } from '../edge-agent/kiosk/kiosk-types.js';
 import { SIMULATED_SCALE_ID } from '../cli/up.js';
+import { launchChromium } from '../tests/helpers/chromium.js';
+import { jsonApi } from '../tests/helpers/http.js';
 import { startTestStack } from '../tests/helpers/up-stack.js';
 import { waitFor } from '../tests/helpers/wait.js';
 import { fmt, summary } from './stats.js';
@@ -20,22 +21,15 @@ const CATEGORIES = ['textile', 'livres', 'mobilier', 'deee', 'quincaillerie'];
 export async function benchStableToBon(): Promise<void> {
   const stack = await startTestStack({ simulation: { capture: 'bon' } }, { attendant: false });
   const scale = stack.simulatedScale!;
-  const api = (path: string, body?: unknown) =>
-    fetch(`${stack.agent.httpUrl}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const call = jsonApi(() => stack.agent.httpUrl);
+  const browser = await launchChromium();
   const stream = new EventSource(`${stack.agent.httpUrl}/api/v1/kiosk/stream`);
   try {
     const page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true });
     const onPage: number[] = [];
     await page.exposeFunction('benchLineShown', () => onPage.push(performance.now()));
     await page.goto(stack.agent.httpUrl);
-    const bon = (await (await api('/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire' })).json()) as KioskBon;
+    const { body: bon } = await call<KioskBon>('POST', '/api/v1/kiosk/bons', { direction: 'in', collectType: 'apport-volontaire' });
     await page.getByTestId('bon').waitFor();
     // A redraw puts old lines back too: only a line id never shown before counts. (A string: the bench
     // is compiled for Node, without the DOM's types.)
@@ -64,7 +58,7 @@ export async function benchStableToBon(): Promise<void> {
     const shown: number[] = [];
     for (let i = 0; i < LINES; i++) {
       await waitFor('the scale back at zero', async () => stack.agent.desk.scales()[0]?.step === 'idle');
-      await api(`/api/v1/kiosk/scales/${SIMULATED_SCALE_ID}/category`, { category: CATEGORIES[i % CATEGORIES.length] });
+      await call('POST', `/api/v1/kiosk/scales/${SIMULATED_SCALE_ID}/category`, { category: CATEGORIES[i % CATEGORIES.length] });
       const kg = Math.round((1 + ((i * 7.3) % 25)) * 100) / 100;
       const stableAt = once(scale, 'firstStableFrame').then(() => performance.now());
       const takenAt = (async () => {
@@ -83,7 +77,7 @@ export async function benchStableToBon(): Promise<void> {
       stream_.push(onStream[streamBefore]! - t0);
       scale.unload();
     }
-    await api(`/api/v1/kiosk/bons/${bon.bonId}/close`, {});
+    await call('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {});
 
     // Reference: the page asks the agent for its state and gets the answer (same machine, same moment).
     const reference: number[] = [];

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
@@ -153,10 +154,7 @@ beforeAll(async () => {
     { qos: 1, retain: true },
   );
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'fr-FR', timezoneId: ZONE });
 });
 

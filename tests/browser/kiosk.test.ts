@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_SCALE_ID } from '../../cli/up.js';
 import { startTestStack } from '../helpers/up-stack.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
@@ -68,10 +69,7 @@ describe('the drop-off kiosk on a tablet', () => {
       { attendant: false, simulatedScale: { settleMs: [300, 600], intervalMs: 50 } },
     );
     influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
     await page.goto(stack.agent.httpUrl);
     await waitFor('the kiosk connected', async () => (await tid('kiosk-link').getAttribute('data-state')) === 'connected');

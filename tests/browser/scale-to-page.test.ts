@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../helpers/up-stack.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SCREENSHOT = join(process.cwd(), 'test-results', 'screenshots', 'scale-to-page.png');
@@ -18,10 +19,7 @@ describe('from the simulated scale to the page', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ site: { id: 'ma-ressourcerie', name: 'Ressourcerie des Lilas', timeZone: 'Europe/Paris' }, simulation: { capture: 'continuous' } }, { attendant: false });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
   });
 

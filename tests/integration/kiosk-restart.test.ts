@@ -8,6 +8,7 @@ import { agentConfigSchema } from '../../edge-agent/config.js';
 import type { KioskBon, KioskLine, KioskState } from '../../edge-agent/kiosk/kiosk-types.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
+import { jsonApi } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 
 /** The counter after a power cut: the open bon, its lines and their cancellation survive the agent's restart. */
@@ -30,10 +31,8 @@ describe('an open bon across an agent restart (no broker reachable)', () => {
     });
     return startAgent(config, pino({ level: 'silent' }));
   };
-  const call = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${agent!.httpUrl}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return (await res.json()) as T;
-  };
+  const api = jsonApi(() => agent!.httpUrl);
+  const call = async <T>(method: string, path: string, body?: unknown) => (await api<T>(method, path, body)).body;
 
   afterAll(async () => {
     await agent?.stop();

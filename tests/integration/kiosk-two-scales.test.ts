@@ -8,6 +8,7 @@ import { agentConfigSchema } from '../../edge-agent/config.js';
 import type { KioskBon, KioskState } from '../../edge-agent/kiosk/kiosk-types.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
+import { jsonApi } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,10 +20,7 @@ describe('two scales at one counter', () => {
   const servers: TcpSerialServer[] = [];
   let agent: RunningAgent;
 
-  const call = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${agent.httpUrl}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const call = jsonApi(() => agent.httpUrl);
   const state = async () => (await call<KioskState>('GET', '/api/v1/kiosk/state')).body;
   const step = async (id: string) => (await state()).scales.find((s) => s.id === id)!.step;
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_SCALE_ID } from '../../cli/up.js';
 import type { KioskBon, KioskLine, KioskNotice, KioskRefusal, KioskState } from '../../edge-agent/kiosk/kiosk-types.js';
 import { startTestStack } from '../helpers/up-stack.js';
+import { jsonApi } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SCALE = SIMULATED_SCALE_ID;
@@ -17,13 +18,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
   let influx: InfluxDB;
   const notices: KioskNotice[] = [];
 
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.agent.httpUrl}${path}`, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const call = jsonApi(() => stack.agent.httpUrl);
   const state = async () => (await call<KioskState>('GET', '/api/v1/kiosk/state')).body;
   const scaleStep = async () => (await state()).scales.find((s) => s.id === SCALE)!.step;
   const openBon = async (body: object) => {
