@@ -28,7 +28,6 @@ export function simulatedCounter(
   desk: CounterDesk,
   scaleId: string,
   watchers: () => number,
-  abort: AbortSignal,
   opts: SimulatedCounterOptions,
 ): CounterActions {
   const rng = seededRandom(opts.seed);
@@ -64,7 +63,7 @@ export function simulatedCounter(
       const known = active(taxonomy.categories).some((c) => c.id === categoryId);
       await desk.pickCategory(scaleId, known ? categoryId : active(taxonomy.categories).at(-1)!.id, SIMULATION_OPERATOR).catch(ignoreRefusal);
     },
-    async hold() {
+    async hold(abort) {
       if (attending()) return sleep(opts.holdMs, undefined, { signal: abort });
       // A person is at the kiosk: the box stays on until they have tapped a category for it.
       const done = new AbortController();

@@ -145,11 +145,10 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
 
     if (scale && options.attendant !== false) {
       const seed = config.simulation.seed ?? Date.now() % 1_000_000;
-      const stopped = new AbortController();
       const holdMs = 2_000;
       const counter =
         config.simulation.capture === 'bon'
-          ? simulatedCounter(agent.desk, SIMULATED_SCALE_ID, agent.kioskWatchers, stopped.signal, { seed, holdMs, humanWaitMs: config.simulation.humanWaitS * 1000 })
+          ? simulatedCounter(agent.desk, SIMULATED_SCALE_ID, agent.kioskWatchers, { seed, holdMs, humanWaitMs: config.simulation.humanWaitS * 1000 })
           : { pickCategory: async (category: string) => void agent.devices.selectCategory(SIMULATED_SCALE_ID, category) };
       const attendant = new Attendant(scale, counter, {
         timeCompression: config.simulation.timeCompression,
@@ -157,7 +156,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         scenario: dropoffScenario({ days: Infinity, seed }),
       });
       attendant.run().catch((err: Error) => log.error({ err: err.message }, 'the simulated attendant stopped'));
-      started.push({ name: 'attendant', stop: () => (stopped.abort(), attendant.stop()) });
+      started.push({ name: 'attendant', stop: () => attendant.stop() });
     }
 
     process.stdout.write(

@@ -71,14 +71,14 @@ export class BonBook {
     } catch {
       return; // first start
     }
-    const parsed = bookSchema.safeParse((() => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return undefined;
-      }
-    })());
-    if (parsed.success) this.data = parsed.data as BookData;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Not JSON: refused by the schema below like any other damage.
+    }
+    const parsed = bookSchema.safeParse(json);
+    if (parsed.success) this.data = parsed.data;
     else {
       // Kept aside for a person to look at; the lines themselves are safe in the outbox.
       const aside = `${this.path}.unreadable-${Date.now()}`;

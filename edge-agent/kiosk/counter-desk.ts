@@ -312,9 +312,8 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
       }
       const tare = this.tareOf(input.container);
       this.checkMax(slot, typed.kg);
-      const netKg = roundTo(typed.kg - tare, 6);
-      if (netKg <= 0) throw new Refusal('under-tare', `${typed.kg} kg is not more than the container's ${tare} kg`, 422, { kg: typed.kg, tareKg: tare });
-      const load: CapturedLoad = tare ? { netKg, tareKg: tare, grossKg: typed.kg } : { netKg };
+      const load = lessTare({ netKg: typed.kg }, tare);
+      if (load.netKg <= 0) throw new Refusal('under-tare', `${typed.kg} kg is not more than the container's ${tare} kg`, 422, { kg: typed.kg, tareKg: tare });
       const line = await this.record(bon, slot, load, this.clock.now(), { category: input.category, source: 'manual', container: input.container, by });
       this.emit('changed');
       return line;
@@ -367,9 +366,8 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
     if (!slot.armed) return void this.sayOnce(slot, 'no-category', { kg: held.load.netKg });
     if (slot.device.live.state !== 'stable') return undefined; // taken at the next stable weight
     const tare = this.tareOf(slot.container);
-    const netKg = roundTo(held.load.netKg - tare, 6);
-    if (netKg < slot.config.weighing.minKg) return void this.sayOnce(slot, 'under-tare', { kg: onScale, tareKg: tare });
-    const load: CapturedLoad = tare ? { netKg, tareKg: roundTo((held.load.tareKg ?? 0) + tare, 6), grossKg: onScale } : held.load;
+    const load = lessTare(held.load, tare);
+    if (load.netKg < slot.config.weighing.minKg) return void this.sayOnce(slot, 'under-tare', { kg: onScale, tareKg: tare });
     const line = await this.record(bon, slot, load, held.at, {
       category: slot.armed.category,
       source: 'auto',
@@ -495,6 +493,12 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
     if (!needsPartner && input.partner) throw new Refusal('missing-field', `destination "${destination}" takes no partner`, 400, { field: 'partner' });
     return { direction: 'out', destination, ...partner, ...comment };
   }
+}
+
+/** A load with a container's tare taken off: the scale's own tare (if any) and the container's add up. */
+function lessTare(load: CapturedLoad, tareKg: number): CapturedLoad {
+  if (!tareKg) return load;
+  return { netKg: roundTo(load.netKg - tareKg, 6), tareKg: roundTo((load.tareKg ?? 0) + tareKg, 6), grossKg: load.grossKg ?? load.netKg };
 }
 
 function standing(bon: KioskBon): KioskLine[] {

@@ -116,8 +116,8 @@ export interface CounterActions {
   beginVisit?(visit: DonorVisit): Promise<void>;
   /** Before a box goes on the scale: tap its category. */
   pickCategory(categoryId: string): Promise<void>;
-  /** Once the box is stable: how long it stays on (default: `holdMs`). */
-  hold?(): Promise<void>;
+  /** Once the box is stable: how long it stays on (default: `holdMs`); `signal` ends it when the attendant stops. */
+  hold?(signal: AbortSignal): Promise<void>;
   /** After the donor's last box (validate the bon). */
   endVisit?(visit: DonorVisit): Promise<void>;
 }
@@ -180,7 +180,7 @@ export class Attendant extends EventEmitter<AttendantEvents> {
         }).catch(() => signal.throwIfAborted());
         this.scale.load(weighing.kg);
         await stable;
-        await (this.counter.hold ? this.counter.hold() : sleep(holdMs, undefined, { signal }));
+        await (this.counter.hold ? this.counter.hold(signal) : sleep(holdMs, undefined, { signal }));
         signal.throwIfAborted();
         this.scale.unload();
         this.emit('weighed', visit, weighing);
