@@ -4,6 +4,7 @@ import type { KioskBon, KioskNotice, KioskState } from '../edge-agent/kiosk/kios
 import { SIMULATED_SCALE_ID } from '../cli/up.js';
 import { launchChromium } from '../tests/helpers/chromium.js';
 import { jsonApi } from '../tests/helpers/http.js';
+import { readyAtZero } from '../tests/helpers/kiosk.js';
 import { startTestStack } from '../tests/helpers/up-stack.js';
 import { waitFor } from '../tests/helpers/wait.js';
 import { fmt, summary } from './stats.js';
@@ -57,7 +58,7 @@ export async function benchStableToBon(): Promise<void> {
     const stream_: number[] = [];
     const shown: number[] = [];
     for (let i = 0; i < LINES; i++) {
-      await waitFor('the scale back at zero', async () => stack.agent.desk.scales()[0]?.step === 'idle');
+      await waitFor('the scale back at zero', () => readyAtZero(stack.agent.desk.scales()[0]));
       await call('POST', `/api/v1/kiosk/scales/${SIMULATED_SCALE_ID}/category`, { category: CATEGORIES[i % CATEGORIES.length] });
       const kg = Math.round((1 + ((i * 7.3) % 25)) * 100) / 100;
       const stableAt = once(scale, 'firstStableFrame').then(() => performance.now());

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_SCALE_ID } from '../../cli/up.js';
 import { startTestStack } from '../helpers/up-stack.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { readyAtZero } from '../helpers/kiosk.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
@@ -73,7 +74,7 @@ describe('the drop-off kiosk on a tablet', () => {
     page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
     await page.goto(stack.agent.httpUrl);
     await waitFor('the kiosk connected', async () => (await tid('kiosk-link').getAttribute('data-state')) === 'connected');
-    await waitFor('the scale at zero', async () => (await step()) === 'idle');
+    await waitFor('the scale at zero', () => readyAtZero(stack.agent.desk.scales()[0]));
   }, 120_000);
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import type { KioskBon, KioskState } from '../../edge-agent/kiosk/kiosk-types.js
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
 import { jsonApi } from '../helpers/http.js';
+import { readyAtZero } from '../helpers/kiosk.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -41,7 +42,7 @@ describe('two scales at one counter', () => {
       }),
       pino({ level: 'silent' }),
     );
-    await waitFor('both scales at zero', async () => (await state()).scales.every((s) => s.step === 'idle'));
+    await waitFor('both scales at zero', async () => (await state()).scales.every(readyAtZero));
   }, 30_000);
 
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { SIMULATED_SCALE_ID } from '../../cli/up.js';
 import type { KioskBon, KioskLine, KioskNotice, KioskRefusal, KioskState } from '../../edge-agent/kiosk/kiosk-types.js';
 import { startTestStack } from '../helpers/up-stack.js';
 import { jsonApi } from '../helpers/http.js';
+import { readyAtZero } from '../helpers/kiosk.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SCALE = SIMULATED_SCALE_ID;
@@ -76,7 +77,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     );
     influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
     stack.agent.desk.on('notice', (n) => notices.push(n));
-    await waitFor('the simulated scale at zero', async () => (await scaleStep()) === 'idle');
+    await waitFor('the simulated scale at zero', async () => readyAtZero((await state()).scales.find((s) => s.id === SCALE)));
   }, 120_000);
 
   afterAll(async () => {
