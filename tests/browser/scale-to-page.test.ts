@@ -43,6 +43,7 @@ describe('from the simulated scale to the page', () => {
     // The display moves before it settles: the page shows both states.
     await expect.poll(() => weight.locator('[data-testid="live-state"]').textContent(), { timeout: 5000 }).toBe('en mouvement');
     await expect.poll(() => weight.locator('[data-testid="live-weight-value"]').textContent(), { timeout: 5000 }).toBe('8,42');
+    // The simulated scale settles 0.6–1.5 s after the load and may read 8,42 while still moving (vitest.config's poll timeout).
     await expect.poll(() => weight.locator('[data-testid="live-state"]').textContent()).toBe('stable');
 
     const row = page.locator('[data-testid="latest-weighings"] tbody tr').first();
