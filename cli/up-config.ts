@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { deviceSchema, kioskConfigSchema } from '../edge-agent/config.js';
 import { modbusBusSchema } from '../edge-agent/modbus/config.js';
@@ -73,3 +74,8 @@ export const upConfigSchema = z
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
 export type UpConfigInput = z.input<typeof upConfigSchema>;
+
+/** The dashboards' accounts of an `up` system: in its data folder, where `trebuchet user -c up.yaml` finds them too. */
+export function upUsersFile(config: Pick<UpConfig, 'dataDir'>): string {
+  return join(resolve(config.dataDir), 'dashboards', 'users.json');
+}

@@ -17,7 +17,7 @@ import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { simulatedCounter } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
-import type { UpConfig } from './up-config.js';
+import { upUsersFile, type UpConfig } from './up-config.js';
 
 export const SIMULATED_SCALE_ID = 'balance-comptoir';
 
@@ -93,7 +93,14 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
 
     const taxonomy = siteTaxonomy(config);
     const dashboards = await startDashboards(
-      dashboardsConfigSchema.parse({ http: config.dashboards, mqtt: { ...mqtt, username: 'dashboards' }, influx, site: config.site, taxonomy }),
+      dashboardsConfigSchema.parse({
+        http: config.dashboards,
+        mqtt: { ...mqtt, username: 'dashboards' },
+        influx,
+        site: config.site,
+        taxonomy,
+        usersFile: upUsersFile(config),
+      }),
       log.child({ component: 'dashboards' }),
     );
     started.push({ name: 'dashboards', stop: dashboards.stop });

@@ -10,11 +10,14 @@ import { connectMqtt } from '../runtime/mqtt-client.js';
 import { registerDailyWeighings } from './api/daily-weighings.js';
 import { LiveHub, registerLiveStream } from './api/live-stream.js';
 import { registerSite } from './api/site.js';
+import { registerAuth } from './auth/auth-routes.js';
 import type { DashboardsConfig } from './config.js';
 import { projectRoot } from '../runtime/project-root.js';
 
 export interface RunningDashboards {
   url: string;
+  /** Every route served, so that a test can check each /api/ route refuses an anonymous caller, the ones added later too. */
+  routes: readonly { method: string; url: string }[];
   stop(): Promise<void>;
 }
 
@@ -53,13 +56,18 @@ export async function startDashboards(
 
   const hub = new LiveHub(mqtt, dlog, { site: config.site.id });
   const app = createHttpApp(dlog);
-  const deps = { influx, site: config.site, taxonomy: siteTaxonomy(config) };
-  registerSite(app, deps);
-  registerDailyWeighings(app, deps);
-  registerLiveStream(app, hub);
-  await registerWebAssets(app, WEB_PUBLIC_DIR, dlog, 'dashboards');
-
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
   try {
+    // Before any other route: its check guards every /api/ route, whoever registers it.
+    await registerAuth(app, { usersFile: config.usersFile, log: dlog });
+    const deps = { influx, site: config.site, taxonomy: siteTaxonomy(config) };
+    registerSite(app, deps);
+    registerDailyWeighings(app, deps);
+    registerLiveStream(app, hub);
+    await registerWebAssets(app, WEB_PUBLIC_DIR, dlog, 'dashboards');
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     hub.close();
@@ -73,6 +81,7 @@ export async function startDashboards(
 
   return {
     url,
+    routes,
     stop: () =>
       (stopping ??= (async () => {
         // Streams first: app.close() waits for open responses, and an SSE response never ends by itself.
