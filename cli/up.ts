@@ -88,7 +88,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     started.push({ name: 'broker', stop: stopBroker });
     const mqtt = { url: broker.url, credentialsFile: broker.credentialsFile };
 
-    const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx }), log.child({ component: 'ingest' }));
+    const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx, timeZone: config.site.timeZone }), log.child({ component: 'ingest' }));
     started.push({ name: 'ingest', stop: ingest.stop });
 
     const taxonomy = siteTaxonomy(config);

@@ -7,11 +7,11 @@ import { registerWebAssets } from '../runtime/web-assets.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { createInflux } from '../runtime/influx-client.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
-import { registerDailyWeighings } from './api/daily-weighings.js';
+import { registerReports } from './api/reports-routes.js';
 import { LiveHub, registerLiveStream } from './api/live-stream.js';
 import { registerSite } from './api/site.js';
 import { registerAuth } from './auth/auth-routes.js';
-import type { DashboardsConfig } from './config.js';
+import { servedSites, type DashboardsConfig } from './config.js';
 import { projectRoot } from '../runtime/project-root.js';
 
 export interface RunningDashboards {
@@ -54,7 +54,7 @@ export async function startDashboards(
   });
   mqtt.on('error', (err) => dlog.warn({ err: err.message, url: config.mqtt.url }, 'MQTT error'));
 
-  const hub = new LiveHub(mqtt, dlog, { site: config.site.id });
+  const hub = new LiveHub(mqtt, dlog, { sites: servedSites(config).map((s) => s.id) });
   const app = createHttpApp(dlog);
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -63,10 +63,10 @@ export async function startDashboards(
   try {
     // Before any other route: its check guards every /api/ route, whoever registers it.
     await registerAuth(app, { usersFile: config.usersFile, log: dlog });
-    const deps = { influx, site: config.site, taxonomy: siteTaxonomy(config) };
+    const deps = { influx, sites: servedSites(config), taxonomy: siteTaxonomy(config), networkName: config.networkName };
     registerSite(app, deps);
-    registerDailyWeighings(app, deps);
-    registerLiveStream(app, hub);
+    registerReports(app, deps);
+    registerLiveStream(app, hub, deps.sites);
     await registerWebAssets(app, WEB_PUBLIC_DIR, dlog, 'dashboards');
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

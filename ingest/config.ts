@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { influxConnectionSchema, mqttConnectionSchema } from '../runtime/connections.js';
+import { slug } from '../protocol/index.js';
+import { influxConnectionSchema, mqttConnectionSchema, timeZoneSchema } from '../runtime/connections.js';
 
 export const ingestConfigSchema = z
   .object({
@@ -20,9 +21,20 @@ export const ingestConfigSchema = z
     maxFutureMs: z.number().int().min(0).default(10 * 60_000),
     /** Refuse events captured before this date, whatever the agent says (a Pi that booted in 1970). */
     earliestCaptureAt: z.iso.datetime({ offset: true }).default('2020-01-01T00:00:00Z'),
+    /**
+     * The time zone whose local days the rollups are cut on (ingest/rollups.ts): it must be the one the
+     * dashboards show the site in. `sites` gives another one to a site of the network that needs it.
+     */
+    timeZone: timeZoneSchema.default('Europe/Paris'),
+    sites: z.record(slug, z.object({ timeZone: timeZoneSchema }).strict()).default({}),
     /** MQTT shared-subscription group, so several ingest instances split the load. Empty: none. */
     sharedGroup: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
   })
   .strict();
 
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;
+
+/** The time zone of a site's local days, as the rollups cut them. */
+export function siteTimeZone(config: Pick<IngestConfig, 'timeZone' | 'sites'>, site: string): string {
+  return config.sites[site]?.timeZone ?? config.timeZone;
+}

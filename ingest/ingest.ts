@@ -6,8 +6,10 @@ import { createInflux } from '../runtime/influx-client.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { BatchWriter } from './batch-writer.js';
-import type { IngestConfig } from './config.js';
+import { siteTimeZone, type IngestConfig } from './config.js';
 import { bonPoint, deadLetterPoint, visitsPoint, weighingPoint } from './points.js';
+import { createRollupRetentionPolicy, rollupStatementsFor } from './rollups.js';
+import { runStatements } from './run-statements.js';
 
 interface ReceiptKey {
   site: string;
@@ -56,7 +58,10 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   let received = 0;
   let accepted = 0;
 
-  const ensureDatabase = () => influx.createDatabase(config.influx.database);
+  const ensureDatabase = async () => {
+    await influx.createDatabase(config.influx.database);
+    await runStatements(influx, [createRollupRetentionPolicy(config.influx.database)]);
+  };
   await ensureDatabase().catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable yet; writes will retry'));
 
   const client = connectMqtt(config.mqtt, 'ingest', { clientId: `trebuchet-ingest-${randomBytes(4).toString('hex')}` });
@@ -72,6 +77,9 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         if (/database not found/i.test((err as Error).message)) await ensureDatabase();
         throw err;
       }
+      // Before the receipt: a crash here leaves the events unacknowledged, so they come back and the
+      // days they touched are recomputed then.
+      await runStatements(influx, rollupStatementsFor(points, config.influx.database, (site) => siteTimeZone(config, site)));
     },
     onWritten(keys) {
       const byAgent = new Map<string, ReceiptKey[]>();

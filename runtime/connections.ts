@@ -1,3 +1,4 @@
+import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /** How a component reaches the MQTT broker. The password may come from the environment instead. */
@@ -31,21 +32,33 @@ export const httpListenSchema = (defaultPort: number) =>
     })
     .strict();
 
+/** Offsets (minutes) a zone takes over the years around now: both sides of DST, and past rule changes. */
+function offsetsOf(timeZone: string): number[] {
+  const year = new Date().getUTCFullYear();
+  const offsets: number[] = [];
+  for (let y = year - 10; y <= year + 1; y++) {
+    for (const month of [1, 7]) offsets.push(DateTime.fromObject({ year: y, month, day: 1 }, { zone: timeZone }).offset);
+  }
+  return offsets;
+}
+
+/**
+ * An IANA time zone. Its UTC offsets must be whole hours: visitors are rolled up by UTC hour and a local
+ * day is a sum of them (ingest/rollups.ts). Every zone of France, overseas included, qualifies except the
+ * Marquesas (−9:30).
+ */
+export const timeZoneSchema = z
+  .string()
+  .refine((tz) => IANAZone.isValidZone(tz), { message: 'must be an IANA time zone such as Europe/Paris', abort: true })
+  .refine((tz) => offsetsOf(tz).every((m) => m % 60 === 0), {
+    message: 'has a UTC offset that is not a whole number of hours; Trébuchet rolls visitors up by the hour and needs whole-hour offsets',
+  });
+
 export const siteSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a slug: a-z, 0-9 and "-"').default('ma-ressourcerie'),
     name: z.string().min(1).max(100).default('Ma ressourcerie'),
-    timeZone: z
-      .string()
-      .refine((tz) => {
-        try {
-          new Intl.DateTimeFormat('en', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'must be an IANA time zone such as Europe/Paris')
-      .default('Europe/Paris'),
+    timeZone: timeZoneSchema.default('Europe/Paris'),
   })
   .strict();
 export type SiteConfig = z.infer<typeof siteSchema>;

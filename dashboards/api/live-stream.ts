@@ -1,13 +1,19 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic } from '../../protocol/index.js';
+import { z } from 'zod';
+import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic, slug } from '../../protocol/index.js';
+import type { SiteConfig } from '../../runtime/connections.js';
+import { parseQuery } from './query-errors.js';
+import { NETWORK, resolveScope } from './reports-routes.js';
 import { OncePerKind, type Logger } from '../../runtime/log.js';
 import { SseClients, sseFrame as frame, type SseClientsOptions } from '../../runtime/sse.js';
+import type { Health } from '../../protocol/index.js';
+import type { AgentState, DevicesReport } from '../reports/report-types.js';
 import type { LinkEvent, LiveEvent, StatusEvent, WeighingEvent } from './types.js';
 
 export interface LiveHubOptions extends SseClientsOptions {
-  /** Only this site's topics are subscribed: the page shows one site. */
-  site: string;
+  /** Only these sites' topics are subscribed: the ones this server shows. */
+  sites: readonly string[];
   /** Bound on remembered scales and agents, against a flood of made-up device ids. */
   maxRemembered?: number;
 }
@@ -33,6 +39,7 @@ export class LiveHub {
   private readonly clients: SseClients;
   private readonly lives = new Map<string, LiveEvent>();
   private readonly statuses = new Map<string, StatusEvent>();
+  private readonly healths = new Map<string, Health>();
   private readonly invalid: OncePerKind;
   private readonly filters: string[];
   private readonly maxRemembered: number;
@@ -46,7 +53,7 @@ export class LiveHub {
     this.invalid = new OncePerKind(log);
     this.clients = new SseClients(opts);
     this.maxRemembered = opts.maxRemembered ?? 1_000;
-    this.filters = [kindFilter('live', opts.site), kindFilter('weighing', opts.site), agentTopic(opts.site, '+', 'status')];
+    this.filters = opts.sites.flatMap((site) => [kindFilter('live', site), kindFilter('weighing', site), agentTopic(site, '+', 'status'), agentTopic(site, '+', 'health')]);
     mqtt.on('connect', this.onConnect);
     mqtt.on('close', this.onClose);
     mqtt.on('message', this.onMessage);
@@ -96,6 +103,11 @@ export class LiveHub {
       const event: StatusEvent = { site, agent, ...msg.value };
       remember(this.statuses, `${site}/${agent}`, event, this.maxRemembered);
       this.broadcast(frame('status', event));
+    } else if (kind === 'health' && device === AGENT_DEVICE) {
+      const msg = decode('health', payload);
+      if (!msg.ok) return this.invalid.report('health', { topic, reason: msg.reason }, 'live stream: dropped an invalid health message');
+      // Not streamed: the Appareils page asks for the report; health comes every few seconds per agent.
+      remember(this.healths, `${site}/${agent}`, msg.value, this.maxRemembered);
     }
   };
 
@@ -111,6 +123,48 @@ export class LiveHub {
     this.clients.broadcast(chunk);
   }
 
+  /** Every agent of the given sites that has published a status, with its devices and its last health. */
+  devices(sites: readonly string[]): DevicesReport['agents'] {
+    const wanted = new Set(sites);
+    const agents: AgentState[] = [];
+    for (const [key, status] of this.statuses) {
+      if (!wanted.has(status.site)) continue;
+      const health = this.healths.get(key);
+      const ids = [...new Set([...Object.keys(status.devices ?? {}), ...Object.keys(health?.devices ?? {})])].sort();
+      agents.push({
+        site: status.site,
+        agent: status.agent,
+        state: status.state,
+        since: status.t ?? null,
+        version: status.version ?? null,
+        devices: ids.map((id) => {
+          const live = this.lives.get(`${key}/${id}`);
+          return {
+            id,
+            state: health?.devices[id]?.state ?? status.devices?.[id]?.state ?? 'unknown',
+            errors: health?.devices[id]?.errors ?? null,
+            live: live ? { kg: live.kg, state: live.state, t: live.t } : null,
+          };
+        }),
+        health: health
+          ? {
+              t: health.t,
+              outboxDepth: health.outbox.depth,
+              oldestPendingS: health.outbox.oldestAgeS,
+              deadLetters: health.outbox.deadLetters ?? 0,
+              diskFreeBytes: health.diskFreeBytes,
+              clockSynced: health.clock.synced,
+            }
+          : null,
+      });
+    }
+    return agents.sort((a, b) => a.site.localeCompare(b.site) || a.agent.localeCompare(b.agent));
+  }
+
+  get connected(): boolean {
+    return this.linked;
+  }
+
   stats(): LiveHubStats {
     return { clients: this.clients.size, slowClientsDropped: this.clients.slowClientsDropped, invalidMessages: this.invalid.snapshot() };
   }
@@ -124,7 +178,16 @@ export class LiveHub {
   }
 }
 
-export function registerLiveStream(app: FastifyInstance, hub: LiveHub): void {
+const devicesQuerySchema = z.object({ site: z.union([slug, z.literal(NETWORK)]).optional() }).strict();
+
+export function registerLiveStream(app: FastifyInstance, hub: LiveHub, sites: SiteConfig[]): void {
+  app.get('/api/v1/devices', async (req, reply): Promise<DevicesReport | FastifyReply> => {
+    const q = parseQuery(devicesQuerySchema, req.query, reply);
+    const scope = q && resolveScope(q.site, sites, reply);
+    if (!q || !scope) return reply;
+    return { scope: scope.id, mqtt: hub.connected ? 'connected' : 'disconnected', agents: hub.devices(scope.sites.map((s) => s.id)) };
+  });
+
   app.get('/api/v1/live', (req, reply) => {
     hub.add(reply);
     req.log.debug('live stream client connected');

@@ -4,52 +4,33 @@ import { z } from 'zod';
 import { MEASUREMENT } from '../../ingest/points.js';
 import { slug } from '../../protocol/index.js';
 import { categoryResolver } from '../../protocol/taxonomy.js';
-import {
-  checkSite,
-  influxUnavailable,
-  localDayBounds,
-  localToday,
-  parseQuery,
-  queryDailyWeighings,
-  selectSeries,
-  type WeighingsApiDeps,
-} from './daily-weighings.js';
+import type { SiteConfig } from '../../runtime/connections.js';
+import { localDayBounds, localToday } from '../queries/scope.js';
+import { selectSeries } from '../queries/select-series.js';
+import type { ReportsApiDeps } from './reports-routes.js';
+import { influxUnavailable, parseQuery } from './query-errors.js';
+import { resolveScope } from './reports-routes.js';
+import type { LatestWeighing, SiteInfo } from './types.js';
 
-import type { LatestWeighing, SiteInfo, TodayWeighings } from './types.js';
-
-const siteQuerySchema = z.object({ site: slug.optional() }).strict();
 const latestQuerySchema = z
   .object({ site: slug.optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
   .strict();
 
-export async function queryTodayWeighings(deps: WeighingsApiDeps, now = new Date()): Promise<TodayWeighings> {
-  const date = localToday(deps.site.timeZone, now);
-  const daily = await queryDailyWeighings(deps.influx, { site: deps.site.id, timeZone: deps.site.timeZone, from: date, to: date }, deps.taxonomy);
-  const [day] = daily.days;
-  return {
-    site: daily.site,
-    timeZone: daily.timeZone,
-    date,
-    totalKg: day?.totalKg ?? 0,
-    categories: daily.categories,
-    byCategory: day?.byCategory ?? {},
-  };
-}
-
-/** Today's latest incoming weighings, newest first; void entries included so that corrections show. */
-export async function queryLatestWeighings(deps: WeighingsApiDeps, limit: number, now = new Date()): Promise<LatestWeighing[]> {
-  const date = localToday(deps.site.timeZone, now);
-  const { start, end } = localDayBounds(date, date, deps.site.timeZone);
+/** Today's latest incoming weighings of one site, newest first; void entries included so that corrections show. */
+export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' | 'taxonomy'>, site: SiteConfig, limit: number, now = new Date()): Promise<LatestWeighing[]> {
+  const date = localToday(site.timeZone, now);
+  const { start, end } = localDayBounds(date, date, site.timeZone);
   const query =
     `SELECT "net_kg", "event_id", "device", "category", "entry", "source" FROM "${MEASUREMENT.weighing}" ` +
-    `WHERE "site" = ${escape.stringLit(deps.site.id)} AND "direction" = 'in' ` +
+    `WHERE "site" = ${escape.stringLit(site.id)} AND "direction" = 'in' ` +
     `AND time >= ${escape.stringLit(start.toUTC().toISO() as string)} AND time < ${escape.stringLit(end.toUTC().toISO() as string)} ` +
     `ORDER BY time DESC LIMIT ${limit}`;
   const current = categoryResolver(deps.taxonomy);
   const out: LatestWeighing[] = [];
-  for (const series of await selectSeries(deps.influx, query)) {
-    const at = (row: unknown[], name: string) => row[series.columns.indexOf(name)];
-    for (const row of series.values) {
+  const [series = []] = await selectSeries(deps.influx, [query]);
+  for (const s of series) {
+    const at = (row: unknown[], name: string) => row[s.columns.indexOf(name)];
+    for (const row of s.values) {
       const capturedAt = at(row, 'time');
       const netKg = at(row, 'net_kg');
       if (typeof capturedAt !== 'string' || typeof netKg !== 'number') continue;
@@ -68,30 +49,24 @@ export async function queryLatestWeighings(deps: WeighingsApiDeps, limit: number
   return out;
 }
 
-export function registerSite(app: FastifyInstance, deps: WeighingsApiDeps): void {
+export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { networkName: string }): void {
+  const [home] = deps.sites;
   app.get('/api/v1/site', async (): Promise<SiteInfo> => ({
-    id: deps.site.id,
-    name: deps.site.name,
-    timeZone: deps.site.timeZone,
+    id: home!.id,
+    name: home!.name,
+    timeZone: home!.timeZone,
     categories: deps.taxonomy.categories,
     taxonomy: deps.taxonomy,
+    sites: deps.sites.map(({ id, name, timeZone }) => ({ id, name, timeZone })),
+    networkName: deps.networkName,
   }));
-
-  app.get('/api/v1/weighings/today', async (req, reply) => {
-    const q = parseQuery(siteQuerySchema, req.query, reply);
-    if (!q || !checkSite(q.site, deps.site, reply)) return reply;
-    try {
-      return await queryTodayWeighings(deps);
-    } catch (err) {
-      return influxUnavailable(reply, req.log, err);
-    }
-  });
 
   app.get('/api/v1/weighings/latest', async (req, reply) => {
     const q = parseQuery(latestQuerySchema, req.query, reply);
-    if (!q || !checkSite(q.site, deps.site, reply)) return reply;
+    const scope = q && resolveScope(q.site, deps.sites, reply);
+    if (!q || !scope) return reply;
     try {
-      return { site: deps.site.id, weighings: await queryLatestWeighings(deps, q.limit) };
+      return { site: scope.id, weighings: await queryLatestWeighings(deps, scope.sites[0]!, q.limit) };
     } catch (err) {
       return influxUnavailable(reply, req.log, err);
     }

@@ -1,5 +1,6 @@
 import type { ScaleState, Status, Weighing } from '../../protocol/messages.js';
 import type { Category, Taxonomy } from '../../protocol/taxonomy.js';
+import type { SiteRef } from '../reports/report-types.js';
 
 /**
  * What the dashboards' API and live stream send: imported by the server that builds these and by the
@@ -13,33 +14,9 @@ export interface SiteInfo {
   categories: Category[];
   /** The whole site taxonomy (collect types, destinations, partners, districts, containers). */
   taxonomy: Taxonomy;
-}
-
-export interface DayTotals {
-  /** The site's local calendar day, YYYY-MM-DD. */
-  date: string;
-  totalKg: number;
-  /** Every id of `categories`, zero when nothing of it came in that day. */
-  byCategory: Record<string, number>;
-}
-
-export interface DailyWeighings {
-  site: string;
-  timeZone: string;
-  from: string;
-  to: string;
-  /** Categories with a non-zero total on some day of the range: taxonomy order first, then others by id. */
-  categories: string[];
-  days: DayTotals[];
-}
-
-export interface TodayWeighings {
-  site: string;
-  timeZone: string;
-  date: string;
-  totalKg: number;
-  categories: string[];
-  byCategory: Record<string, number>;
+  /** Every site this server shows, this one first; the site selector also offers the whole network (`*`). */
+  sites: SiteRef[];
+  networkName: string;
 }
 
 /** One stored incoming weighing, as the « dernières pesées » list shows it. */

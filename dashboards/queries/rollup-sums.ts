@@ -1,0 +1,84 @@
+import { escape, type InfluxDB } from 'influx';
+import { DateTime } from 'luxon';
+import { ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../ingest/rollups.js';
+import { byTimeZone, localDayBounds, type Scope } from './scope.js';
+import { selectSeries } from './select-series.js';
+
+export interface SumsQuery {
+  rollup: RollupDefinition;
+  scope: Scope;
+  /** Local dates, inclusive. */
+  from: string;
+  to: string;
+  /** Rollup fields to sum. */
+  fields: readonly string[];
+  /** Tags to split by. */
+  groupBy: readonly string[];
+  /** Extra InfluxQL condition on the rollup's tags. */
+  where?: string;
+  /** `day`: one row per local day; `total`: one row for the whole range (date = from). */
+  per: 'day' | 'total';
+  /** `hour`: per local hour (hourly rollups only): the heatmap. */
+  hourly?: boolean;
+}
+
+export interface SumsRow {
+  /** Local date (YYYY-MM-DD), or `from` for totals. */
+  date: string;
+  /** Local hour 0–23, for hourly queries. */
+  hour?: number;
+  tags: Record<string, string>;
+  values: Record<string, number>;
+}
+
+function siteCondition(sites: string[]): string {
+  return sites.length === 1 ? `"site" = ${escape.stringLit(sites[0]!)}` : `(${sites.map((s) => `"site" = ${escape.stringLit(s)}`).join(' OR ')})`;
+}
+
+/**
+ * Sums of a rollup's fields over a range, split by tags, computed by InfluxDB. One statement per time
+ * zone of the scope (all in one request), each bucketed on its own local days; rows of the same date
+ * and tags are then added up (a network's day is every site's own local day).
+ */
+export async function rollupSums(influx: InfluxDB, q: SumsQuery): Promise<SumsRow[]> {
+  const groups = [...byTimeZone(q.scope)];
+  if (groups.length === 0) return [];
+  const statements = groups.map(([timeZone, sites]) => {
+    const { start, end } = localDayBounds(q.from, q.to, timeZone);
+    const select = q.fields.map((f) => `sum(${escape.quoted(f)}) AS ${escape.quoted(f)}`).join(', ');
+    const where = [siteCondition(sites), ...(q.where ? [q.where] : []), `time >= ${escape.stringLit(start.toUTC().toISO() as string)}`, `time < ${escape.stringLit(end.toUTC().toISO() as string)}`];
+    const time = q.hourly ? ['time(1h)'] : q.per === 'day' ? ['time(1d)'] : [];
+    const groupBy = [...time, ...q.groupBy.map((t) => escape.quoted(t))];
+    return (
+      `SELECT ${select} FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(q.rollup.name)} WHERE ${where.join(' AND ')}` +
+      (groupBy.length ? ` GROUP BY ${groupBy.join(', ')}` : '') +
+      (time.length ? ` fill(none) tz(${escape.stringLit(timeZone)})` : '')
+    );
+  });
+  const results = await selectSeries(influx, statements);
+  const merged = new Map<string, SumsRow>();
+  results.forEach((series, i) => {
+    const timeZone = groups[i]![0];
+    for (const s of series) {
+      const tags = Object.fromEntries(q.groupBy.map((t) => [t, s.tags?.[t] ?? '']));
+      const timeCol = s.columns.indexOf('time');
+      for (const row of s.values) {
+        let date = q.from;
+        let hour: number | undefined;
+        if (q.per === 'day' || q.hourly) {
+          const at = DateTime.fromISO(String(row[timeCol]), { zone: timeZone });
+          date = at.toISODate() as string;
+          if (q.hourly) hour = at.hour;
+        }
+        const key = JSON.stringify([date, hour, tags]);
+        const out = merged.get(key) ?? { date, ...(hour === undefined ? {} : { hour }), tags, values: Object.fromEntries(q.fields.map((f) => [f, 0])) };
+        for (const f of q.fields) {
+          const v = row[s.columns.indexOf(f)];
+          if (typeof v === 'number') out.values[f]! += v;
+        }
+        merged.set(key, out);
+      }
+    }
+  });
+  return [...merged.values()];
+}

@@ -1,0 +1,56 @@
+import { categoryResolver } from '../../protocol/taxonomy.js';
+import { ROLLUPS } from '../../ingest/rollups.js';
+import { bucketStart, bucketStarts, previousPeriod, sameRangeLastYear, type Bucket, type Range } from '../queries/periods.js';
+import { rollupSums } from '../queries/rollup-sums.js';
+import type { Scope } from '../queries/scope.js';
+import { Grams, inListOrder, netLines } from './grams.js';
+import type { ReportDeps } from './report-deps.js';
+import type { CollecteReport, PeriodTotals } from './report-types.js';
+
+const IN = `"direction" = 'in'`;
+
+export async function periodTotals(deps: ReportDeps, scope: Scope, range: Range): Promise<PeriodTotals> {
+  const current = categoryResolver(deps.taxonomy);
+  const rows = await rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByCategory, scope, ...range, fields: ['net_kg'], groupBy: ['category'], where: IN, per: 'total' });
+  const byCategory = new Grams().addRows(rows, (r) => current(r.tags.category!));
+  return { ...range, kg: byCategory.totalGrams() / 1000, byCategory: byCategory.record(inListOrder(byCategory.keys(), deps.taxonomy.categories)) };
+}
+
+/** Kilograms collected: per bucket and category, by collect type and district, against the previous period and last year. */
+export async function collecteReport(deps: ReportDeps, scope: Scope, range: Range, bucket: Bucket): Promise<CollecteReport> {
+  const current = categoryResolver(deps.taxonomy);
+  const [daily, origin, previous, lastYear] = await Promise.all([
+    rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByCategory, scope, ...range, fields: ['net_kg', 'n'], groupBy: ['category', 'entry'], where: IN, per: 'day' }),
+    rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByOrigin, scope, ...range, fields: ['net_kg'], groupBy: ['collect_type', 'district'], per: 'total' }),
+    periodTotals(deps, scope, previousPeriod(range)),
+    periodTotals(deps, scope, sameRangeLastYear(range)),
+  ]);
+
+  const cell = new Grams().addRows(daily, (r) => `${bucketStart(r.date, bucket)}|${current(r.tags.category!)}`);
+  const byCategory = new Grams().addRows(daily, (r) => current(r.tags.category!));
+  const categories = inListOrder(byCategory.keys(), deps.taxonomy.categories);
+  const buckets = bucketStarts(range, bucket).map((start) => {
+    let total = 0;
+    const of: Record<string, number> = {};
+    for (const c of categories) {
+      const g = cell.grams(`${start}|${c}`);
+      of[c] = g / 1000;
+      total += g;
+    }
+    return { start, totalKg: total / 1000, byCategory: of };
+  });
+  const byCollectType = new Grams().addRows(origin, (r) => r.tags.collect_type!);
+  const byDistrict = new Grams().addRows(origin, (r) => r.tags.district!);
+  return {
+    scope: scope.id,
+    ...range,
+    bucket,
+    categories,
+    buckets,
+    totals: { kg: byCategory.totalGrams() / 1000, lines: netLines(daily), byCategory: byCategory.record(categories) },
+    byCollectType: byCollectType.record(inListOrder(byCollectType.keys(), deps.taxonomy.collectTypes)),
+    byDistrict: byDistrict.record(inListOrder(byDistrict.keys(), deps.taxonomy.districts)),
+    previous,
+    lastYear,
+  };
+}

@@ -1,0 +1,57 @@
+import { DateTime } from 'luxon';
+import { ROLLUPS } from '../../ingest/rollups.js';
+import { bucketStart, bucketStarts, sameRangeLastYear, type Bucket, type Range } from '../queries/periods.js';
+import { rollupSums, type SumsRow } from '../queries/rollup-sums.js';
+import { datesBetween, type Scope } from '../queries/scope.js';
+import { periodTotals } from './collecte.js';
+import { ratio } from './grams.js';
+import type { ReportDeps } from './report-deps.js';
+import type { FrequentationReport } from './report-types.js';
+
+/** 0 Monday … 6 Sunday. */
+const weekdayOf = (date: string) => DateTime.fromISO(date, { zone: 'utc' }).weekday - 1;
+
+function perBucket(rows: readonly SumsRow[], range: Range, bucket: Bucket): { start: string; visitors: number }[] {
+  const sums = new Map<string, number>();
+  for (const r of rows) sums.set(bucketStart(r.date, bucket), (sums.get(bucketStart(r.date, bucket)) ?? 0) + (r.values.in ?? 0));
+  return bucketStarts(range, bucket).map((start) => ({ start, visitors: sums.get(start) ?? 0 }));
+}
+
+/** Visitors per bucket, by local weekday and hour, against last year, and kilograms collected per visitor. */
+export async function frequentationReport(deps: ReportDeps, scope: Scope, range: Range, bucket: Bucket): Promise<FrequentationReport> {
+  const lastYearRange = sameRangeLastYear(range);
+  const visits = (r: Range, hourly: boolean) =>
+    rollupSums(deps.influx, { rollup: ROLLUPS.visits, scope, ...r, fields: ['in', 'out'], groupBy: [], per: 'day', hourly });
+  const [hours, lastYear, collected] = await Promise.all([visits(range, true), visits(lastYearRange, false), periodTotals(deps, scope, range)]);
+
+  const heatmap = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 0));
+  let visitors = 0;
+  let exits = 0;
+  const perDay = new Map<string, number>();
+  for (const r of hours) {
+    const entries = r.values.in ?? 0;
+    heatmap[weekdayOf(r.date)]![r.hour!]! += entries;
+    perDay.set(r.date, (perDay.get(r.date) ?? 0) + entries);
+    visitors += entries;
+    exits += r.values.out ?? 0;
+  }
+  const byWeekday = Array.from({ length: 7 }, (_, weekday) => ({ weekday, days: 0, visitors: 0, average: 0 }));
+  for (const date of datesBetween(range.from, range.to)) {
+    const w = byWeekday[weekdayOf(date)]!;
+    w.days++;
+    w.visitors += perDay.get(date) ?? 0;
+  }
+  for (const w of byWeekday) w.average = w.days ? Math.round((w.visitors / w.days) * 10) / 10 : 0;
+
+  const lastYearBuckets = perBucket(lastYear, lastYearRange, bucket);
+  return {
+    scope: scope.id,
+    ...range,
+    bucket,
+    buckets: perBucket([...perDay].map(([date, v]) => ({ date, tags: {}, values: { in: v } })), range, bucket),
+    lastYear: { ...lastYearRange, visitors: lastYearBuckets.reduce((a, b) => a + b.visitors, 0), buckets: lastYearBuckets },
+    heatmap,
+    byWeekday,
+    totals: { visitors, exits, collectedKg: collected.kg, kgPerVisitor: ratio(collected.kg, visitors) },
+  };
+}
