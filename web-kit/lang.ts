@@ -6,6 +6,11 @@ export function isLang(value: unknown): value is Lang {
   return value === 'fr' || value === 'en';
 }
 
+/** The locale of a language for `Intl`: French as in France (decimal comma), English as in Britain (day first). */
+export function localeOf(lang: Lang): string {
+  return lang === 'fr' ? 'fr-FR' : 'en-GB';
+}
+
 /** A page's language choice, kept in the browser under its own key. */
 export function langChoice(storageKey: string): { initial(): Lang; remember(lang: Lang): void } {
   const remember = (lang: Lang): void => {

@@ -2,7 +2,7 @@ import type { Label } from '../../../../protocol/taxonomy.js';
 import type { KioskBon } from '../../kiosk-types.js';
 import { act } from './actions.js';
 import { api, type OpenBonBody } from './api.js';
-import { button, h } from './dom.js';
+import { button, h } from '../../../../web-kit/dom.js';
 import { openModal, sheetHead, type Modal } from './modal.js';
 import { active, app, by, label, labelOf, t } from './store.js';
 

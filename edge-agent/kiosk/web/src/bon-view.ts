@@ -2,7 +2,7 @@ import type { KioskBon, KioskLine } from '../../kiosk-types.js';
 import { act } from './actions.js';
 import { api } from './api.js';
 import { openBonEditor, openBonWizard } from './bon-forms.js';
-import { button, h, redraw, setAttr, setText } from './dom.js';
+import { button, h, redraw, setAttr, setText } from '../../../../web-kit/dom.js';
 import { openKeypad } from './keypad.js';
 import { confirmDialog } from './modal.js';
 import { active, app, bonTotal, by, categoryColor, formatKg, hhmm, label, labelOf, linesText, rerender, scales, standing, t, targetScale } from './store.js';

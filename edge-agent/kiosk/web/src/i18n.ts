@@ -270,7 +270,3 @@ export const rememberLang = langs.remember;
 export function translate(lang: Lang, key: MessageKey, vars: Record<string, string | number> = {}): string {
   return messages[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
 }
-
-export function localeOf(lang: Lang): string {
-  return lang === 'fr' ? 'fr-FR' : 'en-GB';
-}

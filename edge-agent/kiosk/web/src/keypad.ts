@@ -1,7 +1,7 @@
 import { parseTypedKg } from '../../../../protocol/units.js';
 import { act } from './actions.js';
 import { api } from './api.js';
-import { button, h } from './dom.js';
+import { button, h } from '../../../../web-kit/dom.js';
 import { openModal, sheetHead, type Modal } from './modal.js';
 import { wordNotice } from './notices.js';
 import { active, app, by, categoryColor, formatKg, label, scales, t, targetScale } from './store.js';

@@ -1,7 +1,7 @@
 import type { KioskBon, KioskLiveEvent, KioskNotice, KioskState } from '../../kiosk-types.js';
 import { resync } from './actions.js';
 import { renderDesk } from './bon-view.js';
-import { $, button, h, redraw, setAttr, setText } from './dom.js';
+import { $, button, h, redraw, setAttr, setText } from '../../../../web-kit/dom.js';
 import { rememberLang, type MessageKey } from './i18n.js';
 import { checkModal, openModal, repaintModal, sheetHead, type Modal } from './modal.js';
 import { showAgentNotice } from './notices.js';

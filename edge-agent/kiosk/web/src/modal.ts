@@ -1,5 +1,5 @@
 import type { KioskState } from '../../kiosk-types.js';
-import { button, h } from './dom.js';
+import { button, h } from '../../../../web-kit/dom.js';
 import { t } from './store.js';
 
 /** One dialog over the page at a time: it paints itself from its own state, not from every state the agent sends. */

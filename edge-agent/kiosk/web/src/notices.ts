@@ -1,6 +1,6 @@
 import type { KioskNotice } from '../../kiosk-types.js';
 import type { PageRefusal } from './api.js';
-import { h } from './dom.js';
+import { h } from '../../../../web-kit/dom.js';
 import { isMessageKey, type MessageKey } from './i18n.js';
 import { formatKg, labelOf, linesText, scales, t } from './store.js';
 

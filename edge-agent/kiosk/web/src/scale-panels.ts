@@ -2,7 +2,7 @@ import type { ScaleState } from '../../../../protocol/messages.js';
 import type { KioskLiveEvent, KioskScale } from '../../kiosk-types.js';
 import { act } from './actions.js';
 import { api } from './api.js';
-import { forgetDrawn, h, redraw, setAttr, setText } from './dom.js';
+import { forgetDrawn, h, redraw, setAttr, setText } from '../../../../web-kit/dom.js';
 import { active, app, decimalsOf, formatKg, label, labelOf, rerender, scales, t, targetScale } from './store.js';
 
 interface Panel {

@@ -1,6 +1,7 @@
 import type { Label } from '../../../../protocol/taxonomy.js';
 import type { KioskBon, KioskLine, KioskScale, KioskState } from '../../kiosk-types.js';
-import { initialLang, localeOf, translate, type Lang, type MessageKey } from './i18n.js';
+import { localeOf } from '../../../../web-kit/lang.js';
+import { initialLang, translate, type Lang, type MessageKey } from './i18n.js';
 
 // What the agent sends is typed in edge-agent/kiosk/kiosk-types.ts; it is the page's own agent, so trusted.
 

@@ -1,4 +1,4 @@
-/** Small DOM helpers: the page is plain TypeScript, no framework. */
+/** Small DOM helpers shared by the web pages: plain TypeScript, no framework. */
 
 export function $(selector: string): HTMLElement {
   const el = document.querySelector<HTMLElement>(selector);
