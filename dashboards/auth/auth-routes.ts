@@ -17,7 +17,8 @@ const PUBLIC_ROUTES = new Set(['/api/v1/login', '/api/v1/login-state']);
 /** Sign-in attempts per minute and per address: enough for typos, far too few to guess a password. */
 const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
-const loginBody = z.object({ name: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
+// Names are lower-case: a phone capitalising the first letter must not make a right password fail.
+const loginBody = z.object({ name: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(1024) });
 
 const WRONG_LOGIN = 'Nom ou mot de passe incorrect. / Wrong name or password.';
 const UNREADABLE = 'Les comptes sont illisibles sur le serveur : voir son journal. / The accounts cannot be read on the server: see its log.';

@@ -1,13 +1,23 @@
 /**
  * A JSON client of one of our HTTP APIs: `call(method, path, body?)` sends the body as JSON and gives the
- * status with the parsed answer. The base URL is read at each call: a test may restart the server.
+ * status with the parsed answer. The base URL is read at each call: a test may restart the server. With
+ * `cookie`, each call carries it (the dashboards' session, see `dashboardsSession`).
  */
-export function jsonApi(baseUrl: () => string) {
+export function jsonApi(baseUrl: () => string, options: { cookie?: () => Promise<string> | string } = {}) {
   return async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${baseUrl()}${path}`, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T };
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.cookie) headers.cookie = await options.cookie();
+    const res = await fetch(`${baseUrl()}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
+}
+
+/** Signs in to the dashboards at `baseUrl`; gives the session cookie to send back, `tb_session=…`. */
+export async function dashboardsSession(baseUrl: string, user: { name: string; password: string }): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('tb_session='));
+  if (res.status !== 200 || !cookie) throw new Error(`sign-in as ${user.name} at ${baseUrl}: HTTP ${res.status} ${await res.text()}`);
+  return cookie.split(';')[0]!;
 }

@@ -3,8 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startUp, type RunningUp, type UpOptions } from '../../cli/up.js';
-import { upConfigSchema, type UpConfigInput } from '../../cli/up-config.js';
+import { upConfigSchema, upUsersFile, type UpConfigInput } from '../../cli/up-config.js';
+import { UsersFile } from '../../dashboards/auth/users-file.js';
+import { dashboardsSession, jsonApi } from './http.js';
 import { freePort } from './ports.js';
+
+/** The admin account every test stack has in its dashboards' users file. */
+export const TEST_ADMIN = { name: 'test-admin', password: 'test-admin-password' };
+
+export interface TestStack extends RunningUp {
+  dataDir: string;
+  /** The test admin's session cookie for the dashboards (signed in once, on first use). */
+  dashboardsCookie(): Promise<string>;
+  /** A JSON client of the dashboards' API, signed in as the test admin. */
+  dashboardsApi: ReturnType<typeof jsonApi>;
+}
 
 /**
  * The whole system as `trebuchet up` starts it — real influxd, broker, ingest, dashboards, agent —
@@ -13,8 +26,9 @@ import { freePort } from './ports.js';
 export async function startTestStack(
   overrides: Omit<UpConfigInput, 'influx' | 'broker' | 'dashboards' | 'agentHttp' | 'dataDir'> = {},
   options: UpOptions = {},
-): Promise<RunningUp & { dataDir: string }> {
+): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tb-stack-'));
+  await new UsersFile(upUsersFile({ dataDir })).add(TEST_ADMIN.name, 'admin', TEST_ADMIN.password);
   let lastError: unknown;
   // A port found free may be taken before influxd binds it: try again with others.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -28,9 +42,13 @@ export async function startTestStack(
     });
     try {
       const up = await startUp(config, pino({ level: process.env.TREBUCHET_TEST_LOG ?? 'silent' }), options);
+      let session: Promise<string> | undefined;
+      const dashboardsCookie = () => (session ??= dashboardsSession(up.dashboardsUrl, TEST_ADMIN));
       return {
         ...up,
         dataDir,
+        dashboardsCookie,
+        dashboardsApi: jsonApi(() => up.dashboardsUrl, { cookie: dashboardsCookie }),
         async stop() {
           await up.stop();
           rmSync(dataDir, { recursive: true, force: true });
