@@ -38,6 +38,15 @@ const fr = {
   loadError: 'Données indisponibles : {detail}. Nouvel essai automatique.',
   updatedAt: 'Mis à jour à {time}',
   language: 'Langue',
+  'login.title': 'Connexion',
+  'login.intro': 'Connectez-vous pour voir les chiffres de la ressourcerie.',
+  'login.name': 'Nom',
+  'login.password': 'Mot de passe',
+  'login.submit': 'Se connecter',
+  'login.wrong': 'Nom ou mot de passe incorrect.',
+  'login.unreachable': 'Serveur injoignable ; réessayez dans un instant.',
+  'login.noAccount': "Aucun compte n'existe encore : créez-en un avec",
+  logout: 'Se déconnecter',
 } as const;
 
 export type MessageKey = keyof typeof fr;
@@ -77,6 +86,15 @@ const en: Record<MessageKey, string> = {
   loadError: 'Data unavailable: {detail}. Retrying automatically.',
   updatedAt: 'Updated at {time}',
   language: 'Language',
+  'login.title': 'Sign in',
+  'login.intro': "Sign in to see the ressourcerie's figures.",
+  'login.name': 'Name',
+  'login.password': 'Password',
+  'login.submit': 'Sign in',
+  'login.wrong': 'Wrong name or password.',
+  'login.unreachable': 'Server unreachable; try again in a moment.',
+  'login.noAccount': 'No account exists yet: create one with',
+  logout: 'Sign out',
 };
 
 const messages: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -12,6 +12,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import type { ScaleState } from '../../../protocol/messages.js';
 import type { DailyWeighings, LatestWeighing, LiveEvent, SiteInfo, StatusEvent, TodayWeighings, WeighingEvent } from '../../api/types.js';
 import { initialLang, localeOf, rememberLang, translate, type Lang, type MessageKey } from './i18n.js';
+import { sessionEnded, signIn, type SignedInUser } from './login.js';
 
 use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 type ChartOption = ComposeOption<BarSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>;
@@ -31,6 +32,8 @@ const FALLBACK_COLORS = ['#4c6a92', '#9c6644', '#5b8e7d', '#b56576', '#6d597a'];
 
 const state = {
   lang: initialLang(),
+  /** Nothing is fetched before someone is signed in. */
+  user: undefined as SignedInUser | undefined,
   site: undefined as SiteInfo | undefined,
   streamOpen: false,
   everOpened: false,
@@ -117,6 +120,7 @@ function byTaxonomy(a: string, b: string): number {
 
 async function fetchJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (res.status === 401) sessionEnded();
   if (!res.ok) {
     let detail = `HTTP ${res.status}`;
     try {
@@ -202,6 +206,7 @@ async function doRefresh(): Promise<void> {
 }
 
 function refresh(): Promise<void> {
+  if (!state.user) return Promise.resolve();
   return (refreshing ??= doRefresh().finally(() => (refreshing = undefined)));
 }
 
@@ -506,6 +511,9 @@ window.setInterval(() => {
 }, 15_000);
 
 renderAll();
-connectStream();
-void refresh().then(() => (shownDay = localDate(new Date())));
+void signIn($('[data-testid="login-screen"]'), t).then((user) => {
+  state.user = user;
+  connectStream();
+  void refresh().then(() => (shownDay = localDate(new Date())));
+});
 window.addEventListener('beforeunload', () => stream?.close());
