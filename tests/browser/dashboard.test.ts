@@ -12,6 +12,7 @@ import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
+import { UsersFile } from '../../dashboards/auth/users-file.js';
 import { dashboardsConfigSchema } from '../../dashboards/config.js';
 import { startDashboards, WEB_PUBLIC_DIR, type RunningDashboards } from '../../dashboards/server.js';
 import { weighingPoint } from '../../ingest/points.js';
@@ -24,10 +25,12 @@ const SITE = 'faubourg';
 const AGENT = 'comptoir';
 const ZONE = 'Europe/Paris';
 const SCREENSHOT = join(process.cwd(), 'test-results', 'screenshots', 'dashboard.png');
+const MANAGER = { name: 'gerante', password: 'le mot de passe de la gérante' };
 
 let influxd: RunningInfluxd;
 let broker: RunningBroker;
 let brokerDir: string;
+let usersFile: string;
 let dashboards: RunningDashboards;
 let publisher: MqttClient;
 let browser: Browser;
@@ -138,11 +141,14 @@ beforeAll(async () => {
     }),
   );
 
+  // No account yet: the first test makes one, as a manager would with `trebuchet user add`.
+  usersFile = join(brokerDir, 'dashboards', 'users.json');
   const config = dashboardsConfigSchema.parse({
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { url: mqttUrl, username: 'dashboards', credentialsFile: broker.credentialsFile },
     influx: { url: influxd.url },
     site: { id: SITE, name: 'Ressourcerie du Faubourg', timeZone: ZONE },
+    usersFile,
   });
   dashboards = await startDashboards(config, createLogger('error'));
   await subscribed;
@@ -168,6 +174,39 @@ afterAll(async () => {
 });
 
 describe('the « Aujourd\'hui » page', () => {
+  it('asks to sign in first, tells how to make the first account, and says when the password is wrong', async () => {
+    const loginState = page.waitForResponse('**/api/v1/login-state');
+    await page.goto(dashboards.url);
+    await loginState;
+    const hint = page.locator('[data-testid="login-no-account"]');
+    await expect.poll(() => hint.textContent()).toContain("Aucun compte n'existe encore");
+    expect(await hint.locator('code').textContent()).toBe(`node dist/cli/trebuchet.js user add <nom> --role admin --users-file ${usersFile}`);
+    expect(await page.isVisible('[data-testid="live-scales"]')).toBe(false);
+    expect(await page.isVisible('[data-testid="logout"]')).toBe(false);
+
+    await new UsersFile(usersFile).add(MANAGER.name, 'admin', MANAGER.password);
+    const again = page.waitForResponse('**/api/v1/login-state');
+    await page.reload();
+    await again;
+    expect(await page.isVisible('[data-testid="login-no-account"]')).toBe(false);
+    expect(await page.textContent('[data-testid="login-submit"]')).toBe('Se connecter');
+    await page.fill('[data-testid="login-name"]', MANAGER.name);
+    await page.fill('[data-testid="login-password"]', 'pas le bon mot de passe');
+    await page.click('[data-testid="login-submit"]');
+    await expect.poll(() => page.textContent('[data-testid="login-error"]')).toBe('Nom ou mot de passe incorrect.');
+    // The language switch works on the form too, the error included.
+    await page.click('[data-testid="lang-switch"] button[data-lang="en"]');
+    expect(await page.textContent('[data-testid="login-error"]')).toBe('Wrong name or password.');
+    expect(await page.textContent('[data-testid="login-submit"]')).toBe('Sign in');
+    await page.click('[data-testid="lang-switch"] button[data-lang="fr"]');
+
+    await page.fill('[data-testid="login-password"]', MANAGER.password);
+    await page.click('[data-testid="login-submit"]');
+    await page.waitForSelector('[data-testid="login-form"]', { state: 'detached' });
+    expect(await page.textContent('[data-testid="user-name"]')).toBe(MANAGER.name);
+    expect(await page.textContent('[data-testid="logout"]')).toBe('Se déconnecter');
+  });
+
   it('opens in French with the stored figures and a drawn chart', async () => {
     await page.goto(dashboards.url);
     await expect.poll(() => page.getAttribute('html', 'lang')).toBe('fr');
@@ -259,7 +298,10 @@ describe('the « Aujourd\'hui » page', () => {
   });
 
   it('gives a new stream client the last value of every scale and agent', async () => {
-    const res = await fetch(`${dashboards.url}/api/v1/live`);
+    const session = (await page.context().cookies()).find((c) => c.name === 'tb_session')!;
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect((await fetch(`${dashboards.url}/api/v1/live`)).status).toBe(401);
+    const res = await fetch(`${dashboards.url}/api/v1/live`, { headers: { cookie: `tb_session=${session.value}` } });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';
@@ -273,5 +315,12 @@ describe('the « Aujourd\'hui » page', () => {
     expect(text).toContain('event: link\ndata: {"mqtt":"connected"}');
     expect(text).toContain(`event: status\ndata: {"site":"${SITE}","agent":"${AGENT}","v":1,"state":"online"`);
     expect(text).toContain(`event: live\ndata: {"site":"${SITE}","agent":"${AGENT}","device":"balance-comptoir","kg":12.34,"state":"stable"`);
+  });
+
+  it('signs out from the header, back to the form', async () => {
+    await page.click('[data-testid="logout"]');
+    await page.waitForSelector('[data-testid="login-form"]');
+    expect(await page.isVisible('[data-testid="live-scales"]')).toBe(false);
+    expect((await page.context().cookies()).some((c) => c.name === 'tb_session')).toBe(false);
   });
 });

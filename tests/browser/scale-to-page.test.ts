@@ -20,7 +20,11 @@ describe('from the simulated scale to the page', () => {
   beforeAll(async () => {
     stack = await startTestStack({ site: { id: 'ma-ressourcerie', name: 'Ressourcerie des Lilas', timeZone: 'Europe/Paris' }, simulation: { capture: 'continuous' } }, { attendant: false });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+    // Signed in as the stack's test admin (the login form itself is tested in dashboard.test.ts).
+    const cookie = await stack.dashboardsCookie();
+    await context.addCookies([{ name: 'tb_session', value: cookie.slice('tb_session='.length), url: stack.dashboardsUrl }]);
+    page = await context.newPage();
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardsSession } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -87,15 +88,24 @@ describe('the trebuchet command', () => {
       return { child, output: () => out };
     };
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+    const dashboardsUrl = `http://127.0.0.1:${ports.dash}`;
+    let cookie = '';
     const todayKg = async () => {
-      const res = await fetch(`http://127.0.0.1:${ports.dash}/api/v1/weighings/daily?from=${today}&to=${today}`).catch(() => undefined);
+      const res = await fetch(`${dashboardsUrl}/api/v1/reports/collecte?from=${today}&to=${today}`, { headers: { cookie } }).catch(() => undefined);
       if (!res?.ok) return 0;
-      const body = (await res.json()) as { days: { totalKg: number }[] };
-      return body.days[0]?.totalKg ?? 0;
+      const body = (await res.json()) as { totals: { kg: number } };
+      return body.totals.kg;
     };
 
+    // No account exists until one is made with the command, in the users file the up config leads to.
     const first = start();
     await waitFor('the banner', () => first.output().includes('Tableau de bord'), 60_000);
+    expect(first.output()).toContain('user add <nom> --role admin');
+    expect((await fetch(`${dashboardsUrl}/api/v1/reports/today`)).status).toBe(401);
+    const add = spawnSync(process.execPath, [CLI, 'user', 'add', 'gerante', '--role', 'admin', '--password-stdin', '-c', file], { input: 'un mot de passe long\n', encoding: 'utf8' });
+    expect(add.status, add.stderr).toBe(0);
+    expect(add.stdout).toContain(join(dir, 'data', 'dashboards', 'users.json'));
+    cookie = await dashboardsSession(dashboardsUrl, { name: 'gerante', password: 'un mot de passe long' });
     expect(first.output()).toContain(`http://127.0.0.1:${ports.dash}`);
     expect(first.output()).toContain(join(dir, 'data', 'credentials.json'));
     const page = await fetch(`http://127.0.0.1:${ports.dash}/`);
@@ -113,7 +123,9 @@ describe('the trebuchet command', () => {
 
     const second = start();
     await waitFor('the second start', () => second.output().includes('Tableau de bord'), 60_000);
+    // The session outlives the restart: its signing secret is kept beside the users file.
     expect(await todayKg()).toBeGreaterThanOrEqual(kg);
+    expect(second.output()).not.toContain('user add <nom>');
     expect(readFileSync(join(dir, 'data', 'credentials.json'), 'utf8')).toBe(credentials);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));

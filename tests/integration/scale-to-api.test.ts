@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CollecteReport } from '../../dashboards/reports/report-types.js';
 import type { Clock } from '../../edge-agent/clock.js';
 import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { SimulatedStgsScale } from '../../firmware-sim/stgs/simulated-stgs-scale.js';
@@ -79,9 +80,9 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
   }
 
   async function daily(from: string, to: string) {
-    const res = await fetch(`${stack.dashboardsUrl}/api/v1/weighings/daily?from=${from}&to=${to}&site=${SITE}`);
-    expect(res.status).toBe(200);
-    return (await res.json()) as { days: { date: string; totalKg: number; byCategory: Record<string, number> }[] };
+    const { status, body } = await stack.dashboardsApi<CollecteReport>('GET', `/api/v1/reports/collecte?from=${from}&to=${to}&bucket=day&site=${SITE}`);
+    expect(status).toBe(200);
+    return { days: body.buckets.map((b) => ({ date: b.start, totalKg: b.totalKg, byCategory: b.byCategory })) };
   }
 
   it('stores each stable load once, on its local day, across both DST changes', async () => {
