@@ -1,5 +1,6 @@
 import { benchAgentResources } from './agent-resources.js';
 import { benchBacklogDrain } from './backlog-drain.js';
+import { benchDashboardsReports } from './dashboards-reports.js';
 import { benchModbusBus } from './modbus-bus.js';
 import { benchOutbox } from './outbox.js';
 import { benchReplug } from './replug.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   'agent-resources': benchAgentResources,
   outbox: benchOutbox,
   'backlog-drain': benchBacklogDrain,
+  'dashboards-reports': benchDashboardsReports,
 };
 
 const only = process.argv.slice(2);
