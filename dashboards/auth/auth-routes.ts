@@ -1,13 +1,14 @@
+import type { ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../../runtime/log.js';
 import { unauthorized } from './access.js';
 import { passwordHashSchema, verifyPassword } from './password.js';
 import { parseBody } from './request-body.js';
-import { closeSession, loadSessionSecret, openSession, readSession, sessionDueForRenewal, sessionSecretPath } from './session.js';
+import { closeSession, loadSessionSecret, openSession, readSession, sessionDueForRenewal, sessionSecretPath, type Session } from './session.js';
 import { DEFAULT_USERS_FILE, UsersFile, type User } from './users-file.js';
 import { registerUsersRoutes } from './users-routes.js';
 
@@ -16,6 +17,8 @@ const PUBLIC_ROUTES = new Set(['/api/v1/login', '/api/v1/login-state']);
 
 /** Sign-in attempts per minute and per address: enough for typos, far too few to guess a password. */
 const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+/** How often open answers (the live stream) are checked against the accounts. */
+const OPEN_RESPONSES_CHECK_MS = 2_000;
 
 // Names are lower-case: a phone capitalising the first letter must not make a right password fail.
 const loginBody = z.object({ name: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(1024) });
@@ -65,23 +68,32 @@ export async function registerAuth(app: FastifyInstance, { usersFile, log }: Aut
     );
   }
 
-  /** The account a request's session belongs to, if the session is valid and the account unchanged since. */
-  const sessionUser = (req: FastifyRequest, reply: FastifyReply): User | undefined => {
-    const session = readSession(req);
-    if (!session) return undefined;
-    const user = currentUsers()?.find((u) => u.name === session.n);
-    if (!user || user.generation !== session.g || user.role !== session.r) return undefined;
-    if (sessionDueForRenewal(session)) openSession(reply, user);
-    return user;
+  /** The account a session belongs to, if it has not expired and the account is unchanged since it was opened. */
+  const accountOf = (session: Session): User | undefined => {
+    const user = session.e > Date.now() ? currentUsers()?.find((u) => u.name === session.n) : undefined;
+    return user && user.generation === session.g && user.role === session.r ? user : undefined;
   };
+
+  // Answers still open (the live stream) with their session: one whose account is removed or given a new
+  // password is cut within seconds, like every later request of that session.
+  const open = new Map<ServerResponse, Session>();
+  const sweep = setInterval(() => {
+    for (const [res, session] of open) if (!accountOf(session)) res.destroy();
+  }, OPEN_RESPONSES_CHECK_MS);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
 
   app.addHook('onRequest', async (req, reply) => {
     // The matched route's pattern, not the raw URL: an encoded or odd spelling of a path cannot slip past.
     const path = req.routeOptions.url ?? req.url;
     if (!path.startsWith('/api/') || PUBLIC_ROUTES.has(path)) return;
-    const user = sessionUser(req, reply);
-    if (!user) return unauthorized(reply);
+    const session = readSession(req);
+    const user = session && accountOf(session);
+    if (!session || !user) return unauthorized(reply);
+    if (sessionDueForRenewal(session)) openSession(reply, user);
     req.user = user;
+    open.set(reply.raw, session);
+    reply.raw.on('close', () => open.delete(reply.raw));
   });
 
   app.get('/api/v1/login-state', async () => {

@@ -276,9 +276,24 @@ describe('dashboards sign-in', () => {
       const after = await signIn({ name: 'marc', password: 'un nouveau mot de passe' });
       expect((await call('GET', '/api/v1/me', { cookie: after })).status).toBe(200);
 
+      // A live stream opened with that session is cut too, not only the requests that follow.
+      const url = new URL(dashboards.url);
+      const stream = await new Promise<{ ended: Promise<number> }>((opened, reject) => {
+        const req = request({ host: url.hostname, port: url.port, path: '/api/v1/live', headers: { cookie: after }, agent: false }, (res) => {
+          expect(res.statusCode).toBe(200);
+          const t0 = Date.now();
+          res.on('error', () => undefined); // the cut itself
+          opened({ ended: new Promise((ended) => res.on('close', () => ended(Date.now() - t0))) });
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+
       const removed = cli(['remove', 'marc']);
       expect(removed.status, removed.stderr).toBe(0);
       expect((await call('GET', '/api/v1/me', { cookie: after })).status).toBe(401);
+      expect(await stream.ended).toBeLessThan(8_000);
       expect(cli(['list']).stdout).not.toContain('marc');
     });
 
