@@ -48,8 +48,8 @@ export function loadSessionSecret(path: string): Buffer {
   return parsed.data;
 }
 
-export function openSession(reply: FastifyReply, user: User, now = Date.now()): void {
-  const session: Session = { n: user.name, r: user.role, g: user.generation, e: now + TTL_MS };
+export function openSession(reply: FastifyReply, user: User): void {
+  const session: Session = { n: user.name, r: user.role, g: user.generation, e: Date.now() + TTL_MS };
   void reply.setCookie(SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), {
     signed: true,
     httpOnly: true,
@@ -65,8 +65,8 @@ export function closeSession(reply: FastifyReply): void {
   void reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
-/** The session the request's cookie carries, if it is signed by this server, well formed and not expired. */
-export function readSession(req: FastifyRequest, now = Date.now()): Session | undefined {
+/** The session the request's cookie carries, if it is signed by this server and well formed (expired or not). */
+export function readSession(req: FastifyRequest): Session | undefined {
   const raw = req.cookies[SESSION_COOKIE];
   if (!raw) return undefined;
   const unsigned = req.unsignCookie(raw);
@@ -78,10 +78,10 @@ export function readSession(req: FastifyRequest, now = Date.now()): Session | un
     return undefined;
   }
   const session = sessionSchema.safeParse(json);
-  return session.success && session.data.e > now ? session.data : undefined;
+  return session.success ? session.data : undefined;
 }
 
 /** Whether the session is old enough to be sent again with a new end (the sliding part of the expiry). */
-export function sessionDueForRenewal(session: Session, now = Date.now()): boolean {
-  return session.e - now < TTL_MS - RENEW_AFTER_MS;
+export function sessionDueForRenewal(session: Session): boolean {
+  return session.e - Date.now() < TTL_MS - RENEW_AFTER_MS;
 }

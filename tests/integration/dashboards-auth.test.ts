@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sign } from '@fastify/cookie';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersFile } from '../../dashboards/auth/users-file.js';
@@ -138,6 +139,10 @@ describe('dashboards sign-in', () => {
     for (const forged of [`tb_session=${asAdmin}.${signature}`, `tb_session=${payload}`, `tb_session=${payload}.${'A'.repeat(signature.length)}`, 'tb_session=x']) {
       expect((await call('GET', '/api/v1/me', { cookie: forged })).status, forged).toBe(401);
     }
+    // Signed with the server's own secret but past its end: refused too.
+    const secret = Buffer.from(readFileSync(join(dir, 'dashboards', 'session-secret'), 'utf8').trim(), 'base64');
+    const expired = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), e: Date.now() - 1000 })).toString('base64url');
+    expect((await call('GET', '/api/v1/me', { cookie: `tb_session=${sign(expired, secret)}` })).status).toBe(401);
     expect((await call('GET', '/api/v1/me', { cookie })).status).toBe(200);
   });
 
