@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { components } from './components.js';
 import { registerProbe } from './probe.js';
+import { registerRollup } from './rollup.js';
 import { registerUser } from './user.js';
 
 const program = new Command()
@@ -61,5 +62,6 @@ for (const [name, c] of Object.entries(components)) {
 
 registerProbe(program);
 registerUser(program);
+registerRollup(program);
 
 await program.parseAsync();

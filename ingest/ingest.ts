@@ -8,6 +8,8 @@ import { connectMqtt } from '../runtime/mqtt-client.js';
 import { BatchWriter } from './batch-writer.js';
 import { siteTimeZone, type IngestConfig } from './config.js';
 import { bonPoint, deadLetterPoint, visitsPoint, weighingPoint } from './points.js';
+import { DateTime } from 'luxon';
+import { rebuildRollups, rollupsMissing, sitesWithData } from './rollup-rebuild.js';
 import { createRollupRetentionPolicy, rollupStatementsFor } from './rollups.js';
 import { runStatements } from './run-statements.js';
 
@@ -62,7 +64,21 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     await influx.createDatabase(config.influx.database);
     await runStatements(influx, [createRollupRetentionPolicy(config.influx.database)]);
   };
-  await ensureDatabase().catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable yet; writes will retry'));
+  const started = async () => {
+    // Data written before rollups existed (an upgrade) would show as zeros: rebuild it once, in the background.
+    const upgrade = await rollupsMissing(influx, config.influx.database);
+    await ensureDatabase();
+    if (!upgrade) return;
+    const sites = await sitesWithData(influx);
+    if (sites.length === 0) return;
+    log.info({ sites }, 'first start with rollups: building them from the stored data');
+    const range = { from: config.earliestCaptureAt.slice(0, 10), to: DateTime.now().plus({ days: 1 }).toISODate() as string };
+    void rebuildRollups(influx, config, sites, range, log).then(
+      () => log.info({ sites }, 'rollups built from the stored data'),
+      (err: Error) => log.error({ err: err.message }, 'rollups could not be built from the stored data; run `trebuchet rollup`'),
+    );
+  };
+  await started().catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable yet; writes will retry'));
 
   const client = connectMqtt(config.mqtt, 'ingest', { clientId: `trebuchet-ingest-${randomBytes(4).toString('hex')}` });
 
