@@ -64,3 +64,9 @@ export function previousPeriod(range: Range): Range {
 export function sameRangeLastYear(range: Range): Range {
   return { from: iso(date(range.from).minus({ years: 1 })), to: iso(date(range.to).minus({ years: 1 })) };
 }
+
+/** Whether a range starts on a month's first day and ends on a month's last day. */
+export function wholeMonths(from: string, to: string): boolean {
+  const end = date(to);
+  return date(from).day === 1 && end.hasSame(end.endOf('month'), 'day');
+}

@@ -1,6 +1,7 @@
 import { escape, type InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
-import { ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../ingest/rollups.js';
+import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../ingest/rollups.js';
+import { wholeMonths } from './periods.js';
 import { byTimeZone, localDayBounds, type Scope } from './scope.js';
 import { selectSeries } from './select-series.js';
 
@@ -20,6 +21,11 @@ export interface SumsQuery {
   per: 'day' | 'total';
   /** `hour`: per local hour (hourly rollups only): the heatmap. */
   hourly?: boolean;
+  /**
+   * For `per: 'day'`: the caller folds the days into months or years. Then, as for totals, when the range
+   * is whole months the monthly rollup is read: ≈ 30 times fewer rows.
+   */
+  months?: boolean;
 }
 
 export interface SumsRow {
@@ -43,14 +49,21 @@ function siteCondition(sites: string[]): string {
 export async function rollupSums(influx: InfluxDB, q: SumsQuery): Promise<SumsRow[]> {
   const groups = [...byTimeZone(q.scope)];
   if (groups.length === 0) return [];
+  const monthly = Boolean((q.per === 'total' || q.months) && !q.hourly && q.rollup.monthly && wholeMonths(q.from, q.to));
   const statements = groups.map(([timeZone, sites]) => {
     const { start, end } = localDayBounds(q.from, q.to, timeZone);
-    const select = q.fields.map((f) => `sum(${escape.quoted(f)}) AS ${escape.quoted(f)}`).join(', ');
     const where = [siteCondition(sites), ...(q.where ? [q.where] : []), `time >= ${escape.stringLit(start.toUTC().toISO() as string)}`, `time < ${escape.stringLit(end.toUTC().toISO() as string)}`];
+    const from = `${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(monthly ? monthlyName(q.rollup) : q.rollup.name)}`;
+    if (monthly && q.per === 'day') {
+      // One row per month and series: InfluxDB has summed each month already; rows of a month are added up below.
+      const groupBy = ['"site"', ...q.groupBy.map((t) => escape.quoted(t))];
+      return `SELECT ${q.fields.map((f) => escape.quoted(f)).join(', ')} FROM ${from} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')}`;
+    }
+    const select = q.fields.map((f) => `sum(${escape.quoted(f)}) AS ${escape.quoted(f)}`).join(', ');
     const time = q.hourly ? ['time(1h)'] : q.per === 'day' ? ['time(1d)'] : [];
     const groupBy = [...time, ...q.groupBy.map((t) => escape.quoted(t))];
     return (
-      `SELECT ${select} FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(q.rollup.name)} WHERE ${where.join(' AND ')}` +
+      `SELECT ${select} FROM ${from} WHERE ${where.join(' AND ')}` +
       (groupBy.length ? ` GROUP BY ${groupBy.join(', ')}` : '') +
       (time.length ? ` fill(none) tz(${escape.stringLit(timeZone)})` : '')
     );

@@ -21,7 +21,7 @@ export async function collecteReport(deps: ReportDeps, scope: Scope, range: Rang
   const current = categoryResolver(deps.taxonomy);
   // Lines are counted apart: splitting the daily sums by entry as well triples their cost in InfluxDB.
   const [daily, lines, origin, previous, lastYear] = await Promise.all([
-    rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByCategory, scope, ...range, fields: ['net_kg'], groupBy: ['category'], where: IN, per: 'day' }),
+    rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByCategory, scope, ...range, fields: ['net_kg'], groupBy: ['category'], where: IN, per: 'day', months: bucket === 'month' || bucket === 'year' }),
     rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByCategory, scope, ...range, fields: ['n'], groupBy: ['entry'], where: IN, per: 'total' }),
     rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByOrigin, scope, ...range, fields: ['net_kg'], groupBy: ['collect_type', 'district'], per: 'total' }),
     periodTotals(deps, scope, previousPeriod(range)),

@@ -10,7 +10,7 @@ import { valorisation } from './valorisation.js';
 /** Outgoing kilograms per bucket and destination, by partner, and the valorisation rate of the range. */
 export async function sortiesReport(deps: ReportDeps, scope: Scope, range: Range, bucket: Bucket): Promise<SortiesReport> {
   const [daily, partners, rate] = await Promise.all([
-    rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByPartner, scope, ...range, fields: ['net_kg'], groupBy: ['destination'], per: 'day' }),
+    rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByPartner, scope, ...range, fields: ['net_kg'], groupBy: ['destination'], per: 'day', months: bucket === 'month' || bucket === 'year' }),
     rollupSums(deps.influx, { rollup: ROLLUPS.weighingsByPartner, scope, ...range, fields: ['net_kg'], groupBy: ['destination', 'partner'], per: 'total' }),
     valorisation(deps, scope, range),
   ]);

@@ -62,7 +62,7 @@ describe('rollups of data stored before them', () => {
   });
 
   it('`trebuchet rollup` rebuilds them from the raw points, and refuses bad dates', async () => {
-    await influx.query('DROP MEASUREMENT "weighings_daily_category"');
+    await influx.query('DROP MEASUREMENT "weighings_daily_category"; DROP MEASUREMENT "weighings_daily_category_monthly"');
     expect(await collected()).toBe(0);
     const config = join(dir, 'ingest.yaml');
     writeFileSync(config, `influx: { url: "${influxd.url}" }\ntimeZone: ${ZONE}\n`);
