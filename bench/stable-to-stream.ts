@@ -17,7 +17,11 @@ const WEIGHINGS = Number(process.env.BENCH_WEIGHINGS ?? 50);
 export async function benchStableToStream(): Promise<void> {
   const stack = await startTestStack({ simulation: { capture: 'continuous' } }, { attendant: false });
   const scale = stack.simulatedScale!;
-  const stream = new EventSource(`${stack.dashboardsUrl}/api/v1/live`);
+  // The stream, like every dashboards route, needs the signed-in session cookie.
+  const cookie = await stack.dashboardsCookie();
+  const stream = new EventSource(`${stack.dashboardsUrl}/api/v1/live`, {
+    fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, cookie } }),
+  });
   const arrivals: { kg: number; at: number }[] = [];
   stream.addEventListener('weighing', (e) => arrivals.push({ kg: (JSON.parse(e.data) as { netKg: number }).netKg, at: performance.now() }));
   await new Promise<void>((resolve, reject) => {
