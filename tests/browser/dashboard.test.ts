@@ -16,6 +16,8 @@ import { UsersFile } from '../../dashboards/auth/users-file.js';
 import { dashboardsConfigSchema } from '../../dashboards/config.js';
 import { startDashboards, WEB_PUBLIC_DIR, type RunningDashboards } from '../../dashboards/server.js';
 import { weighingPoint } from '../../ingest/points.js';
+import { createRollupRetentionPolicy, rebuildStatements } from '../../ingest/rollups.js';
+import { runStatements } from '../../ingest/run-statements.js';
 import { agentUsername, deviceTopic, agentTopic, weighingSchema, type Live, type Status, type WeighingInput } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { createLogger } from '../../runtime/log.js';
@@ -129,6 +131,8 @@ beforeAll(async () => {
   await influx.createDatabase('trebuchet');
   const now = DateTime.now().setZone(ZONE);
   await influx.writePoints(history(now).map((w) => weighingPoint({ site: SITE, agent: AGENT, device: 'balance-comptoir' }, w)));
+  // Written by hand, without ingest: the reports' rollups are built as `trebuchet rollup` would.
+  await runStatements(influx, [createRollupRetentionPolicy('trebuchet'), ...rebuildStatements('trebuchet', SITE, ZONE, now.minus({ days: 30 }).toISODate()!, now.toISODate()!)]);
 
   // The real broker, with generated credentials: the dashboards and the publishing agent log in.
   brokerDir = mkdtempSync(join(tmpdir(), 'tb-browser-broker-'));
