@@ -1,4 +1,5 @@
 import type { LinkEvent, LiveEvent, StatusEvent, WeighingEvent } from '../../api/types.js';
+import { getJson } from './api.js';
 
 /**
  * The one live stream of the page (`/api/v1/live`): the scales' weights, the agents' statuses, weighings as
@@ -77,6 +78,8 @@ function connect(): void {
     // The browser retries by itself unless the server answered with an error (a restart, a 401); then it is up to us.
     if (es.readyState === EventSource.CLOSED) {
       es.close();
+      // The refusal may be a session that ended: a plain request learns it, and brings the login screen back.
+      getJson('/api/v1/me').catch(() => undefined);
       window.setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 30_000);
     }

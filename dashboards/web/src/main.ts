@@ -131,7 +131,15 @@ onLangChange(() => {
     current?.view.relabel();
   }
 });
-onLive({ changed: renderHeader });
+// Weights stream at up to 5 Hz: the header only cares when the link changes.
+let shownLink = linkState();
+onLive({
+  changed: () => {
+    if (linkState() === shownLink) return;
+    shownLink = linkState();
+    renderHeader();
+  },
+});
 // The clock in the header.
 window.setInterval(renderHeader, 15_000);
 
