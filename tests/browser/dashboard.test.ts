@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +8,7 @@ import { DateTime } from 'luxon';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
+import { weighingAt } from '../helpers/events.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
@@ -18,7 +18,7 @@ import { startDashboards, WEB_PUBLIC_DIR, type RunningDashboards } from '../../d
 import { weighingPoint } from '../../ingest/points.js';
 import { createRollupRetentionPolicy, rebuildStatements } from '../../ingest/rollups.js';
 import { runStatements } from '../../ingest/run-statements.js';
-import { agentUsername, deviceTopic, agentTopic, weighingSchema, type Live, type Status, type WeighingInput } from '../../protocol/index.js';
+import { agentUsername, deviceTopic, agentTopic, type Live, type Status } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { createLogger } from '../../runtime/log.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
@@ -37,24 +37,6 @@ let dashboards: RunningDashboards;
 let publisher: MqttClient;
 let browser: Browser;
 let page: Page;
-let seq = 0;
-
-function weighing(capturedAt: DateTime, netKg: number, category: string, over: Partial<WeighingInput> = {}) {
-  return weighingSchema.parse({
-    v: 1,
-    id: randomUUID(),
-    seq: seq++,
-    capturedAt: capturedAt.toISO(),
-    clockSynced: true,
-    netKg,
-    direction: 'in',
-    category,
-    collectType: 'apport-volontaire',
-    source: 'auto',
-    ...over,
-  });
-}
-
 /** About a month of a ressourcerie's collection, closed on Sundays and Mondays, in the usual category shares. */
 function history(now: DateTime) {
   const shares: [string, number][] = [
@@ -73,13 +55,13 @@ function history(now: DateTime) {
     if (day.weekday === 7 || day.weekday === 1) continue;
     const dayKg = 700 + ((back * 137) % 450);
     for (const [i, [category, share]] of shares.entries()) {
-      out.push(weighing(day.set({ hour: 10 + i }), Math.round(dayKg * share * 10) / 10, category));
+      out.push(weighingAt(day.set({ hour: 10 + i }), Math.round(dayKg * share * 10) / 10, category));
     }
   }
   // Earlier today, whatever the hour the test runs at.
   const earlier = (minutes: number) => DateTime.max(now.startOf('day'), now.minus({ minutes }));
-  out.push(weighing(earlier(95), 18.4, 'textile'), weighing(earlier(70), 26, 'mobilier'), weighing(earlier(40), 9.65, 'livres'));
-  out.push(weighing(earlier(25), 4.2, 'deee'), weighing(earlier(12), 6.8, 'textile', { source: 'manual' }));
+  out.push(weighingAt(earlier(95), 18.4, 'textile'), weighingAt(earlier(70), 26, 'mobilier'), weighingAt(earlier(40), 9.65, 'livres'));
+  out.push(weighingAt(earlier(25), 4.2, 'deee'), weighingAt(earlier(12), 6.8, 'textile', { source: 'manual' }));
   return out;
 }
 
@@ -259,7 +241,7 @@ describe('the « Aujourd\'hui » page', () => {
   it('adds a new weighing to the list, the total and the chart within a second, without reload', async () => {
     const totalBefore = parseFrenchNumber((await page.textContent('[data-testid="today-total"]')) ?? '');
     const booksBefore = (await chartPixels('#edae49')).matching;
-    const w = weighing(DateTime.now().setZone(ZONE), 7.5, 'livres');
+    const w = weighingAt(DateTime.now().setZone(ZONE), 7.5, 'livres');
 
     const sent = Date.now();
     await publisher.publishAsync(deviceTopic(SITE, AGENT, 'balance-comptoir', 'weighing'), JSON.stringify(w), { qos: 1 });

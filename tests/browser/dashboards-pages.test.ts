@@ -13,10 +13,11 @@ import { startDashboards, type RunningDashboards } from '../../dashboards/server
 import { bonPoint, visitsPoint, weighingPoint } from '../../ingest/points.js';
 import { rebuildStatements } from '../../ingest/rollups.js';
 import { runStatements } from '../../ingest/run-statements.js';
-import { bonSchema, visitsSchema, weighingSchema, type WeighingInput } from '../../protocol/index.js';
+import { bonSchema } from '../../protocol/index.js';
 import { createInflux } from '../../runtime/influx-client.js';
 import { createLogger } from '../../runtime/log.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { nextSeq, visitsAt, weighingAt } from '../helpers/events.js';
 import { dashboardsSession } from '../helpers/http.js';
 import { startTestStack, TEST_ADMIN, type TestStack } from '../helpers/up-stack.js';
 import { waitFor } from '../helpers/wait.js';
@@ -46,60 +47,41 @@ const at = (d: DateTime, hour: number, minute = 0) => d.set({ hour, minute, seco
 const [D1, D2] = [D0.plus({ days: 1 }), D0.plus({ days: 2 })];
 const TODAY = NOW.startOf('day');
 
-let seq = 0;
-function weighing(capturedAt: DateTime, netKg: number, category: string, over: Partial<WeighingInput> = {}) {
-  return weighingSchema.parse({
-    v: 1,
-    id: randomUUID(),
-    seq: seq++,
-    capturedAt: capturedAt.toUTC().toISO(),
-    clockSynced: true,
-    netKg,
-    direction: 'in',
-    category,
-    collectType: 'apport-volontaire',
-    source: 'auto',
-    ...over,
-  });
-}
 function bon(opened: DateTime, over: Partial<z.input<typeof bonSchema>>) {
-  return bonSchema.parse({ v: 1, id: randomUUID(), seq: seq++, bonId: `bon-${seq}`, capturedAt: opened.toUTC().toISO(), closedAt: opened.plus({ minutes: 5 }).toUTC().toISO(), clockSynced: true, state: 'closed', direction: 'in', lines: 1, netKg: 1, ...over });
-}
-function visits(start: DateTime, entries: number, exits: number) {
-  return visitsSchema.parse({ v: 1, id: randomUUID(), seq: seq++, bucketStart: start.toUTC().toISO(), bucketSeconds: 60, clockSynced: true, in: entries, out: exits });
+  return bonSchema.parse({ v: 1, id: randomUUID(), seq: nextSeq(), bonId: `bon-${randomUUID().slice(0, 8)}`, capturedAt: opened.toUTC().toISO(), closedAt: opened.plus({ minutes: 5 }).toUTC().toISO(), clockSynced: true, state: 'closed', direction: 'in', lines: 1, netKg: 1, ...over });
 }
 
 function seededPoints(): IPoint[] {
   const origin = { site: SITE, agent: AGENT, device: SIMULATED_SCALE_ID };
-  const cancelled = weighing(at(D1, 11, 30), 5, 'livres');
+  const cancelled = weighingAt(at(D1, 11, 30), 5, 'livres');
   const weighings = [
     // The week: textile 12.5 + 8 = 20.5 kg, livres 8.2 + 5 − 5 + 9.65 = 17.85 kg; 38.35 kg in 4 lines.
-    weighing(at(D0, 10, 15), 12.5, 'textile', { district: 'centre' }),
-    weighing(at(D0, 10, 40), 8.2, 'livres', { district: 'gare' }),
-    weighing(at(D1, 11, 5), 8, 'textile', { collectType: 'collecte-domicile', district: 'centre' }),
+    weighingAt(at(D0, 10, 15), 12.5, 'textile', { district: 'centre' }),
+    weighingAt(at(D0, 10, 40), 8.2, 'livres', { district: 'gare' }),
+    weighingAt(at(D1, 11, 5), 8, 'textile', { collectType: 'collecte-domicile', district: 'centre' }),
     cancelled,
     { ...cancelled, id: randomUUID(), netKg: -5, entry: 'void' as const, voids: cancelled.id, voidedAt: at(D1, 11, 31).toUTC().toISO()! },
-    weighing(at(D2, 15, 20), 9.65, 'livres', { district: 'gare' }),
+    weighingAt(at(D2, 15, 20), 9.65, 'livres', { district: 'gare' }),
     // Out: 6 kg reused, 4 kg recycled by the textile channel, 3.5 kg to landfill: 10 of 38.35 kg valorised.
-    weighing(at(D1, 16), 6, 'textile', { direction: 'out', collectType: undefined, destination: 'reemploi' }),
-    weighing(at(D2, 16, 30), 4, 'textile', { direction: 'out', collectType: undefined, destination: 'recyclage', partner: 'filiere-textile' }),
-    weighing(at(D2, 16, 45), 3.5, 'livres', { direction: 'out', collectType: undefined, destination: 'decheterie' }),
+    weighingAt(at(D1, 16), 6, 'textile', { direction: 'out', collectType: undefined, destination: 'reemploi' }),
+    weighingAt(at(D2, 16, 30), 4, 'textile', { direction: 'out', collectType: undefined, destination: 'recyclage', partner: 'filiere-textile' }),
+    weighingAt(at(D2, 16, 45), 3.5, 'livres', { direction: 'out', collectType: undefined, destination: 'decheterie' }),
     // The previous period (the three days before), last year, and June: the year holds 75 kg.
-    weighing(at(D0.minus({ days: 3 }), 14), 25, 'textile'),
-    weighing(at(D1.minus({ years: 1 }), 11), 40, 'livres'),
-    weighing(at(D0.set({ month: 6, day: 3 }), 10), 11.65, 'textile'),
+    weighingAt(at(D0.minus({ days: 3 }), 14), 25, 'textile'),
+    weighingAt(at(D1.minus({ years: 1 }), 11), 40, 'livres'),
+    weighingAt(at(D0.set({ month: 6, day: 3 }), 10), 11.65, 'textile'),
     // Today, at hours that may be later than now: still today's.
-    weighing(at(TODAY, 9, 5), 26, 'mobilier'),
-    weighing(at(TODAY, 9, 20), 4.3, 'jouets'),
+    weighingAt(at(TODAY, 9, 5), 26, 'mobilier'),
+    weighingAt(at(TODAY, 9, 20), 4.3, 'jouets'),
   ].map((w) => weighingPoint(origin, w));
   const counted = [
     // Tuesday 10 h: 8 visitors; Tuesday 14 h: 4; Wednesday 15 h: 6. Last year: 10. Today: 7 in, 2 out.
-    visits(at(D1, 10), 5, 4),
-    visits(at(D1, 10, 30), 3, 3),
-    visits(at(D1, 14), 4, 4),
-    visits(at(D2, 15), 6, 6),
-    visits(at(D1.minus({ years: 1 }), 11), 10, 10),
-    visits(at(TODAY, 9), 7, 2),
+    visitsAt(at(D1, 10), 5, 4),
+    visitsAt(at(D1, 10, 30), 3, 3),
+    visitsAt(at(D1, 14), 4, 4),
+    visitsAt(at(D2, 15), 6, 6),
+    visitsAt(at(D1.minus({ years: 1 }), 11), 10, 10),
+    visitsAt(at(TODAY, 9), 7, 2),
   ].map((v) => visitsPoint({ ...origin, device: 'porte' }, v));
   const bons = [
     bon(at(D0, 10, 10), { collectType: 'apport-volontaire', lines: 2, netKg: 20.7 }),
@@ -111,7 +93,7 @@ function seededPoints(): IPoint[] {
     bon(at(TODAY, 9, 15), { collectType: 'apport-volontaire', lines: 1, netKg: 4.3 }),
   ].map((b) => bonPoint(origin, b));
   // Another site of the network, for the site selector: 7 kg on D1.
-  const other = weighingPoint({ site: OTHER_SITE, agent: AGENT, device: 'balance' }, weighing(at(D1, 12), 7, 'textile'));
+  const other = weighingPoint({ site: OTHER_SITE, agent: AGENT, device: 'balance' }, weighingAt(at(D1, 12), 7, 'textile'));
   return [...weighings, ...counted, ...bons, other];
 }
 

@@ -9,9 +9,10 @@ import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, T
 import { bonPoint, visitsPoint, weighingPoint } from '../../ingest/points.js';
 import { createRollupRetentionPolicy, rollupStatementsFor } from '../../ingest/rollups.js';
 import { runStatements } from '../../ingest/run-statements.js';
-import { bonSchema, visitsSchema, weighingSchema, type WeighingInput } from '../../protocol/index.js';
+import { bonSchema, type WeighingInput } from '../../protocol/index.js';
 import { DEFAULT_TAXONOMY, taxonomySchema, type Taxonomy } from '../../protocol/taxonomy.js';
 import { siteSchema } from '../../runtime/connections.js';
+import { nextSeq, visitsAt, weighingAt } from '../helpers/events.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 
 const ZONE = 'Europe/Paris';
@@ -24,45 +25,29 @@ const zoneOf = (s: string) => (s === reunion.id ? reunion.timeZone : ZONE);
 
 let influxd: RunningInfluxd;
 let influx: InfluxDB;
-let seq = 0;
-
-function at(localTime: string, zone = ZONE): string {
-  const iso = DateTime.fromISO(localTime, { zone }).toISO();
-  if (!iso) throw new Error(`bad local time ${localTime}`);
-  return iso;
+/** A local wall-clock time of a site. */
+function local(localTime: string, zone = ZONE): DateTime {
+  const t = DateTime.fromISO(localTime, { zone });
+  if (!t.isValid) throw new Error(`bad local time ${localTime}`);
+  return t;
 }
+const at = (localTime: string, zone = ZONE) => local(localTime, zone).toISO() as string;
 
-/** A weighing at a local wall-clock time of the site, shaped and stored exactly as ingest stores it. */
-function weighing(localTime: string, netKg: number, over: Partial<WeighingInput> = {}) {
-  return weighingSchema.parse({
-    v: 1,
-    id: randomUUID(),
-    seq: seq++,
-    capturedAt: at(localTime),
-    clockSynced: true,
-    netKg,
-    direction: 'in',
-    category: 'textile',
-    collectType: 'apport-volontaire',
-    source: 'auto',
-    ...over,
-  });
-}
+/** A textile weighing at a local wall-clock time of the site, shaped and stored exactly as ingest stores it. */
+const weighing = (localTime: string, netKg: number, over: Partial<WeighingInput> = {}) => weighingAt(local(localTime), netKg, 'textile', over);
 
 function outgoing(localTime: string, netKg: number, category: string, destination: string, partner?: string) {
   return weighing(localTime, netKg, { direction: 'out', collectType: undefined, category, destination, ...(partner ? { partner } : {}) });
 }
 
-function visits(localTime: string, entries: number, exits: number, zone = ZONE) {
-  return visitsSchema.parse({ v: 1, id: randomUUID(), seq: seq++, bucketStart: at(localTime, zone), bucketSeconds: 60, in: entries, out: exits, clockSynced: true });
-}
+const visits = (localTime: string, entries: number, exits: number, zone = ZONE) => visitsAt(local(localTime, zone), entries, exits);
 
 function bon(localTime: string, netKg: number, lines: number, over: Record<string, unknown> = {}) {
   return bonSchema.parse({
     v: 1,
     id: randomUUID(),
-    seq: seq++,
-    bonId: `comptoir-${localTime.slice(0, 10).replaceAll('-', '')}-${seq}-abcdef`,
+    seq: nextSeq(),
+    bonId: `comptoir-${localTime.slice(0, 10).replaceAll('-', '')}-${nextSeq()}-abcdef`,
     capturedAt: at(localTime),
     closedAt: at(localTime),
     clockSynced: true,
