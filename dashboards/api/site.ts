@@ -7,9 +7,8 @@ import { categoryResolver } from '../../protocol/taxonomy.js';
 import type { SiteConfig } from '../../runtime/connections.js';
 import { localDayBounds, localToday } from '../queries/scope.js';
 import { selectSeries } from '../queries/select-series.js';
-import type { ReportsApiDeps } from './reports-routes.js';
 import { influxUnavailable, parseQuery } from './query-errors.js';
-import { resolveScope } from './reports-routes.js';
+import { resolveScope, type ReportsApiDeps } from './reports-routes.js';
 import type { LatestWeighing, SiteInfo } from './types.js';
 
 const latestQuerySchema = z

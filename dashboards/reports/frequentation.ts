@@ -13,7 +13,10 @@ const weekdayOf = (date: string) => DateTime.fromISO(date, { zone: 'utc' }).week
 
 function perBucket(rows: readonly SumsRow[], range: Range, bucket: Bucket): { start: string; visitors: number }[] {
   const sums = new Map<string, number>();
-  for (const r of rows) sums.set(bucketStart(r.date, bucket), (sums.get(bucketStart(r.date, bucket)) ?? 0) + (r.values.in ?? 0));
+  for (const r of rows) {
+    const start = bucketStart(r.date, bucket);
+    sums.set(start, (sums.get(start) ?? 0) + (r.values.in ?? 0));
+  }
   return bucketStarts(range, bucket).map((start) => ({ start, visitors: sums.get(start) ?? 0 }));
 }
 
