@@ -57,6 +57,7 @@ export const en: Record<MessageKey, string> = {
   'col.time': 'Time',
   'col.category': 'Category',
   'col.kg': 'kg',
+  'col.site': 'Site',
   'col.scale': 'Scale',
   'col.share': 'Share',
   'col.collected': 'Collected',

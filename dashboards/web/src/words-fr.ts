@@ -55,6 +55,7 @@ export const fr = {
   'col.time': 'Heure',
   'col.category': 'Catégorie',
   'col.kg': 'kg',
+  'col.site': 'Site',
   'col.scale': 'Balance',
   'col.share': 'Part',
   'col.collected': 'Collecté',
