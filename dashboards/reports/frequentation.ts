@@ -23,19 +23,24 @@ function perBucket(rows: readonly SumsRow[], range: Range, bucket: Bucket): { st
 /** Visitors per bucket, by local weekday and hour, against last year, and kilograms collected per visitor. */
 export async function frequentationReport(deps: ReportDeps, scope: Scope, range: Range, bucket: Bucket): Promise<FrequentationReport> {
   const lastYearRange = sameRangeLastYear(range);
-  const visits = (r: Range, hourly: boolean) =>
-    rollupSums(deps.influx, { rollup: ROLLUPS.visits, scope, ...r, fields: ['in', 'out'], groupBy: [], per: 'day', hourly });
-  const [hours, lastYear, collected] = await Promise.all([visits(range, true), visits(lastYearRange, false), periodTotals(deps, scope, range)]);
+  const visits = (r: Range, fields: string[], hourly: boolean) =>
+    rollupSums(deps.influx, { rollup: ROLLUPS.visits, scope, ...r, fields, groupBy: [], per: 'day', hourly });
+  // Hours only for the heatmap's entries: reading a network's hours is the dearest query of the page.
+  const [hours, days, lastYear, collected] = await Promise.all([
+    visits(range, ['in'], true),
+    visits(range, ['in', 'out'], false),
+    visits(lastYearRange, ['in'], false),
+    periodTotals(deps, scope, range),
+  ]);
 
   const heatmap = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 0));
+  for (const r of hours) heatmap[weekdayOf(r.date)]![r.hour!]! += r.values.in ?? 0;
   let visitors = 0;
   let exits = 0;
   const perDay = new Map<string, number>();
-  for (const r of hours) {
-    const entries = r.values.in ?? 0;
-    heatmap[weekdayOf(r.date)]![r.hour!]! += entries;
-    perDay.set(r.date, (perDay.get(r.date) ?? 0) + entries);
-    visitors += entries;
+  for (const r of days) {
+    perDay.set(r.date, r.values.in ?? 0);
+    visitors += r.values.in ?? 0;
     exits += r.values.out ?? 0;
   }
   const byWeekday = Array.from({ length: 7 }, (_, weekday) => ({ weekday, days: 0, visitors: 0, average: 0 }));
@@ -51,7 +56,7 @@ export async function frequentationReport(deps: ReportDeps, scope: Scope, range:
     scope: scope.id,
     ...range,
     bucket,
-    buckets: perBucket([...perDay].map(([date, v]) => ({ date, tags: {}, values: { in: v } })), range, bucket),
+    buckets: perBucket(days, range, bucket),
     lastYear: { ...lastYearRange, visitors: lastYearBuckets.reduce((a, b) => a + b.visitors, 0), buckets: lastYearBuckets },
     heatmap,
     byWeekday,
