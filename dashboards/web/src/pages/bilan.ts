@@ -1,5 +1,5 @@
 import { h } from '../../../../web-kit/dom.js';
-import type { BilanReport, ValorisationByCategory } from '../../../reports/report-types.js';
+import type { BilanReport } from '../../../reports/report-types.js';
 import { scopeName, t } from '../app.js';
 import { reportPath } from '../api.js';
 import { csvLink } from '../csv-link.js';
@@ -9,7 +9,8 @@ import { ReportLoader } from '../report-loader.js';
 import { pageHead, scopeToday } from '../report-page.js';
 import { replaceParams, setParams } from '../router.js';
 import { scopeParam, sitePicker } from '../site-picker.js';
-import { category, collectTypeLabel, destination } from '../taxonomy-labels.js';
+import { collectTypeLabel } from '../taxonomy-labels.js';
+import { valorisationTable } from '../valorisation-table.js';
 
 /** The collect type of home pick-ups, which funders ask about apart. */
 const HOME_PICKUP = 'collecte-domicile';
@@ -41,40 +42,9 @@ function keyFigures(r: BilanReport): HTMLElement {
 
 /** Tonnes by category and destination, and the valorisation rate: the funder's table. */
 function table(r: BilanReport, url: string): HTMLElement {
-  const row = (id: string, name: string, line: Omit<ValorisationByCategory, 'category'>, total = false) =>
-    h(
-      'tr',
-      { 'data-id': id, class: total ? 'total' : '' },
-      h('th', { scope: 'row', class: 'name' }, name),
-      h('td', { class: 'num' }, tonnes(line.collectedKg)),
-      ...r.destinations.map((d) => h('td', { class: 'num' }, tonnes(line.byDestination[d] ?? 0))),
-      h('td', { class: 'num strong' }, tonnes(line.valorisedKg)),
-      h('td', { class: 'num strong' }, percent(line.rate)),
-    );
   return panel(
     { title: t('bilan.table'), sub: t('bilan.tableUnit'), className: 'wide', actions: [csvLink(url, 'bilan')] },
-    h(
-      'div',
-      { class: 'table-scroll' },
-      h(
-        'table',
-        { class: 'data-table bilan-table', 'data-testid': 'bilan-table' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', {}, t('col.category')),
-            h('th', { class: 'num' }, t('col.collected')),
-            ...r.destinations.map((d) => h('th', { class: 'num' }, destination(d).label)),
-            h('th', { class: 'num' }, t('col.valorised')),
-            h('th', { class: 'num' }, t('col.rate')),
-          ),
-        ),
-        h('tbody', {}, ...r.categories.map((c) => row(c.category, category(c.category).label, c)), row('total', t('total'), r.totals, true)),
-      ),
-    ),
+    h('div', { class: 'table-scroll' }, valorisationTable({ testid: 'bilan-table', className: 'bilan-table', destinations: r.destinations, byCategory: r.categories, totals: r.totals, amount: tonnes })),
   );
 }
 

@@ -1,5 +1,5 @@
 import { h } from '../../../../web-kit/dom.js';
-import type { SortiesReport, ValorisationByCategory } from '../../../reports/report-types.js';
+import type { SortiesReport } from '../../../reports/report-types.js';
 import { t } from '../app.js';
 import { barList } from '../bar-list.js';
 import { csvLink } from '../csv-link.js';
@@ -8,9 +8,8 @@ import type { MessageKey } from '../i18n.js';
 import { keyFigure, panel } from '../page.js';
 import { reportPage, type ReportContext } from '../report-page.js';
 import { stackedBarsOption } from '../stacked-bars.js';
-import { category, destination, partnerLabel } from '../taxonomy-labels.js';
-
-type Line = Omit<ValorisationByCategory, 'category'>;
+import { destination, partnerLabel } from '../taxonomy-labels.js';
+import { valorisationTable } from '../valorisation-table.js';
 
 function keyFigures(r: SortiesReport): HTMLElement {
   const v = r.valorisation;
@@ -65,45 +64,7 @@ function byPartner(r: SortiesReport, ctx: ReportContext): HTMLElement {
 /** The valorisation rate per category: a table, with the rate drawn as a bar in its cell. */
 function valorisation(r: SortiesReport, ctx: ReportContext): HTMLElement {
   const { byCategory, ...totals } = r.valorisation;
-  const row = (id: string, name: Node, line: Line, total = false) => {
-    const fill = h('span', { class: 'bar-fill' });
-    fill.style.width = `${Math.min(100, Math.max(0, (line.rate ?? 0) * 100))}%`;
-    return h(
-      'tr',
-      { 'data-id': id, class: total ? 'total' : '' },
-      h('th', { scope: 'row', class: 'name' }, name),
-      h('td', { class: 'num' }, mass(line.collectedKg)),
-      ...r.destinations.map((d) => h('td', { class: 'num' }, mass(line.byDestination[d] ?? 0))),
-      h('td', { class: 'num strong' }, mass(line.valorisedKg)),
-      h('td', { class: 'num strong rate' }, percent(line.rate)),
-      h('td', { class: 'bar-cell' }, h('span', { class: 'bar-track' }, fill)),
-    );
-  };
-  const name = (id: string) => {
-    const { label, color } = category(id);
-    const swatch = h('span', { class: 'swatch' });
-    swatch.style.background = color;
-    return h('span', { class: 'name-cell' }, swatch, label);
-  };
-  const table = h(
-    'table',
-    { class: 'data-table', 'data-testid': 'sorties-valorisation' },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', {}, t('col.category')),
-        h('th', { class: 'num' }, t('col.collected')),
-        ...r.destinations.map((d) => h('th', { class: 'num' }, destination(d).label)),
-        h('th', { class: 'num' }, t('col.valorised')),
-        h('th', { class: 'num' }, t('col.rate')),
-        h('th', {}, ''),
-      ),
-    ),
-    h('tbody', {}, ...byCategory.map((c) => row(c.category, name(c.category), c)), row('total', document.createTextNode(t('total')), totals, true)),
-  );
+  const table = valorisationTable({ testid: 'sorties-valorisation', destinations: r.destinations, byCategory, totals, amount: mass, rateBar: true });
   return panel({ title: t('sorties.valorisation'), sub: t('sorties.rateNote'), className: 'wide', actions: [csvLink(ctx.url, 'valorisation')] }, h('div', { class: 'table-scroll' }, table));
 }
 
