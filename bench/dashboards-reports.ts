@@ -78,8 +78,8 @@ export async function benchDashboardsReports(): Promise<void> {
     try {
       const cookie = await dashboardsSession(dashboards.url, USER);
 
-      // One big site: ≈ 6 × domain.md's donors, so ≈ 250,000 weighings in the year.
-      const one = await storeYear(influx, big.id, 2025, 1, 400);
+      // One big site: ≈ 7.5 × domain.md's donors, so ≈ 250,000 weighings in the year.
+      const one = await storeYear(influx, big.id, 2025, 1, 500);
       console.log(`one site, 2025: ${one.weighings} weighings, ${one.visits} door buckets (minutes); rollups rebuilt in ${fmt(one.rollupMs)}`);
       const q = (path: string) => `${dashboards.url}${path}`;
       const year = 'from=2025-01-01&to=2025-12-31';
@@ -123,6 +123,7 @@ export async function benchDashboardsReports(): Promise<void> {
       console.log(line('Collecte, a year by day', await timeRequests('network collecte', q(`/api/v1/reports/collecte?${year}&bucket=day&site=*`), cookie), 1000));
       console.log(line('Sorties et valorisation, 2 years', await timeRequests('network sorties', q('/api/v1/reports/sorties?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
       console.log(line('Fréquentation, 2 years', await timeRequests('network frequentation', q('/api/v1/reports/frequentation?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
+      console.log(line('Fréquentation, a year by day, against the last', await timeRequests('network frequentation', q(`/api/v1/reports/frequentation?${year}&bucket=day&site=*`), cookie), 1000));
       console.log(line('Bilan annuel', await timeRequests('network bilan', q('/api/v1/reports/bilan?year=2025&site=*'), cookie), 1000));
     } finally {
       await dashboards.stop();
