@@ -206,18 +206,25 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
         full: outbox.full,
         refused: outbox.refused,
       },
-      devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, { errors: h.errors, state: h.state.state }])),
+      devices: Object.fromEntries(Object.entries(devices.health()).map(([id, h]) => [id, { errors: h.errors, state: h.state.state, lastReadingAt: h.state.lastReadingAt }])),
       diskFreeBytes,
       clock: { synced: clock.synced() },
     };
   };
+  const publishHealth = async () => link.publishHealth(await health());
   const healthTimer = setInterval(async () => {
     if (!installed && clock.synced()) {
       installed = await installedAt(config.dataDir, clock);
       link.publishStatus(status());
     }
-    link.publishHealth(await health());
+    await publishHealth();
   }, config.healthIntervalS * 1000);
+  // Now (the link may be up already) and on every (re)connect, not an interval later: the retained health is
+  // what a dashboards server shows of the agent until the next one.
+  link.on('link', (up) => {
+    if (up) void publishHealth();
+  });
+  void publishHealth();
 
   let kioskHttp: { close(): void; watchers(): number } | undefined;
   const registerKioskRoutes = async (app: FastifyInstance) => {

@@ -175,6 +175,7 @@ export const statusSchema = z
   })
   .strict();
 
+/** Retained. Sent when the agent connects, then every `healthIntervalS`. */
 export const healthSchema = z
   .object({
     v,
@@ -191,7 +192,17 @@ export const healthSchema = z
         refused: z.number().int().nonnegative().optional(),
       })
       .strict(),
-    devices: z.record(slug, z.object({ errors: z.number().int().nonnegative(), state: deviceStateSchema.shape.state }).strict()),
+    devices: z.record(
+      slug,
+      z
+        .object({
+          errors: z.number().int().nonnegative(),
+          state: deviceStateSchema.shape.state,
+          /** Optional: agents older than this field send health without it. */
+          lastReadingAt: deviceStateSchema.shape.lastReadingAt.optional(),
+        })
+        .strict(),
+    ),
     diskFreeBytes: z.number().int().nonnegative().nullable(),
     clock: z.object({ synced: z.boolean() }).strict(),
   })
@@ -256,7 +267,8 @@ export const deliveryByKind = {
   bon: { qos: 1, retain: false },
   live: { qos: 0, retain: false },
   status: { qos: 1, retain: true },
-  health: { qos: 0, retain: false },
+  /** Retained: a dashboards server that starts or reconnects has every agent's outbox and clock at once. */
+  health: { qos: 0, retain: true },
   receipt: { qos: 1, retain: false },
   deadletter: { qos: 1, retain: false },
 } as const;

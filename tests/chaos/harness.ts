@@ -662,7 +662,9 @@ export class AgentWatch {
   last: HealthSeen | undefined;
   constructor(readonly client: MqttClient) {
     client.on('connect', () => client.subscribe(agentTopic(SITE, AGENT, 'health'), { qos: 0 }));
-    client.on('message', (_topic, payload) => {
+    client.on('message', (_topic, payload, packet) => {
+      // Health is retained: the copy a (re)subscription brings may be older than `since` says.
+      if (packet.retain) return;
       try {
         const h = JSON.parse(payload.toString()) as { outbox?: { depth?: number } };
         if (typeof h.outbox?.depth === 'number') this.last = { depth: h.outbox.depth, at: Date.now() };

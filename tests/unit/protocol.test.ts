@@ -67,6 +67,16 @@ describe('message schemas', () => {
     expect(decode('receipt', JSON.stringify({ v: 1, ids: [] })).ok).toBe(false);
     expect(decode('live', JSON.stringify({ v: 1, t: '2026-01-01T00:00:00Z', kg: null, state: 'offline' })).ok).toBe(true);
   });
+
+  it("takes a device's last reading in health, and still takes an older agent's health without it", () => {
+    const health = (device: Record<string, unknown>) => JSON.stringify({ v: 1, t: '2026-03-14T10:00:05.000Z', outbox: { depth: 0, oldestAgeS: null }, devices: { porte: { errors: 0, state: 'ok', ...device } }, diskFreeBytes: null, clock: { synced: true } });
+    expect(decode('health', health({}))).toMatchObject({ ok: true, value: { devices: { porte: { state: 'ok' } } } });
+    expect(decode('health', health({ lastReadingAt: '2026-03-14T10:00:04.200Z' }))).toMatchObject({ ok: true, value: { devices: { porte: { lastReadingAt: '2026-03-14T10:00:04.200Z' } } } });
+    expect(decode('health', health({ lastReadingAt: null })).ok).toBe(true);
+    for (const bad of ['hier', 1_710_410_404_200, '2026-03-14 10:00:04']) {
+      expect(decode('health', health({ lastReadingAt: bad }))).toMatchObject({ ok: false, reason: expect.stringMatching(/devices\.porte\.lastReadingAt/) });
+    }
+  });
 });
 
 describe('units', () => {
