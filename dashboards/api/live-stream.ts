@@ -31,6 +31,13 @@ function remember<V>(map: Map<string, V>, key: string, value: V, max: number): v
   if (map.size > max) map.delete(map.keys().next().value as string);
 }
 
+/** The most recent of some ISO times, as given; null when there is none. */
+function latest(...times: (string | null | undefined)[]): string | null {
+  let best: string | null = null;
+  for (const t of times) if (t && (best === null || Date.parse(t) > Date.parse(best))) best = t;
+  return best;
+}
+
 /**
  * One MQTT subscription shared by every browser: validates messages with the protocol schemas, remembers the
  * last live value per scale and the last status per agent for newcomers, and fans events out over SSE.
@@ -130,6 +137,8 @@ export class LiveHub {
     for (const [key, status] of this.statuses) {
       if (!wanted.has(status.site)) continue;
       const health = this.healths.get(key);
+      // A device's state from the newer of the two: the health sent at start predates the devices' first readings.
+      const healthFirst = health !== undefined && latest(health.t, status.t) === health.t;
       const ids = [...new Set([...Object.keys(status.devices ?? {}), ...Object.keys(health?.devices ?? {})])].sort();
       agents.push({
         site: status.site,
@@ -139,11 +148,14 @@ export class LiveHub {
         version: status.version ?? null,
         devices: ids.map((id) => {
           const live = this.lives.get(`${key}/${id}`);
+          const fromHealth = health?.devices[id];
+          const fromStatus = status.devices?.[id];
           return {
             id,
-            state: health?.devices[id]?.state ?? status.devices?.[id]?.state ?? 'unknown',
-            errors: health?.devices[id]?.errors ?? null,
+            state: (healthFirst ? (fromHealth ?? fromStatus) : (fromStatus ?? fromHealth))?.state ?? 'unknown',
+            errors: fromHealth?.errors ?? null,
             live: live ? { kg: live.kg, state: live.state, t: live.t } : null,
+            lastReadingAt: latest(fromHealth?.lastReadingAt, fromStatus?.lastReadingAt, live?.t),
           };
         }),
         health: health

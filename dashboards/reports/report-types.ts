@@ -105,6 +105,8 @@ export interface DeviceState {
   errors: number | null;
   /** The scale's last live weight, if it sent one since the server started. */
   live: { kg: number | null; state: string; t: string } | null;
+  /** When the device last gave a reading: the latest of the agent's health, its status and the live weight. */
+  lastReadingAt: string | null;
 }
 
 export interface AgentState {
