@@ -18,7 +18,7 @@ import { startDashboards, WEB_PUBLIC_DIR, type RunningDashboards } from '../../d
 import { weighingPoint } from '../../ingest/points.js';
 import { createRollupRetentionPolicy, rebuildStatements } from '../../ingest/rollups.js';
 import { runStatements } from '../../ingest/run-statements.js';
-import { agentUsername, deviceTopic, agentTopic, type Live, type Status } from '../../protocol/index.js';
+import { agentUsername, deviceTopic, agentTopic, type Health, type Live, type Status } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { createLogger } from '../../runtime/log.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
@@ -301,6 +301,18 @@ describe('the « Aujourd\'hui » page', () => {
     expect(text).toContain('event: link\ndata: {"mqtt":"connected"}');
     expect(text).toContain(`event: status\ndata: {"site":"${SITE}","agent":"${AGENT}","v":1,"state":"online"`);
     expect(text).toContain(`event: live\ndata: {"site":"${SITE}","agent":"${AGENT}","device":"balance-comptoir","kg":12.34,"state":"stable"`);
+  });
+
+  it('« Appareils »: a door counter, which streams no weight, shows when it last read; a scale its live weight', async () => {
+    const readAt = DateTime.now().minus({ minutes: 2 });
+    const devices = { 'balance-comptoir': { errors: 0, state: 'ok' as const, lastReadingAt: new Date().toISOString() }, porte: { errors: 0, state: 'ok' as const, lastReadingAt: readAt.toUTC().toISO() } };
+    const health: Health = { v: 1, t: new Date().toISOString(), outbox: { depth: 0, oldestAgeS: null }, devices, diskFreeBytes: null, clock: { synced: true } };
+    await publisher.publishAsync(agentTopic(SITE, AGENT, 'health'), JSON.stringify(health), { qos: 0, retain: true });
+    await page.goto(`${dashboards.url}/#/appareils`);
+    const row = (device: string) => page.locator(`[data-testid="agent-${AGENT}"] tr[data-device="${device}"]`);
+    await expect.poll(() => row('porte').locator('[data-testid="device-reading-at"]').textContent()).toBe(`${readAt.setZone(ZONE).toFormat('HH:mm:ss')} · il y a 2\u00a0min`);
+    expect(await row('porte').locator('[data-testid="device-reading"]').textContent()).toBe('—');
+    expect(await row('balance-comptoir').locator('[data-testid="device-reading"]').textContent()).toBe('12,34 kg');
   });
 
   it('signs out from the header, back to the form', async () => {

@@ -34,8 +34,9 @@ function agentCard(a: AgentState, now: number): HTMLElement {
       { 'data-device': d.id, class: deviceAlert(a, d) ? 'alert' : '' },
       h('th', { scope: 'row' }, d.id),
       h('td', {}, h('span', { class: `chip chip-${deviceAlert(a, d) ? 'bad' : 'ok'}`, 'data-testid': 'device-state' }, stateLabel(state))),
-      h('td', { class: 'num' }, d.live ? `${d.live.kg === null ? '—' : kg(d.live.kg, 2)} kg` : '—'),
-      h('td', {}, d.live ? `${clock(new Date(d.live.t), timeZoneOf(a.site), true)} · ${ago(d.live.t, now)}` : '—'),
+      h('td', { class: 'num', 'data-testid': 'device-reading' }, d.live ? `${d.live.kg === null ? '—' : kg(d.live.kg, 2)} kg` : '—'),
+      // Every device that has read shows when, door counters included (they stream no live weight).
+      h('td', { 'data-testid': 'device-reading-at' }, d.lastReadingAt ? `${clock(new Date(d.lastReadingAt), timeZoneOf(a.site), true)} · ${ago(d.lastReadingAt, now)}` : '—'),
       h('td', { class: `num${(d.errors ?? 0) > 0 ? ' bad' : ''}`, 'data-testid': 'device-errors' }, d.errors === null ? '—' : number(d.errors)),
     );
   });
