@@ -28,7 +28,7 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date YYYY-MM-DD', abort: true })
   .refine((s) => DateTime.fromISO(s, { zone: 'utc' }).isValid, 'is not a calendar date');
 
-const scopeParam = z.union([slug, z.literal(NETWORK)], { error: `must be a site id or "${NETWORK}" for the whole network` }).optional();
+export const scopeParam = z.union([slug, z.literal(NETWORK)], { error: `must be a site id or "${NETWORK}" for the whole network` }).optional();
 const exportParams = {
   format: z.enum(['json', 'csv']).default('json'),
   /** Which of the report's tables the CSV holds. */

@@ -2,32 +2,33 @@ import type { FastifyInstance } from 'fastify';
 import { escape } from 'influx';
 import { z } from 'zod';
 import { MEASUREMENT } from '../../ingest/points.js';
-import { slug } from '../../protocol/index.js';
 import { categoryResolver } from '../../protocol/taxonomy.js';
-import type { SiteConfig } from '../../runtime/connections.js';
-import { localDayBounds, localToday } from '../queries/scope.js';
+import { byTimeZone, localDayBounds, localToday, siteCondition, type Scope } from '../queries/scope.js';
 import { selectSeries } from '../queries/select-series.js';
 import { influxUnavailable, parseQuery } from './query-errors.js';
-import { resolveScope, type ReportsApiDeps } from './reports-routes.js';
+import { resolveScope, scopeParam, type ReportsApiDeps } from './reports-routes.js';
 import type { LatestWeighing, SiteInfo } from './types.js';
 
-const latestQuerySchema = z
-  .object({ site: slug.optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
-  .strict();
+const latestQuerySchema = z.object({ site: scopeParam, limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
 
-/** Today's latest incoming weighings of one site, newest first; void entries included so that corrections show. */
-export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' | 'taxonomy'>, site: SiteConfig, limit: number, now = new Date()): Promise<LatestWeighing[]> {
-  const date = localToday(site.timeZone, now);
-  const { start, end } = localDayBounds(date, date, site.timeZone);
-  const query =
-    `SELECT "net_kg", "event_id", "device", "category", "entry", "source" FROM "${MEASUREMENT.weighing}" ` +
-    `WHERE "site" = ${escape.stringLit(site.id)} AND "direction" = 'in' ` +
-    `AND time >= ${escape.stringLit(start.toUTC().toISO() as string)} AND time < ${escape.stringLit(end.toUTC().toISO() as string)} ` +
-    `ORDER BY time DESC LIMIT ${limit}`;
+/**
+ * Today's latest incoming weighings of a scope, newest first; void entries included so that corrections show.
+ * One statement per time zone, each bounded by its own local today: a network's day is each site's own.
+ */
+export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' | 'taxonomy'>, scope: Scope, limit: number, now = new Date()): Promise<LatestWeighing[]> {
+  const statements = [...byTimeZone(scope)].map(([timeZone, sites]) => {
+    const date = localToday(timeZone, now);
+    const { start, end } = localDayBounds(date, date, timeZone);
+    return (
+      `SELECT "net_kg", "event_id", "site", "device", "category", "entry", "source" FROM "${MEASUREMENT.weighing}" ` +
+      `WHERE ${siteCondition(sites)} AND "direction" = 'in' ` +
+      `AND time >= ${escape.stringLit(start.toUTC().toISO() as string)} AND time < ${escape.stringLit(end.toUTC().toISO() as string)} ` +
+      `ORDER BY time DESC LIMIT ${limit}`
+    );
+  });
   const current = categoryResolver(deps.taxonomy);
   const out: LatestWeighing[] = [];
-  const [series = []] = await selectSeries(deps.influx, [query]);
-  for (const s of series) {
+  for (const s of (await selectSeries(deps.influx, statements)).flat()) {
     const at = (row: unknown[], name: string) => row[s.columns.indexOf(name)];
     for (const row of s.values) {
       const capturedAt = at(row, 'time');
@@ -37,6 +38,7 @@ export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' |
         id: String(at(row, 'event_id') ?? ''),
         // Stored timestamps carry a sequence number in the sub-millisecond digits; the list needs milliseconds.
         capturedAt: new Date(capturedAt).toISOString(),
+        site: String(at(row, 'site') ?? ''),
         device: String(at(row, 'device') ?? ''),
         category: current(String(at(row, 'category') ?? '')),
         netKg,
@@ -45,7 +47,8 @@ export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' |
       });
     }
   }
-  return out;
+  // Each zone's rows come newest first; the sort is stable, so rows of one millisecond keep InfluxDB's order.
+  return out.sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt)).slice(0, limit);
 }
 
 export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { networkName: string }): void {
@@ -65,7 +68,7 @@ export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { netw
     const scope = q && resolveScope(q.site, deps.sites, reply);
     if (!q || !scope) return reply;
     try {
-      return { site: scope.id, weighings: await queryLatestWeighings(deps, scope.sites[0]!, q.limit) };
+      return { site: scope.id, weighings: await queryLatestWeighings(deps, scope, q.limit) };
     } catch (err) {
       return influxUnavailable(reply, req.log, err);
     }

@@ -23,6 +23,8 @@ export interface SiteInfo {
 export interface LatestWeighing {
   id: string;
   capturedAt: string;
+  /** The site it was weighed at: a network's list holds several. */
+  site: string;
   device: string;
   category: string;
   netKg: number;

@@ -1,3 +1,4 @@
+import { escape } from 'influx';
 import { DateTime } from 'luxon';
 import type { SiteConfig } from '../../runtime/connections.js';
 
@@ -16,6 +17,11 @@ export function byTimeZone(scope: Scope): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const s of scope.sites) groups.set(s.timeZone, [...(groups.get(s.timeZone) ?? []), s.id]);
   return groups;
+}
+
+/** The InfluxQL condition that keeps the rows of these sites (one time zone's group of a scope). */
+export function siteCondition(sites: string[]): string {
+  return sites.length === 1 ? `"site" = ${escape.stringLit(sites[0]!)}` : `(${sites.map((s) => `"site" = ${escape.stringLit(s)}`).join(' OR ')})`;
 }
 
 /** The UTC instants of the local midnights that start `from` and end `to` (inclusive dates), in a zone. */

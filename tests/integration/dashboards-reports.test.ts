@@ -5,6 +5,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerReports } from '../../dashboards/api/reports-routes.js';
 import { queryLatestWeighings, registerSite } from '../../dashboards/api/site.js';
+import type { LatestWeighing } from '../../dashboards/api/types.js';
 import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, TodayReport } from '../../dashboards/reports/report-types.js';
 import { bonPoint, visitsPoint, weighingPoint } from '../../ingest/points.js';
 import { createRollupRetentionPolicy, rollupStatementsFor } from '../../ingest/rollups.js';
@@ -405,7 +406,7 @@ describe('today', () => {
       visitors: { in: 6, out: 2, occupancy: 4 },
     });
 
-    const latest = await queryLatestWeighings({ influx, taxonomy: DEFAULT_TAXONOMY }, site, 10);
+    const latest = await queryLatestWeighings({ influx, taxonomy: DEFAULT_TAXONOMY }, { id: site.id, sites: [site] }, 10);
     expect(latest.map((w) => [w.id, w.category, w.netKg, w.source])).toEqual([
       [b.id, 'textile', 2.25, 'manual'],
       [a.id, 'livres', 5.5, 'auto'],
@@ -414,5 +415,89 @@ describe('today', () => {
     const bad = await get('/api/v1/weighings/latest?limit=1000');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('limit');
+  });
+
+  it("merges a network's latest weighings newest first, each site on its own local today, in one request", async () => {
+    // 23:00 in Paris on 4 June is already 01:00 on 5 June in Saint-Denis (UTC+4).
+    const now = local('2026-06-04T23:00').toJSDate();
+    const montreuil = siteSchema.parse({ id: 'montreuil', name: 'Ressourcerie de Montreuil', timeZone: ZONE });
+    const inReunion = (localTime: string, netKg: number, category: string) => weighingAt(local(localTime, reunion.timeZone), netKg, category);
+    const cancelled = weighing('2026-06-04T08:00', 3);
+    const voided = weighing('2026-06-04T08:00', -3, { entry: 'void', seq: cancelled.seq, voids: cancelled.id, voidedAt: at('2026-06-04T08:05') });
+    const lateParis = weighing('2026-06-04T22:50', 20, { category: 'mobilier' });
+    const yesterdayParis = weighing('2026-06-03T23:30', 1, { category: 'livres' });
+    // Saint-Denis' today already, but Paris' tomorrow.
+    const tomorrowParis = weighing('2026-06-05T00:30', 2);
+    // Saint-Denis' yesterday, though today in Paris and in UTC.
+    const yesterdayReunion = inReunion('2026-06-04T23:30', 7, 'deee');
+    const earlyReunion = inReunion('2026-06-05T00:30', 2.5, 'jouets');
+    const lateReunion = inReunion('2026-06-05T00:55', 4, 'livres');
+    const inMontreuil = weighing('2026-06-04T12:00', 1.5);
+    await store([
+      ...[cancelled, voided, lateParis, yesterdayParis, tomorrowParis].map((w) => weighingPoint(origin, w)),
+      weighingPoint({ ...origin, site: montreuil.id }, inMontreuil),
+      ...[yesterdayReunion, earlyReunion, lateReunion].map((w) => weighingPoint({ ...origin, site: reunion.id }, w)),
+    ]);
+
+    const requests: string[] = [];
+    const counted = { queryRaw: (q: string) => (requests.push(q), influx.queryRaw(q)) } as unknown as InfluxDB;
+    const network = { id: '*', sites: [site, reunion, montreuil] };
+    const rows = (ws: LatestWeighing[]) => ws.map((w) => [w.id, w.site, w.category, w.netKg, w.entry]);
+    const latest = await queryLatestWeighings({ influx: counted, taxonomy: DEFAULT_TAXONOMY }, network, 10, now);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.split(';\n')).toHaveLength(2);
+    expect(latest).toHaveLength(6);
+    expect(rows(latest.slice(0, 4))).toEqual([
+      [lateReunion.id, reunion.id, 'livres', 4, 'normal'],
+      [lateParis.id, site.id, 'mobilier', 20, 'normal'],
+      [earlyReunion.id, reunion.id, 'jouets', 2.5, 'normal'],
+      [inMontreuil.id, montreuil.id, 'textile', 1.5, 'normal'],
+    ]);
+    // A void entry keeps the capture time of the line it cancels: the two come in either order.
+    expect(rows(latest.slice(4))).toEqual(
+      expect.arrayContaining([
+        [cancelled.id, site.id, 'textile', 3, 'normal'],
+        [voided.id, site.id, 'textile', -3, 'void'],
+      ]),
+    );
+    // The limit holds for the merged list, not for each time zone.
+    const two = await queryLatestWeighings({ influx, taxonomy: DEFAULT_TAXONOMY }, network, 2, now);
+    expect(two.map((w) => w.id)).toEqual([lateReunion.id, lateParis.id]);
+  });
+
+  it('answers weighings/latest for the whole network (site=*), and refuses a site it does not know', async () => {
+    const justBefore = (zone: string) => {
+      const now = DateTime.now().setZone(zone);
+      return DateTime.max(now.startOf('day'), now.minus({ minutes: 1 }));
+    };
+    const inParis = weighingAt(justBefore(ZONE), 1.25, 'livres');
+    const inReunion = weighingAt(justBefore(reunion.timeZone), 6.5, 'textile');
+    await store([weighingPoint(origin, inParis), weighingPoint({ ...origin, site: reunion.id }, inReunion)]);
+
+    const { status, body } = await get<{ site: string; weighings: LatestWeighing[] }>('/api/v1/weighings/latest?site=*');
+    expect(status).toBe(200);
+    expect(body.site).toBe('*');
+    const mine = body.weighings.filter((w) => w.id === inParis.id || w.id === inReunion.id).map((w) => [w.id, w.site, w.category, w.netKg]);
+    expect(mine).toHaveLength(2);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        [inParis.id, site.id, 'livres', 1.25],
+        [inReunion.id, reunion.id, 'textile', 6.5],
+      ]),
+    );
+    const times = body.weighings.map((w) => Date.parse(w.capturedAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+
+    const one = await get<{ site: string; weighings: LatestWeighing[] }>(`/api/v1/weighings/latest?site=${reunion.id}`);
+    expect(one.body.site).toBe(reunion.id);
+    expect(new Set(one.body.weighings.map((w) => w.site))).toEqual(new Set([reunion.id]));
+
+    const invalid = await get('/api/v1/weighings/latest?site=Paris%2011');
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.fields).toEqual(['site']);
+    expect(invalid.body.message).toMatch(/^site: /);
+    const unknown = await get('/api/v1/weighings/latest?site=ailleurs');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toContain('ailleurs');
   });
 });

@@ -26,11 +26,11 @@ export class PendingWeighings {
     return this.pending.size > 0;
   }
 
-  /** Kilograms by category that pending weighings add to each local day. */
-  byDay(timeZone: string): Map<string, Map<string, number>> {
+  /** Kilograms by category that pending weighings add to each local day: each on its own site's day, as the reports count a network. */
+  byDay(zoneOf: (site: string) => string): Map<string, Map<string, number>> {
     const out = new Map<string, Map<string, number>>();
     for (const { w } of this.pending.values()) {
-      const date = localDate(new Date(w.capturedAt), timeZone);
+      const date = localDate(new Date(w.capturedAt), zoneOf(w.site));
       const day = out.get(date) ?? new Map<string, number>();
       day.set(w.category, (day.get(w.category) ?? 0) + w.netKg);
       out.set(date, day);
@@ -38,12 +38,13 @@ export class PendingWeighings {
     return out;
   }
 
-  /** The stored latest weighings with the pending ones of `date`, newest first. */
-  latest(stored: readonly LatestWeighing[], date: string, timeZone: string, limit: number): LatestWeighing[] {
+  /** The stored latest weighings with the pending ones of their site's local today (as the server picks them), newest first. */
+  latest(stored: readonly LatestWeighing[], zoneOf: (site: string) => string, limit: number, now = new Date()): LatestWeighing[] {
     const rows = new Map(stored.map((w) => [w.id, w]));
     for (const { w } of this.pending.values()) {
-      if (localDate(new Date(w.capturedAt), timeZone) !== date || rows.has(w.id)) continue;
-      rows.set(w.id, { id: w.id, capturedAt: w.capturedAt, device: w.device, category: w.category, netKg: w.netKg, entry: w.entry, source: w.source });
+      const zone = zoneOf(w.site);
+      if (localDate(new Date(w.capturedAt), zone) !== localDate(now, zone) || rows.has(w.id)) continue;
+      rows.set(w.id, { id: w.id, capturedAt: w.capturedAt, site: w.site, device: w.device, category: w.category, netKg: w.netKg, entry: w.entry, source: w.source });
     }
     return [...rows.values()].sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt)).slice(0, limit);
   }

@@ -36,12 +36,6 @@ interface Stored {
   devices: DevicesReport;
 }
 
-/** Today's latest weighings of a scope: the network's are each site's, merged. */
-async function latestOf(sites: string[]): Promise<LatestWeighing[]> {
-  const lists = await Promise.all(sites.map((site) => getJson<{ weighings: LatestWeighing[] }>(`/api/v1/weighings/latest?${new URLSearchParams({ site, limit: '50' })}`)));
-  return lists.flatMap((l) => l.weighings).sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt));
-}
-
 /** Aujourd'hui: live weights, today's kilograms, bons and visitors, the last 30 days, devices; all live. */
 export const aujourdhuiPage: PageFactory = (root, options) => {
   const source = 'page:aujourdhui';
@@ -69,7 +63,7 @@ export const aujourdhuiPage: PageFactory = (root, options) => {
   const renderToday = () => {
     const grams = new Map<string, number>();
     for (const [c, kg] of Object.entries(stored?.today.byCategory ?? {})) grams.set(c, Math.round(kg * 1000));
-    for (const [c, kg] of pending.byDay(timeZone()).get(today()) ?? []) grams.set(c, (grams.get(c) ?? 0) + Math.round(kg * 1000));
+    for (const [c, kg] of pending.byDay(timeZoneOf).get(today()) ?? []) grams.set(c, (grams.get(c) ?? 0) + Math.round(kg * 1000));
     const rows = [...grams].filter(([, g]) => g !== 0).sort(([a], [b]) => byCategoryOrder(a, b));
     const total = rows.reduce((sum, [, g]) => sum + g, 0) / 1000;
     const { value, unit } = massParts(total);
@@ -95,7 +89,7 @@ export const aujourdhuiPage: PageFactory = (root, options) => {
   const renderChart = () => {
     if (!stored) return;
     const { daily } = stored;
-    const extra = pending.byDay(timeZone());
+    const extra = pending.byDay(timeZoneOf);
     const date = today();
     const ids = [...new Set([...daily.categories, ...[...extra.values()].flatMap((d) => [...d.keys()])])].sort(byCategoryOrder);
     const kgOf = (start: string, c: string, storedKg: number) => Math.round((storedKg + (extra.get(start)?.get(c) ?? 0)) * 100) / 100;
@@ -117,9 +111,10 @@ export const aujourdhuiPage: PageFactory = (root, options) => {
   };
 
   const renderLatest = () => {
-    const rows = pending.latest(stored?.latest ?? [], today(), timeZone(), LATEST_ROWS);
-    const tbl = latestTable();
-    tbl.tBodies[0]!.replaceChildren(...latestRows(rows, timeZone(), fresh));
+    const rows = pending.latest(stored?.latest ?? [], timeZoneOf, LATEST_ROWS);
+    const network = sitesOf(scope).length > 1;
+    const tbl = latestTable(network);
+    tbl.tBodies[0]!.replaceChildren(...latestRows(rows, fresh, network));
     table.replaceChildren(tbl, ...(rows.length ? [] : [h('p', { class: 'empty', 'data-testid': 'latest-empty' }, t('noWeighingToday'))]));
   };
 
@@ -158,14 +153,14 @@ export const aujourdhuiPage: PageFactory = (root, options) => {
       const [todayReport, daily, latest, devices] = await Promise.all([
         getJson<TodayReport>(reportPath('today', { site: shown })),
         getJson<CollecteReport>(reportPath('collecte', { from: addDays(date, 1 - CHART_DAYS), to: date, bucket: 'day', site: shown })),
-        latestOf(sitesOf(shown)),
+        getJson<{ weighings: LatestWeighing[] }>(`/api/v1/weighings/latest?${new URLSearchParams({ site: shown, limit: '50' })}`),
         getJson<DevicesReport>(`/api/v1/devices?${new URLSearchParams({ site: shown })}`),
       ]);
       if (shown !== scope) return;
-      stored = { today: todayReport, daily, latest, devices };
+      stored = { today: todayReport, daily, latest: latest.weighings, devices };
       reportProblem(source, undefined);
       // Weighings the stream brought that ingest has not stored yet: ask again shortly.
-      if (pending.reconcile(latest)) refreshSoon(3 * AFTER_WEIGHING_MS);
+      if (pending.reconcile(latest.weighings)) refreshSoon(3 * AFTER_WEIGHING_MS);
     } catch (err) {
       reportProblem(source, (err as Error).message);
     }
