@@ -25,6 +25,8 @@ import { waitFor } from '../helpers/wait.js';
 const ZONE = 'Europe/Paris';
 const SITE = 'lilas';
 const OTHER_SITE = 'faubourg';
+/** A site of the network in La Réunion: UTC+4 all year, its first hours are still the day before in Paris and in UTC. */
+const REUNION = { id: 'saint-denis', name: 'Ressourcerie de Saint-Denis', timeZone: 'Indian/Reunion' };
 const AGENT = 'comptoir';
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const SIZES = {
@@ -104,6 +106,7 @@ describe("the managers' pages", () => {
   let stack: TestStack;
   let influx: InfluxDB;
   let network: RunningDashboards;
+  let oceanNetwork: RunningDashboards;
   let browser: Browser;
   const contexts = new Map<Size, BrowserContext>();
   let page: Page;
@@ -153,6 +156,7 @@ describe("the managers' pages", () => {
   afterAll(async () => {
     await browser?.close();
     await network?.stop();
+    await oceanNetwork?.stop();
     await stack?.stop();
   });
 
@@ -424,6 +428,83 @@ describe("the managers' pages", () => {
     await expect.poll(() => hashParams().get('site')).toBe(OTHER_SITE);
     await expect.poll(() => text('h1')).toBe(`Bilan annuel ${NOW.year}`);
     await expect.poll(() => text('[data-testid="empty"]')).toBe('Aucune donnée sur la période');
+    await context.close();
+  });
+
+  it("a network across time zones: each site's weighings on its own local day, on « Collecte » and « Aujourd'hui »", async () => {
+    // The Réunion site's weighings near its midnight: on its own day, which is not the UTC one nor the Paris one.
+    const inReunion = (d: DateTime, hour: number, minute = 0) => at(DateTime.fromISO(day(d), { zone: REUNION.timeZone }), hour, minute);
+    const D3 = D0.plus({ days: 3 });
+    const onTheWeek = weighingAt(inReunion(D0, 0, 15), 2.4, 'textile');
+    const afterTheWeek = weighingAt(inReunion(D3, 1, 30), 50, 'mobilier');
+    const onToday = weighingAt(inReunion(TODAY, 0, 20), 3.15, 'textile');
+    const onTomorrow = weighingAt(inReunion(TODAY.plus({ days: 1 }), 1, 10), 50, 'deee');
+    const origin = { site: REUNION.id, agent: AGENT, device: 'balance-sd' };
+    await influx.writePoints([onTheWeek, afterTheWeek, onToday, onTomorrow].map((w) => weighingPoint(origin, w)), { precision: 'n' });
+    await runStatements(influx, rebuildStatements('trebuchet', REUNION.id, REUNION.timeZone, day(D0.minus({ days: 7 })), day(TODAY.plus({ days: 1 }))));
+
+    oceanNetwork = await startDashboards(
+      dashboardsConfigSchema.parse({
+        http: { host: '127.0.0.1', port: 0 },
+        mqtt: { url: stack.brokerUrl, username: 'dashboards', credentialsFile: stack.credentialsFile },
+        influx: { url: stack.influxUrl },
+        site: { id: SITE, name: 'Ressourcerie des Lilas', timeZone: ZONE },
+        sites: [REUNION],
+        networkName: 'Réseau des deux océans',
+        usersFile: upUsersFile({ dataDir: stack.dataDir }),
+      }),
+      createLogger('error'),
+    );
+    const context = await newContext('1366x768', oceanNetwork.url, await dashboardsSession(oceanNetwork.url, TEST_ADMIN));
+    page = await context.newPage();
+
+    // The week: the Lilas' 38,35 kg and Saint-Denis' 2,4 kg of 00:15 on D0 (D0 − 1 in UTC and in Paris); its 50 kg
+    // of 01:30 on D3 (still D2 in UTC and in Paris) are the next week's.
+    await page.goto(`${oceanNetwork.url}/#/collecte?from=${day(D0)}&to=${day(D2)}&bucket=day&site=*`);
+    await expect.poll(() => text('[data-testid="collecte-total"] .key-number')).toBe('40,75 kg');
+    expect(await text('[data-testid="collecte-total"] .key-note')).toBe('5 pesées');
+    expect(await text('[data-testid="collecte-previous"] .key-number')).toBe('25 kg');
+    const rows = page.locator('[data-testid="collecte-categories"] tbody tr');
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')))).toEqual(['textile', 'livres']);
+    expect(plain(await rows.nth(0).textContent())).toBe('Textile22,9 kg56 %-8,4 %—');
+    await shoot('collecte-two-time-zones', '1366x768');
+    await page.goto(`${oceanNetwork.url}/#/collecte?from=${day(D0)}&to=${day(D0)}&bucket=day&site=*`);
+    await expect.poll(() => text('[data-testid="collecte-total"] .key-number')).toBe('23,1 kg');
+    await page.goto(`${oceanNetwork.url}/#/collecte?from=${day(D3)}&to=${day(D3)}&bucket=day&site=*`);
+    await expect.poll(() => text('[data-testid="collecte-total"] .key-number')).toBe('50 kg');
+    expect(await text('[data-testid="collecte-categories"] tr[data-id="mobilier"]')).toBe('Mobilier50 kg100 %——');
+
+    // Today: the network's day is each site's own. Saint-Denis' 3,15 kg of 00:20 (yesterday evening in Paris) are
+    // today's; its 50 kg of 01:10 tomorrow (this evening in Paris) are not. The Lilas' 26 + 4,3 kg and the 8,42 kg weighed
+    // live above complete it.
+    const latestSites: (string | null)[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/api/v1/weighings/latest')) latestSites.push(new URL(req.url()).searchParams.get('site'));
+    });
+    await page.goto(`${oceanNetwork.url}/#/aujourdhui?site=*`);
+    await expect.poll(() => text('[data-testid="today-total"]')).toBe('41,9');
+    expect(await text('[data-testid="today-by-category"] li[data-id="textile"]')).toBe('Textile3,15 kg8 %');
+    expect(await page.locator('[data-testid="today-by-category"] li[data-id="deee"]').count()).toBe(0);
+    // The latest weighings: one request for the network; each row says its site, and its time on its site's clock.
+    const latest = page.locator('[data-testid="latest-weighings"]');
+    await expect.poll(() => latest.locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await latest.locator('th').allTextContents()).toEqual(['Heure', 'Catégorie', 'kg', 'Site', 'Balance']);
+    expect(plain(await latest.locator('tbody tr', { hasText: '26,00' }).textContent())).toBe('09:05Mobilier26,00Ressourcerie des Lilasbalance-comptoir');
+    // The list holds each site's own today: Saint-Denis' turns at its midnight, 20:00 in UTC.
+    const reunionToday = DateTime.now().setZone(REUNION.timeZone).toISODate() === day(TODAY) ? onToday : onTomorrow;
+    const other = reunionToday === onToday ? onTomorrow : onToday;
+    expect(plain(await latest.locator(`tr[data-id="${reunionToday.id}"]`).textContent())).toBe(
+      reunionToday === onToday ? '00:20Textile3,15Ressourcerie de Saint-Denisbalance-sd' : '01:10DEEE50,00Ressourcerie de Saint-Denisbalance-sd',
+    );
+    expect(await latest.locator(`tr[data-id="${other.id}"]`).count()).toBe(0);
+    expect(new Set(latestSites)).toEqual(new Set(['*']));
+    await shoot('aujourdhui-two-time-zones', '1366x768');
+    const tablet = await newContext('768x1024', oceanNetwork.url, await dashboardsSession(oceanNetwork.url, TEST_ADMIN));
+    const p = await tablet.newPage();
+    await p.goto(page.url());
+    await expect.poll(() => p.textContent('[data-testid="today-total"]')).toBe('41,9');
+    await shoot('aujourdhui-two-time-zones', '768x1024', p);
+    await tablet.close();
     await context.close();
   });
 });
