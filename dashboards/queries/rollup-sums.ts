@@ -2,7 +2,7 @@ import { escape, type InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
 import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../ingest/rollups.js';
 import { wholeMonths } from './periods.js';
-import { byTimeZone, localDayBounds, type Scope } from './scope.js';
+import { byTimeZone, localDayBounds, siteCondition, type Scope } from './scope.js';
 import { selectSeries } from './select-series.js';
 
 export interface SumsQuery {
@@ -35,10 +35,6 @@ export interface SumsRow {
   hour?: number;
   tags: Record<string, string>;
   values: Record<string, number>;
-}
-
-function siteCondition(sites: string[]): string {
-  return sites.length === 1 ? `"site" = ${escape.stringLit(sites[0]!)}` : `(${sites.map((s) => `"site" = ${escape.stringLit(s)}`).join(' OR ')})`;
 }
 
 /**

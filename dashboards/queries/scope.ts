@@ -19,6 +19,11 @@ export function byTimeZone(scope: Scope): Map<string, string[]> {
   return groups;
 }
 
+/** A scope cut by time zone: where each zone's days must be asked apart (each zone's own today). */
+export function zoneScopes(scope: Scope): Scope[] {
+  return [...byTimeZone(scope).values()].map((ids) => ({ id: scope.id, sites: scope.sites.filter((s) => ids.includes(s.id)) }));
+}
+
 /** The InfluxQL condition that keeps the rows of these sites (one time zone's group of a scope). */
 export function siteCondition(sites: string[]): string {
   return sites.length === 1 ? `"site" = ${escape.stringLit(sites[0]!)}` : `(${sites.map((s) => `"site" = ${escape.stringLit(s)}`).join(' OR ')})`;

@@ -7,6 +7,7 @@ import { registerReports } from '../../dashboards/api/reports-routes.js';
 import { queryLatestWeighings, registerSite } from '../../dashboards/api/site.js';
 import type { LatestWeighing } from '../../dashboards/api/types.js';
 import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, TodayReport } from '../../dashboards/reports/report-types.js';
+import { todayReport } from '../../dashboards/reports/today.js';
 import { bonPoint, visitsPoint, weighingPoint } from '../../ingest/points.js';
 import { createRollupRetentionPolicy, rollupStatementsFor } from '../../ingest/rollups.js';
 import { runStatements } from '../../ingest/run-statements.js';
@@ -353,6 +354,25 @@ describe('fréquentation', () => {
     expect(body.lastYear).toMatchObject({ from: '2026-03-01', to: '2026-03-31', visitors: 9 });
     expect(body.totals).toEqual({ visitors: 58, exits: 55, collectedKg: 58, kgPerVisitor: 1 });
   });
+
+  it("puts a network's visitors on each site's own local weekday and hour", async () => {
+    // A year no other test uses (the bilan counts its year's visitors). 01:30 on Monday 3 June 2030 in Saint-Denis is still Sunday 21:30 in UTC (23:30 in Paris).
+    await store([
+      visitsPoint({ ...origin, site: reunion.id, device: 'porte' }, visits('2030-06-03T01:30', 6, 1, reunion.timeZone)),
+      visitsPoint({ ...origin, device: 'porte' }, visits('2030-06-03T01:30', 4, 0)),
+      visitsPoint({ ...origin, site: reunion.id, device: 'porte' }, visits('2030-06-08T18:10', 3, 3, reunion.timeZone)),
+    ]);
+    const { status, body } = await get<FrequentationReport>('/api/v1/reports/frequentation?from=2030-06-01&to=2030-06-30&site=*');
+    expect(status).toBe(200);
+    expect(body.heatmap[0]![1]).toBe(10); // Monday 1 h, local to each site
+    expect(body.heatmap[5]![18]).toBe(3); // Saturday 18 h in Saint-Denis
+    expect(body.heatmap.flat().reduce((a, b) => a + b, 0)).toBe(13);
+    expect(body.buckets.filter((b) => b.visitors).map((b) => [b.start, b.visitors])).toEqual([
+      ['2030-06-03', 10],
+      ['2030-06-08', 3],
+    ]);
+    expect(body.totals).toMatchObject({ visitors: 13, exits: 4 });
+  });
 });
 
 describe('bilan annuel', () => {
@@ -415,6 +435,30 @@ describe('today', () => {
     const bad = await get('/api/v1/weighings/latest?limit=1000');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('limit');
+  });
+
+  it("gives a network's today as each site's own today", async () => {
+    // 23:00 in Paris on 14 July is already 01:00 on 15 July in Saint-Denis.
+    const now = local('2026-07-14T23:00').toJSDate();
+    const reunionOrigin = { ...origin, site: reunion.id };
+    const inReunion = (localTime: string, netKg: number, category: string) => weighingAt(local(localTime, reunion.timeZone), netKg, category);
+    await store([
+      weighingPoint(origin, weighing('2026-07-14T10:00', 12)),
+      weighingPoint(reunionOrigin, inReunion('2026-07-15T00:30', 5, 'livres')),
+      // Saint-Denis' yesterday, though Paris' today.
+      weighingPoint(reunionOrigin, inReunion('2026-07-14T20:00', 9, 'deee')),
+      visitsPoint({ ...origin, device: 'porte' }, visits('2026-07-14T10:00', 6, 2)),
+      visitsPoint({ ...reunionOrigin, device: 'porte' }, visits('2026-07-15T00:40', 3, 1, reunion.timeZone)),
+      visitsPoint({ ...reunionOrigin, device: 'porte' }, visits('2026-07-14T20:00', 4, 4, reunion.timeZone)),
+    ]);
+    const report = await todayReport({ influx, taxonomy: DEFAULT_TAXONOMY }, { id: '*', sites: [site, reunion] }, now);
+    expect(report).toMatchObject({
+      date: '2026-07-14',
+      totalKg: 17,
+      categories: ['textile', 'livres'],
+      byCategory: { textile: 12, livres: 5 },
+      visitors: { in: 9, out: 3, occupancy: 6 },
+    });
   });
 
   it("merges a network's latest weighings newest first, each site on its own local today, in one request", async () => {
