@@ -123,7 +123,7 @@ export async function benchDashboardsReports(): Promise<void> {
       console.log(line('Collecte, a year by day', await timeRequests('network collecte', q(`/api/v1/reports/collecte?${year}&bucket=day&site=*`), cookie), 1000));
       console.log(line('Sorties et valorisation, 2 years', await timeRequests('network sorties', q('/api/v1/reports/sorties?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
       console.log(line('Fréquentation, 2 years', await timeRequests('network frequentation', q('/api/v1/reports/frequentation?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
-      console.log(line('Fréquentation, a year by day, against the last', await timeRequests('network frequentation', q(`/api/v1/reports/frequentation?${year}&bucket=day&site=*`), cookie), 1000));
+      console.log(line('Fréquentation, 2025 by day, against 2024', await timeRequests('network frequentation', q(`/api/v1/reports/frequentation?${year}&bucket=day&site=*`), cookie), 1000));
       console.log(line('Bilan annuel', await timeRequests('network bilan', q('/api/v1/reports/bilan?year=2025&site=*'), cookie), 1000));
     } finally {
       await dashboards.stop();
