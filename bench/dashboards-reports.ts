@@ -35,6 +35,17 @@ async function storeYear(influx: InfluxDB, site: string, year: number, seed: num
   return { weighings: y.weighings.length, visits: y.visits.length, rollupMs: performance.now() - t0 };
 }
 
+/** One InfluxQL query straight to InfluxDB: the references, what the pages would cost without rollups. */
+async function timeRaw(influx: InfluxDB, query: string, runs = RUNS): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const t0 = performance.now();
+    await influx.queryRaw(query);
+    if (i >= 2) samples.push(performance.now() - t0);
+  }
+  return samples;
+}
+
 async function timeRequests(label: string, url: string, cookie: string): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
@@ -56,8 +67,9 @@ function line(label: string, samples: number[], target?: number): string {
 /**
  * The dashboards' report API on real InfluxDB 1.6 data. One site with a year of ≈ 250,000 weighings and
  * visits by the minute: each page's year view, p95 against the issue's 300 ms. Then NETWORK_SITES sites ×
- * 2 years (each calibrated on domain.md): the whole network's views, against 1 s. Reference, in the same
- * run: the collecte year computed from the raw weighings by InfluxDB (what the page did before rollups).
+ * 2 years (each calibrated on domain.md): the whole network's views, against 1 s. References, in the same
+ * run: the collecte's daily sums computed from the raw weighings by InfluxDB (what the page did before
+ * rollups), for the one site's year and for the network's two years.
  */
 export async function benchDashboardsReports(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-reports-'));
@@ -83,18 +95,11 @@ export async function benchDashboardsReports(): Promise<void> {
       console.log(`one site, 2025: ${one.weighings} weighings, ${one.visits} door buckets (minutes); rollups rebuilt in ${fmt(one.rollupMs)}`);
       const q = (path: string) => `${dashboards.url}${path}`;
       const year = 'from=2025-01-01&to=2025-12-31';
-      const reference = await (async () => {
-        const samples: number[] = [];
-        const raw =
-          `SELECT sum("net_kg") FROM "weighing" WHERE "site" = ${escape.stringLit(big.id)} AND "direction" = 'in' ` +
-          `AND time >= '2024-12-31T23:00:00Z' AND time < '2025-12-31T23:00:00Z' GROUP BY time(1d), "category" fill(none) tz('${ZONE}')`;
-        for (let i = 0; i < RUNS + 2; i++) {
-          const t0 = performance.now();
-          await influx.queryRaw(raw);
-          if (i >= 2) samples.push(performance.now() - t0);
-        }
-        return samples;
-      })();
+      const reference = await timeRaw(
+        influx,
+        `SELECT sum("net_kg") FROM "weighing" WHERE "site" = ${escape.stringLit(big.id)} AND "direction" = 'in' ` +
+          `AND time >= '2024-12-31T23:00:00Z' AND time < '2025-12-31T23:00:00Z' GROUP BY time(1d), "category" fill(none) tz('${ZONE}')`,
+      );
       const collecte = await timeRequests('collecte', q(`/api/v1/reports/collecte?${year}&bucket=day&site=${big.id}`), cookie);
       console.log(`year view of one site (${RUNS} requests each, over HTTP with the session cookie):`);
       console.log(line('Collecte, by day', collecte, 300));
@@ -119,12 +124,22 @@ export async function benchDashboardsReports(): Promise<void> {
       }
       console.log(`network: ${NETWORK_SITES} sites × 2 years, ${weighings} weighings, ${visits} door buckets, stored and rolled up in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       console.log(`network views (site=*, ${NETWORK_SITES + 1} sites):`);
-      console.log(line('Collecte, 2 years by month', await timeRequests('network collecte', q('/api/v1/reports/collecte?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
+      const networkCollecte = await timeRequests('network collecte', q('/api/v1/reports/collecte?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie);
+      console.log(line('Collecte, 2 years by month', networkCollecte, 1000));
       console.log(line('Collecte, a year by day', await timeRequests('network collecte', q(`/api/v1/reports/collecte?${year}&bucket=day&site=*`), cookie), 1000));
       console.log(line('Sorties et valorisation, 2 years', await timeRequests('network sorties', q('/api/v1/reports/sorties?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
       console.log(line('Fréquentation, 2 years', await timeRequests('network frequentation', q('/api/v1/reports/frequentation?from=2024-01-01&to=2025-12-31&bucket=month&site=*'), cookie), 1000));
       console.log(line('Fréquentation, 2025 by day, against 2024', await timeRequests('network frequentation', q(`/api/v1/reports/frequentation?${year}&bucket=day&site=*`), cookie), 1000));
       console.log(line('Bilan annuel', await timeRequests('network bilan', q('/api/v1/reports/bilan?year=2025&site=*'), cookie), 1000));
+      // 10 runs: each reads every raw weighing of the network's two years (≈ 1.9 million).
+      const networkReference = await timeRaw(
+        influx,
+        `SELECT sum("net_kg") FROM "weighing" WHERE "direction" = 'in' AND time >= '2023-12-31T23:00:00Z' AND time < '2025-12-31T23:00:00Z' ` +
+          `GROUP BY time(1d), "category" fill(none) tz('${ZONE}')`,
+        10,
+      );
+      console.log(line('reference: raw weighings, 2 years (InfluxDB)', networkReference));
+      console.log(`  ratio reference / Collecte 2 years by month (medians): ${(summary(networkReference).median / summary(networkCollecte).median).toFixed(1)}`);
     } finally {
       await dashboards.stop();
     }
