@@ -244,10 +244,31 @@ describe("the managers' pages", () => {
     await page.click('[data-testid="bucket-picker"] button[data-bucket="week"]');
     await expect.poll(() => hashParams().get('bucket')).toBe('week');
     await page.click('[data-testid="range-picker"] button[data-preset="custom"]');
-    await page.fill('[data-testid="range-from"]', day(D1));
+    // Dates are written and read in the page's language (day first in French), whatever the browser's locale
+    // (this Chromium's is American); what is not a date is marked and changes nothing.
+    expect(await page.inputValue('[data-testid="range-from"]')).toBe(`01/01/${Y}`);
+    expect(await page.inputValue('[data-testid="range-to"]')).toBe(`31/12/${Y}`);
+    await page.fill('[data-testid="range-from"]', `31/02/${Y}`);
+    await page.press('[data-testid="range-from"]', 'Enter');
+    expect(await page.getAttribute('[data-testid="range-from"]', 'aria-invalid')).toBe('true');
+    expect(hashParams().get('from')).toBe(`${Y}-01-01`);
+    await page.fill('[data-testid="range-from"]', D1.toFormat('dd/MM/yyyy'));
+    await page.press('[data-testid="range-from"]', 'Enter');
     await expect.poll(() => hashParams().get('from')).toBe(day(D1));
+    expect(await page.getAttribute('[data-testid="range-from"]', 'aria-invalid')).toBeNull();
     await page.fill('[data-testid="range-to"]', day(D1));
+    await page.press('[data-testid="range-to"]', 'Enter');
     await expect.poll(() => hashParams().get('to')).toBe(day(D1));
+    expect(await page.inputValue('[data-testid="range-to"]')).toBe(D1.toFormat('dd/MM/yyyy'));
+    // The calendar button lends the browser's own calendar; a date picked there is written back in French.
+    await page.click('[data-testid="range-from-calendar"]');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="range-custom"] .date-field-native').first().fill(day(D0));
+    await expect.poll(() => hashParams().get('from')).toBe(day(D0));
+    expect(await page.inputValue('[data-testid="range-from"]')).toBe(D0.toFormat('dd/MM/yyyy'));
+    await page.fill('[data-testid="range-from"]', D1.toFormat('d/M/yyyy'));
+    await page.press('[data-testid="range-from"]', 'Enter');
+    await expect.poll(() => hashParams().get('from')).toBe(day(D1));
     await expect.poll(() => text('[data-testid="collecte-total"] .key-number')).toBe('8 kg');
     // A bookmarked view opens as it was.
     await page.goto(page.url());
@@ -368,6 +389,8 @@ describe("the managers' pages", () => {
     await page.click('[data-testid="lang-switch"] button[data-lang="en"]');
     await expect.poll(() => text('[data-testid="nav"] a[data-page="sorties"]')).toBe('Outgoing & valorisation');
     expect(await text('[data-testid="range-picker"] button[data-preset="lastYear"]')).toBe('Last year');
+    // In English the dates are ISO: unambiguous on both sides of the Atlantic.
+    expect(await page.inputValue('[data-testid="range-from"]')).toBe('2020-01-01');
     await page.reload();
     await expect.poll(() => text('[data-testid="nav"] a[data-page="collecte"]')).toBe('Collection');
     await page.click('[data-testid="lang-switch"] button[data-lang="fr"]');

@@ -14,6 +14,16 @@ export function isDate(value: string | null | undefined): value is string {
   return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
 }
 
+/** A typed date: « 10/03/2025 », « 10.3.2025 » or « 10-03-2025 » day first, or ISO in either language. */
+export function readDate(text: string): string | undefined {
+  const s = text.trim();
+  const dayFirst = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
+  const typed = dayFirst ? `${dayFirst[3]}-${dayFirst[2]!.padStart(2, '0')}-${dayFirst[1]!.padStart(2, '0')}` : s;
+  if (!isDate(typed)) return undefined;
+  // Date.parse rolls 30 February over to 2 March; a date must read back as typed.
+  return iso(asUtc(typed)) === typed ? typed : undefined;
+}
+
 const asUtc = (date: string) => new Date(`${date}T00:00:00Z`);
 const iso = (d: Date) => d.toISOString().slice(0, 10);
 

@@ -1,7 +1,8 @@
 import { h } from '../../../web-kit/dom.js';
 import type { Bucket } from '../../reports/report-types.js';
 import { t } from './app.js';
-import { isDate, PRESETS, presetOf, presetRange, type DateRange, type Preset } from './dates.js';
+import { dateField } from './date-field.js';
+import { PRESETS, presetOf, presetRange, type DateRange, type Preset } from './dates.js';
 import type { MessageKey } from './i18n.js';
 import { setParams } from './router.js';
 
@@ -16,18 +17,25 @@ export function rangePicker(range: DateRange, today: string, opts: { withBucket:
   const active = presetOf(range, today);
   const choose = (preset: Preset) => setParams({ ...presetRange(preset, today), ...(opts.withBucket ? { bucket: PRESET_BUCKET[preset] } : {}) });
 
-  const from = h('input', { type: 'date', value: range.from, 'data-testid': 'range-from', 'aria-label': t('range.from') });
-  const to = h('input', { type: 'date', value: range.to, 'data-testid': 'range-to', 'aria-label': t('range.to') });
-  const custom = h('span', { class: 'range-custom', 'data-testid': 'range-custom' }, from, h('span', { 'aria-hidden': 'true' }, '→'), to);
-  custom.hidden = active !== undefined;
+  const dates = { ...range };
   const applyDates = () => {
-    if (!isDate(from.value) || !isDate(to.value)) return;
     // Dates typed the wrong way round are meant as a range all the same.
-    const [a, b] = from.value <= to.value ? [from.value, to.value] : [to.value, from.value];
+    const [a, b] = dates.from <= dates.to ? [dates.from, dates.to] : [dates.to, dates.from];
     setParams({ from: a, to: b });
   };
-  from.addEventListener('change', applyDates);
-  to.addEventListener('change', applyDates);
+  const field = (end: 'from' | 'to') =>
+    dateField({
+      value: range[end],
+      label: t(`range.${end}`),
+      testid: `range-${end}`,
+      onChange: (date) => {
+        dates[end] = date;
+        applyDates();
+      },
+    });
+  const from = field('from');
+  const custom = h('span', { class: 'range-custom', 'data-testid': 'range-custom' }, from, h('span', { 'aria-hidden': 'true' }, '→'), field('to'));
+  custom.hidden = active !== undefined;
 
   const buttons = PRESETS.map((preset) => {
     const button = h('button', { type: 'button', 'data-preset': preset, 'aria-pressed': String(preset === active) }, t(`range.${preset}` as MessageKey));
@@ -38,7 +46,7 @@ export function rangePicker(range: DateRange, today: string, opts: { withBucket:
   customButton.addEventListener('click', () => {
     custom.hidden = false;
     for (const b of [...buttons, customButton]) b.setAttribute('aria-pressed', String(b === customButton));
-    from.focus();
+    from.querySelector('input')?.focus();
   });
 
   return h('div', { class: 'range-picker', role: 'group', 'aria-label': t('range.label'), 'data-testid': 'range-picker' }, h('div', { class: 'segmented' }, ...buttons, customButton), custom);
