@@ -24,7 +24,9 @@ afterEach(async () => {
 
 /** The twin of `preset` served as unit 7 over Modbus TCP (ServerTCP) or RTU on a socat pty (ServerSerial). */
 async function serveTwin(preset: string, via: 'tcp' | 'rtu') {
-  const twin = new SimulatedModbusIndicator({ preset, decimals: 2, settleMs: [200, 400] });
+  // Settling lasts long enough for a poll to see the load moving even on a loaded CI machine, where one RTU
+  // poll cycle has taken over 400 ms (the moving-then-stable check failed once at [200, 400]).
+  const twin = new SimulatedModbusIndicator({ preset, decimals: 2, settleMs: [700, 1000] });
   const units = new Map([[UNIT, twin]]);
   if (via === 'tcp') {
     const port = await freePort();
@@ -65,7 +67,7 @@ describe.each(listScalePresets())('preset %s and its twin', (preset) => {
   it.each(['tcp', 'rtu'] as const)('the twin answers mbpoll over %s as its map says', async (via) => {
     const { twin, mbpoll: target } = await serveTwin(preset, via);
     twin.load(12.34);
-    await new Promise((r) => setTimeout(r, 450)); // settled
+    await new Promise((r) => setTimeout(r, 1050)); // settled
     for (const span of planReads(
       Object.values(map.fields).flatMap((f) => (f ? [{ kind: f.kind ?? map.kind, register: f.register, count: 2 }] : [])),
       map.maxRegistersPerRequest,
