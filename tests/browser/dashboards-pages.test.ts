@@ -105,11 +105,27 @@ const plain = (text: string | null) => (text ?? '').replace(/[\u202f\u00a0]/g, '
 describe("the managers' pages", () => {
   let stack: TestStack;
   let influx: InfluxDB;
-  let network: RunningDashboards;
-  let oceanNetwork: RunningDashboards;
+  const networks: RunningDashboards[] = [];
   let browser: Browser;
   const contexts = new Map<Size, BrowserContext>();
   let page: Page;
+
+  /** A second dashboards server on the stack's InfluxDB, broker and accounts: the Lilas and the network's other sites. */
+  async function startNetwork(network: Pick<z.input<typeof dashboardsConfigSchema>, 'sites' | 'networkName' | 'taxonomy'>): Promise<RunningDashboards> {
+    const server = await startDashboards(
+      dashboardsConfigSchema.parse({
+        http: { host: '127.0.0.1', port: 0 },
+        mqtt: { url: stack.brokerUrl, username: 'dashboards', credentialsFile: stack.credentialsFile },
+        influx: { url: stack.influxUrl },
+        site: { id: SITE, name: 'Ressourcerie des Lilas', timeZone: ZONE },
+        usersFile: upUsersFile({ dataDir: stack.dataDir }),
+        ...network,
+      }),
+      createLogger('error'),
+    );
+    networks.push(server);
+    return server;
+  }
 
   const text = async (selector: string) => plain(await page.textContent(selector));
   const hashParams = () => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
@@ -155,8 +171,7 @@ describe("the managers' pages", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await network?.stop();
-    await oceanNetwork?.stop();
+    for (const n of networks) await n.stop();
     await stack?.stop();
   });
 
@@ -421,19 +436,11 @@ describe("the managers' pages", () => {
 
   it('the site selector shows each site of the network, and the whole network', async () => {
     // The stack's dashboards show one site; a second dashboards server on the same InfluxDB and accounts shows two.
-    network = await startDashboards(
-      dashboardsConfigSchema.parse({
-        http: { host: '127.0.0.1', port: 0 },
-        mqtt: { url: stack.brokerUrl, username: 'dashboards', credentialsFile: stack.credentialsFile },
-        influx: { url: stack.influxUrl },
-        site: { id: SITE, name: 'Ressourcerie des Lilas', timeZone: ZONE },
-        sites: [{ id: OTHER_SITE, name: 'Ressourcerie du Faubourg', timeZone: ZONE }],
-        networkName: 'Réseau des ressourceries',
-        taxonomy: { districts: [{ id: 'centre', label: 'Centre-ville' }, { id: 'gare', label: 'Quartier de la gare' }] },
-        usersFile: upUsersFile({ dataDir: stack.dataDir }),
-      }),
-      createLogger('error'),
-    );
+    const network = await startNetwork({
+      sites: [{ id: OTHER_SITE, name: 'Ressourcerie du Faubourg', timeZone: ZONE }],
+      networkName: 'Réseau des ressourceries',
+      taxonomy: { districts: [{ id: 'centre', label: 'Centre-ville' }, { id: 'gare', label: 'Quartier de la gare' }] },
+    });
     const context = await newContext('1366x768', network.url, await dashboardsSession(network.url, TEST_ADMIN));
     page = await context.newPage();
     await page.goto(`${network.url}/#/collecte?from=${day(D0)}&to=${day(D2)}&bucket=day`);
@@ -466,18 +473,7 @@ describe("the managers' pages", () => {
     await influx.writePoints([onTheWeek, afterTheWeek, onToday, onTomorrow].map((w) => weighingPoint(origin, w)), { precision: 'n' });
     await runStatements(influx, rebuildStatements('trebuchet', REUNION.id, REUNION.timeZone, day(D0.minus({ days: 7 })), day(TODAY.plus({ days: 1 }))));
 
-    oceanNetwork = await startDashboards(
-      dashboardsConfigSchema.parse({
-        http: { host: '127.0.0.1', port: 0 },
-        mqtt: { url: stack.brokerUrl, username: 'dashboards', credentialsFile: stack.credentialsFile },
-        influx: { url: stack.influxUrl },
-        site: { id: SITE, name: 'Ressourcerie des Lilas', timeZone: ZONE },
-        sites: [REUNION],
-        networkName: 'Réseau des deux océans',
-        usersFile: upUsersFile({ dataDir: stack.dataDir }),
-      }),
-      createLogger('error'),
-    );
+    const oceanNetwork = await startNetwork({ sites: [REUNION], networkName: 'Réseau des deux océans' });
     const context = await newContext('1366x768', oceanNetwork.url, await dashboardsSession(oceanNetwork.url, TEST_ADMIN));
     page = await context.newPage();
 
