@@ -120,7 +120,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     link.flush();
   };
 
-  const book = new BonBook(config.dataDir, config.kiosk.recentBons, log.child({ component: 'kiosk' }));
+  const book = new BonBook(config.dataDir, config.kiosk.recentBons, config.timeZone, log.child({ component: 'kiosk' }));
   const desk = new CounterDesk(
     { site: config.site, agent: config.agent },
     devices.taxonomy,
@@ -232,6 +232,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
       site: config.site,
       ...(config.siteName ? { siteName: config.siteName } : {}),
       agent: config.agent,
+      timeZone: config.timeZone,
       taxonomy: devices.taxonomy,
       scales: desk.scales(),
       bon: desk.bon,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { slug } from '../protocol/index.js';
-import { httpListenSchema, mqttConnectionSchema } from '../runtime/connections.js';
+import { httpListenSchema, mqttConnectionSchema, timeZoneSchema } from '../runtime/connections.js';
 import { refineOneTaxonomy, siteTaxonomy, taxonomyConfigKeys } from '../runtime/taxonomy-config.js';
 import { visitsConfigSchema } from './counters/door-counter.js';
 import { modbusCounterConfigSchema } from './drivers/modbus-counter/config.js';
@@ -94,6 +94,11 @@ export const agentConfigSchema = z
     http: httpListenSchema(8081).prefault({}),
     /** The site's name for people, shown on the kiosk (the dashboards have theirs in `site.name`). */
     siteName: z.string().min(1).max(100).optional(),
+    /**
+     * The site's IANA time zone (the same as the dashboards' `site.timeZone`): the kiosk shows its times on the
+     * site's clock, whatever the tablet's or the Pi's zone, and the counter's day (bon ids and numbers) is the site's.
+     */
+    timeZone: timeZoneSchema.default('Europe/Paris'),
     ...taxonomyConfigKeys,
     kiosk: kioskConfigSchema,
     /** Where the agent keeps its state (door counters' last raw values and open buckets). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { weighingSchema } from '../../protocol/messages.js';
 import type { Logger } from '../../runtime/log.js';
@@ -43,10 +44,12 @@ const bookSchema = z.object({
 
 type BookData = z.infer<typeof bookSchema>;
 
-/** YYYYMMDD of a time in the agent's local time zone: the counter's day. */
-function localDay(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+/**
+ * YYYYMMDD of a time in the site's time zone: the counter's day. Not the process's zone, which on a Pi is often
+ * UTC: the bon of 00:30 in Paris belongs to the day the dashboards count it in.
+ */
+function localDay(ms: number, timeZone: string): string {
+  return DateTime.fromMillis(ms, { zone: timeZone }).toFormat('yyyyLLdd');
 }
 
 /**
@@ -61,6 +64,8 @@ export class BonBook {
   constructor(
     dataDir: string,
     private readonly keepRecent: number,
+    /** The site's IANA time zone, where the counter's day starts and ends. */
+    private readonly timeZone: string,
     log: Logger,
   ) {
     this.path = join(dataDir, 'kiosk', 'bons.json');
@@ -100,14 +105,14 @@ export class BonBook {
    * day's count restarts (a bons file set aside after a crash, a replaced SD card).
    */
   nextId(agent: string, nowMs: number): { bonId: string; number: number } {
-    const day = localDay(nowMs);
+    const day = localDay(nowMs, this.timeZone);
     const number = day === this.data.day ? this.data.lastNumber + 1 : 1;
     return { bonId: `${agent}-${day}-${String(number).padStart(3, '0')}-${randomBytes(3).toString('hex')}`, number };
   }
 
   /** Opens a bon; its number becomes the day's last. */
   setOpen(bon: KioskBon, nowMs: number): void {
-    this.data.day = localDay(nowMs);
+    this.data.day = localDay(nowMs, this.timeZone);
     this.data.lastNumber = bon.number;
     this.data.open = bon;
     this.save();

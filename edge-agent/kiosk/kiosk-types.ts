@@ -70,6 +70,8 @@ export interface KioskState {
   /** The site's name for people (« Ressourcerie des Lilas »), when the agent's config gives it. */
   siteName?: string;
   agent: string;
+  /** The site's IANA time zone: the page shows every time on the site's clock, not the tablet's. */
+  timeZone: string;
   taxonomy: Taxonomy;
   scales: KioskScale[];
   bon: KioskBon | null;

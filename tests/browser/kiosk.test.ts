@@ -11,6 +11,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const SCALE = SIMULATED_SCALE_ID;
+/** HH:MM on the site's clock (the stack's site is in Europe/Paris), as the kiosk must show it. */
+const siteHhmm = (iso: string) => new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' }).format(new Date(iso));
 
 /**
  * The counter's kiosk as the attendant uses it: a 7–10" tablet (800×1280, touch), the page served by the
@@ -71,7 +73,8 @@ describe('the drop-off kiosk on a tablet', () => {
     );
     influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+    // The tablet's clock on UTC, the site on Europe/Paris: the page must show the site's times.
+    page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true, locale: 'fr-FR', timezoneId: 'UTC' });
     await page.goto(stack.agent.httpUrl);
     await waitFor('the kiosk connected', async () => (await tid('kiosk-link').getAttribute('data-state')) === 'connected');
     await waitFor('the scale at zero', () => readyAtZero(stack.agent.desk.scales()[0]));
@@ -103,6 +106,9 @@ describe('the drop-off kiosk on a tablet', () => {
     await expect.poll(() => lines().count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => tid(`live-state-${SCALE}`).getAttribute('data-state')).toBe('stable');
     await expect.poll(step).toBe('taken');
+    // The line's time is the capture time on the site's clock (Paris is never UTC's hour), not the tablet's.
+    const first = stack.agent.desk.bon!.lines[0]!;
+    expect(await page.locator(`[data-testid="line"][data-line-id="${first.id}"] .line-time`).textContent()).toBe(siteHhmm(first.weighing.capturedAt));
     await shot('4-pesee-prise');
     await atZero();
 
@@ -144,6 +150,9 @@ describe('the drop-off kiosk on a tablet', () => {
     await tid('bon-summary').waitFor({ state: 'visible' });
     await expect.poll(() => tid('bon-summary').textContent()).toMatch(/38,35/);
     await shot('8-bon-valide');
+    // The latest bons list it at its closing time, on the site's clock too.
+    const closed = stack.agent.desk.recent.find((b) => b.bonId === bonId)!;
+    await expect.poll(() => page.locator(`[data-testid="recent-bons"] [data-bon-id="${bonId}"] .recent-time`).textContent()).toBe(siteHhmm(closed.closedAt!));
 
     // InfluxDB: six lines and the void entry; the cancelled line nets to zero in every sum.
     const rows = await stored(`bon_id = '${bonId}'`, 8);

@@ -82,11 +82,12 @@ export function decimalsOf(kg: number): number {
   return Math.min(3, Math.max(1, d));
 }
 
+/** HH:MM on the site's clock (the agent's `timeZone`), as the dashboards show it, whatever the tablet's zone. */
 export function hhmm(iso: string | undefined): string {
   if (!iso) return '';
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return '';
-  return new Intl.DateTimeFormat(localeOf(app.lang), { hour: '2-digit', minute: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat(localeOf(app.lang), { hour: '2-digit', minute: '2-digit', timeZone: app.kiosk?.timeZone }).format(at);
 }
 
 /** Sum of kilograms, done in grams so that 0.1 + 0.2 is 0.3. */
