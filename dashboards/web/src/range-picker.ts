@@ -9,13 +9,21 @@ import { setParams } from './router.js';
 /** The bucket a preset reads best in: days for a week or a month, months for a year. */
 const PRESET_BUCKET: Record<Preset, Bucket> = { today: 'day', week: 'day', month: 'day', year: 'month', lastYear: 'month' };
 
+export interface RangePicker {
+  el: HTMLElement;
+  /** Shows the range the address now names. */
+  set(range: DateRange, today: string): void;
+}
+
 /**
  * The time range of a view: presets (« Aujourd'hui », « Cette semaine » from Monday, « Ce mois »,
  * « Cette année », « L'an dernier ») or two dates. It writes the range into the address; the page follows.
+ * It is kept across the page's redraws and updated in place: a redraw (a report arriving, the range just
+ * typed in the other field) must not take away a date someone is typing.
  */
-export function rangePicker(range: DateRange, today: string, opts: { withBucket: boolean }): HTMLElement {
-  const active = presetOf(range, today);
-  const choose = (preset: Preset) => setParams({ ...presetRange(preset, today), ...(opts.withBucket ? { bucket: PRESET_BUCKET[preset] } : {}) });
+export function rangePicker(range: DateRange, today: string, opts: { withBucket: boolean }): RangePicker {
+  let day = today;
+  const choose = (preset: Preset) => setParams({ ...presetRange(preset, day), ...(opts.withBucket ? { bucket: PRESET_BUCKET[preset] } : {}) });
 
   const dates = { ...range };
   const applyDates = () => {
@@ -34,20 +42,34 @@ export function rangePicker(range: DateRange, today: string, opts: { withBucket:
       },
     });
   const from = field('from');
-  const custom = h('span', { class: 'range-custom', 'data-testid': 'range-custom' }, from, h('span', { 'aria-hidden': 'true' }, '→'), field('to'));
-  custom.hidden = active !== undefined;
+  const to = field('to');
+  const custom = h('span', { class: 'range-custom', 'data-testid': 'range-custom' }, from.el, h('span', { 'aria-hidden': 'true' }, '→'), to.el);
 
   const buttons = PRESETS.map((preset) => {
-    const button = h('button', { type: 'button', 'data-preset': preset, 'aria-pressed': String(preset === active) }, t(`range.${preset}` as MessageKey));
+    const button = h('button', { type: 'button', 'data-preset': preset }, t(`range.${preset}` as MessageKey));
     button.addEventListener('click', () => choose(preset));
     return button;
   });
-  const customButton = h('button', { type: 'button', 'data-preset': 'custom', 'aria-pressed': String(active === undefined) }, t('range.custom'));
+  const customButton = h('button', { type: 'button', 'data-preset': 'custom' }, t('range.custom'));
+  const press = (pressed: HTMLButtonElement) => {
+    for (const b of [...buttons, customButton]) b.setAttribute('aria-pressed', String(b === pressed));
+  };
   customButton.addEventListener('click', () => {
     custom.hidden = false;
-    for (const b of [...buttons, customButton]) b.setAttribute('aria-pressed', String(b === customButton));
-    from.querySelector('input')?.focus();
+    press(customButton);
+    from.el.querySelector('input')?.focus();
   });
 
-  return h('div', { class: 'range-picker', role: 'group', 'aria-label': t('range.label'), 'data-testid': 'range-picker' }, h('div', { class: 'segmented' }, ...buttons, customButton), custom);
+  const set = (next: DateRange, nextToday: string) => {
+    day = nextToday;
+    Object.assign(dates, { from: next.from, to: next.to });
+    const active = presetOf(next, day);
+    // Hidden behind a preset, nobody is typing in them.
+    from.set(next.from, active !== undefined);
+    to.set(next.to, active !== undefined);
+    press(active === undefined ? customButton : buttons[PRESETS.indexOf(active)]!);
+    custom.hidden = active !== undefined;
+  };
+  set(range, today);
+  return { el: h('div', { class: 'range-picker', role: 'group', 'aria-label': t('range.label'), 'data-testid': 'range-picker' }, h('div', { class: 'segmented' }, ...buttons, customButton), custom), set };
 }

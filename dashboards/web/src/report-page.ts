@@ -1,6 +1,6 @@
-import { h } from '../../../web-kit/dom.js';
+import { h, redraw, setText } from '../../../web-kit/dom.js';
 import type { Bucket } from '../../reports/report-types.js';
-import { scopeName, t, timeZoneOf } from './app.js';
+import { app, scopeName, t, timeZoneOf } from './app.js';
 import { reportPath } from './api.js';
 import { bucketPicker, isBucket } from './bucket-picker.js';
 import { ChartSlots } from './chart.js';
@@ -9,7 +9,7 @@ import { dateRange } from './format.js';
 import type { MessageKey } from './i18n.js';
 import { emptyNote, type PageFactory } from './page.js';
 import { poll } from './poller.js';
-import { rangePicker } from './range-picker.js';
+import { rangePicker, type RangePicker } from './range-picker.js';
 import { ReportLoader } from './report-loader.js';
 import { replaceParams } from './router.js';
 import { scopeParam, sitePicker } from './site-picker.js';
@@ -62,17 +62,30 @@ export function reportPage<R>(spec: ReportSpec<R>): PageFactory {
   return (root, options) => {
     const charts = new ChartSlots();
     let params: ReportParams | undefined;
+    // The toolbar outlives redraws (see rangePicker); it is built again only for a new language.
+    let toolbar: { el: HTMLElement; range: RangePicker; pickers: HTMLElement } | undefined;
+    const head = pageHead('', '');
+    const cards = h('div', { class: `cards cards-${spec.id}` });
 
+    const buildToolbar = (p: ReportParams) => {
+      const range = rangePicker(p, scopeToday(p.site), { withBucket: true });
+      const pickers = h('span', { class: 'toolbar-pickers' });
+      toolbar = { el: h('div', { class: 'toolbar' }, range.el, pickers), range, pickers };
+    };
     const render = () => {
       if (!params) return;
       const today = scopeToday(params.site);
-      const what = `${dateRange(params.from, params.to)} · ${scopeName(params.site)}`;
-      const toolbar = options.tv
-        ? []
-        : [h('div', { class: 'toolbar' }, rangePicker(params, today, { withBucket: true }), bucketPicker(params.bucket), ...[sitePicker(params.site)].filter((x) => x !== undefined))];
+      setText(head.querySelector('h1')!, t(spec.titleKey));
+      setText(head.querySelector('.page-what')!, `${dateRange(params.from, params.to)} · ${scopeName(params.site)}`);
+      if (!options.tv) {
+        if (!toolbar) buildToolbar(params);
+        toolbar!.range.set(params, today);
+        const { bucket, site } = params;
+        redraw(toolbar!.pickers, `${app.lang}|${bucket}|${site}`, () => [bucketPicker(bucket), ...[sitePicker(site)].filter((x) => x !== undefined)]);
+      }
       const report = loader.report;
-      const body = !report ? [] : spec.isEmpty(report.data) ? [emptyNote()] : spec.cards(report.data, { url: report.url, params, charts, today });
-      root.replaceChildren(pageHead(t(spec.titleKey), what), ...toolbar, h('div', { class: `cards cards-${spec.id}` }, ...body));
+      cards.replaceChildren(...(!report ? [] : spec.isEmpty(report.data) ? [emptyNote()] : spec.cards(report.data, { url: report.url, params, charts, today })));
+      if (root.firstChild !== head) root.replaceChildren(head, ...(toolbar ? [toolbar.el] : []), cards);
     };
     const loader = new ReportLoader<R>(root, `page:${spec.id}`, render);
     const stopPolling = poll(() => {
@@ -87,7 +100,11 @@ export function reportPage<R>(spec: ReportSpec<R>): PageFactory {
         render();
         loader.show(reportPath(spec.id, { from, to, bucket, site }));
       },
-      relabel: render,
+      relabel() {
+        toolbar = undefined;
+        root.replaceChildren();
+        render();
+      },
       dispose() {
         stopPolling();
         loader.dispose();
