@@ -45,7 +45,7 @@ export const upConfigSchema = z
     ...taxonomyConfigKeys,
     /** The counter's kiosk (as in the agent's config). */
     kiosk: kioskConfigSchema,
-    /** Real devices (as in the agent's config). When there are none, a simulated scale and attendant run instead. */
+    /** Real devices (as in the agent's config). When there are none, a simulated scale, door counter and attendant run instead. */
     devices: z.array(deviceSchema).default([]),
     /** RS-485 lines and Modbus TCP endpoints of Modbus devices (as in the agent's config). */
     modbus: z
@@ -56,8 +56,11 @@ export const upConfigSchema = z
       .object({
         /** Frame format of the simulated ST,GS scale. */
         format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
-        /** Scenario time runs this many times faster than a real day between donors (12: a load every ≈ 15 s). */
-        timeCompression: z.number().positive().max(10_000).default(12),
+        /**
+         * The simulated shop's pace against real time: 1 (the default) is docs/domain.md's, ≈ 995 kg and ≈ 185
+         * customers in an 8-hour open day; 60 plays a day in 24 minutes, for a demonstration in a hurry.
+         */
+        speed: z.number().positive().max(10_000).default(1),
         seed: z.number().int().optional(),
         /** `bon`: the simulated scale is weighed on through the kiosk; `continuous`: every load is taken, no bon. */
         capture: z.enum(['bon', 'continuous']).default('bon'),

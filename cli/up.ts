@@ -7,19 +7,20 @@ import { startDashboards } from '../dashboards/server.js';
 import { startAgent, type RunningAgent } from '../edge-agent/agent.js';
 import type { Clock } from '../edge-agent/clock.js';
 import { agentConfigSchema, type DeviceConfig } from '../edge-agent/config.js';
-import { Attendant, dropoffScenario } from '../firmware-sim/scenarios/dropoff-scenario.js';
-import { SimulatedStgsScale } from '../firmware-sim/stgs/simulated-stgs-scale.js';
-import { TcpSerialServer } from '../firmware-sim/common/tcp-serial-server.js';
+import { Attendant, type CounterActions } from '../firmware-sim/scenarios/dropoff-scenario.js';
+import { shopDays } from '../firmware-sim/scenarios/shop-day.js';
+import type { SimulatedSerialCounter } from '../firmware-sim/counters/simulated-serial-counter.js';
+import type { SimulatedStgsScale } from '../firmware-sim/stgs/simulated-stgs-scale.js';
 import { ingestConfigSchema } from '../ingest/config.js';
 import { startIngest, type RunningIngest } from '../ingest/ingest.js';
 import { agentUsername } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
-import { simulatedCounter } from './up-simulation.js';
+import { SIMULATED_SCALE_ID, simulatedCounter, startSimulatedDevices, type SimulatedShop } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
 import { upUsersFile, type UpConfig } from './up-config.js';
 
-export const SIMULATED_SCALE_ID = 'balance-comptoir';
+export { SIMULATED_SCALE_ID };
 
 interface Stoppable {
   name: string;
@@ -28,8 +29,8 @@ interface Stoppable {
 
 /**
  * The whole system on one machine, started in dependency order and stopped in reverse:
- * InfluxDB, broker, ingest, dashboards, then the agent (with a simulated scale and attendant when no
- * device is configured). Everything listens on loopback unless the config says otherwise.
+ * InfluxDB, broker, ingest, dashboards, then the agent (with a simulated shop — scale, door counter and
+ * attendant — when no device is configured). Everything listens on loopback unless the config says otherwise.
  */
 export interface RunningUp {
   dashboardsUrl: string;
@@ -38,8 +39,9 @@ export interface RunningUp {
   credentialsFile: string;
   agent: RunningAgent;
   ingest: RunningIngest;
-  /** The simulated scale, when no device is configured. */
+  /** The simulated scale and door counter, when no device is configured. */
   simulatedScale?: SimulatedStgsScale;
+  simulatedDoor?: SimulatedSerialCounter;
   /** Stops the embedded broker, and starts it again on the same port (tests of the link going down). */
   stopBroker(): Promise<void>;
   restartBroker(): Promise<void>;
@@ -49,7 +51,10 @@ export interface RunningUp {
 export interface UpOptions {
   /** Tests and benchmarks give the agent a clock of their own. */
   agentClock?: Clock;
-  /** Without the attendant the simulated scale stays empty until someone loads it (benchmarks). */
+  /**
+   * Without the attendant the simulated shop is quiet: the scale stays empty until someone loads it and nobody
+   * passes the door (benchmarks, tests of exact figures).
+   */
   attendant?: boolean;
   /** Tests settle the simulated scale faster than a real platform does. */
   simulatedScale?: { settleMs?: [number, number]; intervalMs?: number };
@@ -88,7 +93,8 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     started.push({ name: 'broker', stop: stopBroker });
     const mqtt = { url: broker.url, credentialsFile: broker.credentialsFile };
 
-    const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx, timeZone: config.site.timeZone }), log.child({ component: 'ingest' }));
+    const ingestConfig = ingestConfigSchema.parse({ mqtt: { ...mqtt, username: 'ingest' }, influx, timeZone: config.site.timeZone });
+    const ingest = await startIngest(ingestConfig, log.child({ component: 'ingest' }));
     started.push({ name: 'ingest', stop: ingest.stop });
 
     const taxonomy = siteTaxonomy(config);
@@ -106,36 +112,19 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     started.push({ name: 'dashboards', stop: dashboards.stop });
 
     let devices: DeviceConfig[] = config.devices;
-    let scale: SimulatedStgsScale | undefined;
+    const seed = config.simulation.seed ?? Date.now() % 1_000_000;
+    let shop: SimulatedShop | undefined;
     if (devices.length === 0) {
-      scale = new SimulatedStgsScale({ format: config.simulation.format, ...options.simulatedScale });
-      const server = await TcpSerialServer.listen(scale);
-      scale.start();
-      started.push({ name: 'simulated scale', stop: async () => (scale!.stop(), server.close()) });
-      devices = [
-        {
-          id: SIMULATED_SCALE_ID,
-          type: 'scale',
-          driver: 'stgs',
-          transport: { type: 'tcp', host: server.host, port: server.port, keepAliveMs: 10_000 },
-          stgs: { format: 'auto', maxLineBytes: 256 },
-          weighing: {
-            capture: config.simulation.capture,
-            maxKg: config.simulation.maxKg,
-            minKg: 0.2,
-            rearmBelowKg: 0.05,
-            direction: 'in',
-            defaultCategory: 'autre',
-            collectType: 'apport-volontaire',
-          },
-          live: { maxHz: 5 },
-        },
-      ];
+      shop = await startSimulatedDevices(config.simulation, seed, options.simulatedScale);
+      if (options.attendant === false) shop.door.setOpen(false);
+      started.push({ name: 'simulated devices', stop: shop.stop });
+      devices = shop.devices;
     }
     const agent = await startAgent(
       agentConfigSchema.parse({
         site: config.site.id,
         siteName: config.site.name,
+        timeZone: config.site.timeZone,
         agent: config.agent,
         mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
         http: config.agentHttp,
@@ -150,18 +139,17 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     );
     started.push({ name: 'agent', stop: agent.stop });
 
-    if (scale && options.attendant !== false) {
-      const seed = config.simulation.seed ?? Date.now() % 1_000_000;
+    if (shop && options.attendant !== false) {
       const holdMs = 2_000;
-      const counter =
+      const counter: CounterActions =
         config.simulation.capture === 'bon'
           ? simulatedCounter(agent.desk, SIMULATED_SCALE_ID, agent.kioskWatchers, { seed, holdMs, humanWaitMs: config.simulation.humanWaitS * 1000 })
-          : { pickCategory: async (category: string) => void agent.devices.selectCategory(SIMULATED_SCALE_ID, category) };
-      const attendant = new Attendant(scale, counter, {
-        timeCompression: config.simulation.timeCompression,
-        holdMs,
-        scenario: dropoffScenario({ days: Infinity, seed }),
-      });
+          : {
+              // A scale alone takes every load in; nothing to say where goods go out.
+              beginVisit: async (visit) => !visit.sortie,
+              pickCategory: async (category: string) => void agent.devices.selectCategory(SIMULATED_SCALE_ID, category),
+            };
+      const attendant = new Attendant(shop.scale, counter, { speed: config.simulation.speed, holdMs, scenario: shopDays({ seed }) });
       attendant.run().catch((err: Error) => log.error({ err: err.message }, 'the simulated attendant stopped'));
       started.push({ name: 'attendant', stop: () => attendant.stop() });
     }
@@ -173,7 +161,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         `  Tableau de bord / dashboard : ${dashboards.url}`,
         `  Identifiants générés / generated credentials : ${broker.credentialsFile} (mode 0600)`,
         `  Données / data : ${dataDir}   InfluxDB : ${influxUrl}   MQTT : ${broker.url}`,
-        `  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${scale ? '   — balance simulée / simulated scale' : ''}`,
+        `  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${shop ? '   — balance et compteur simulés / simulated scale and door counter' : ''}`,
         '  Ctrl-C pour arrêter / to stop',
         '',
       ].join('\n') + '\n',
@@ -185,7 +173,8 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
       credentialsFile: broker.credentialsFile,
       agent,
       ingest,
-      simulatedScale: scale,
+      simulatedScale: shop?.scale,
+      simulatedDoor: shop?.door,
       stopBroker,
       async restartBroker() {
         await stopBroker();

@@ -93,7 +93,7 @@ export async function startSim(config: SimConfig, log: Logger): Promise<{ stop()
   let attendant: Attendant | undefined;
   if (scale && config.attendant.enabled) {
     attendant = new Attendant(scale, httpCounter(config.attendant.agentUrl, config.attendant.device, log), {
-      timeCompression: config.attendant.timeCompression,
+      speed: config.attendant.speed,
       scenario: dropoffScenario({ days: Infinity, seed: config.attendant.seed ?? Date.now() % 1_000_000 }),
     });
     attendant.on('weighed', (_visit, w) => log.info({ category: w.categoryId, kg: w.kg }, 'simulated load weighed'));

@@ -28,8 +28,8 @@ export const simConfigSchema = z
         /** The agent's local HTTP endpoint, where the attendant taps the category before each load. */
         agentUrl: z.url().default('http://127.0.0.1:8081'),
         device: slug.default('balance-comptoir'),
-        /** Scenario time runs this many times faster than a real day between donors. */
-        timeCompression: z.number().positive().max(10_000).default(12),
+        /** Scenario time runs this many times faster than real time between donors (1: docs/domain.md's pace, a donor every ≈ 7 min). */
+        speed: z.number().positive().max(10_000).default(1),
         seed: z.number().int().optional(),
       })
       .strict()

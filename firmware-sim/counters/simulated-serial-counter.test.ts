@@ -33,6 +33,44 @@ describe('SimulatedSerialCounter', () => {
     expect(Math.min(...totals)).toBeGreaterThan(185 - 4 * Math.sqrt(185)); // Poisson spread
   });
 
+  it("follows a shop day's hourly profile, shut between days, with the queue of the opening", () => {
+    const shares = [0.08, 0.11, 0.15, 0.15, 0.1, 0.11, 0.14, 0.16];
+    const perHour = new Array<number>(24).fill(0);
+    const days = 60;
+    const counter = new SimulatedSerialCounter({ seed: 4, customersPerDay: 185, openHours: 8, closedHours: 16, hourlyShares: shares, waitingAtOpening: 4 });
+    let firstMinutes = 0;
+    for (let day = 0; day < days; day++) {
+      for (let hour = 0; hour < 24; hour++) {
+        const before = counter.counted.in;
+        if (hour === 0) {
+          counter.advance(180);
+          firstMinutes += counter.counted.in - before;
+          counter.advance(3600 - 180);
+        } else counter.advance(3600);
+        perHour[hour]! += counter.counted.in - before;
+      }
+    }
+    const total = perHour.reduce((a, b) => a + b, 0);
+    expect(total / days).toBeGreaterThan(185 + 4 - 10);
+    expect(total / days).toBeLessThan(185 + 4 + 10);
+    // Nobody comes in while the shop is shut; everyone is gone long before it opens again.
+    for (let hour = 8; hour < 24; hour++) expect(perHour[hour], `hour ${hour}`).toBe(0);
+    expect(counter.counted.out).toBe(counter.counted.in - counter.inside);
+    // The midday and late-afternoon peaks: each open hour near its share (the queue adds to the first).
+    for (const [hour, share] of shares.entries()) {
+      const expected = 185 * share * days + (hour === 0 ? 4 * days : 0);
+      expect(Math.abs(perHour[hour]! - expected) / expected, `hour ${hour}`).toBeLessThan(0.15);
+    }
+    expect(perHour[3]!).toBeGreaterThan(1.5 * perHour[0]! - 4 * days);
+    expect(perHour[7]!).toBeGreaterThan(perHour[4]!);
+    // The queue at the door: at least the four waiting within three minutes of each opening.
+    expect(firstMinutes).toBeGreaterThanOrEqual(4 * days);
+  });
+
+  it('refuses an hourly profile that does not give every open hour a share', () => {
+    expect(() => new SimulatedSerialCounter({ openHours: 8, hourlyShares: [1, 1, 1] })).toThrow(/one share per open hour \(8\)/);
+  });
+
   it('replays identically with the same seed', () => {
     const a = new SimulatedSerialCounter({ seed: 7 });
     const b = new SimulatedSerialCounter({ seed: 7 });

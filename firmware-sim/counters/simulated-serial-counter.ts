@@ -17,6 +17,12 @@ export interface SimulatedSerialCounterOptions {
   customersPerDay?: number;
   /** Hours a day over which they come (default 7). */
   openHours?: number;
+  /** Share of the day's customers in each open hour (as many as openHours); default the same every hour. */
+  hourlyShares?: readonly number[];
+  /** Hours the shop stays shut between two open days (default 0: open days back to back). */
+  closedHours?: number;
+  /** Customers already at the door at each opening: they come in over its first three minutes. */
+  waitingAtOpening?: number;
   /** Mean stay in the shop, in minutes (default 20): each customer goes out once it is over. */
   meanStayMinutes?: number;
   /** Simulated seconds per real second (default 1); tests and demos speed the day up. */
@@ -33,15 +39,20 @@ export interface SimulatedSerialCounterEvents {
 
 /**
  * The twin of the `serial-counter` driver: a door counter at a shop entrance, streaming its raw
- * cumulative counts every intervalMs. Customers arrive as a Poisson process at the shop's daily rate
- * and leave after an exponential stay. The counters wrap at the modulo, and a power cut resets them
+ * cumulative counts every intervalMs. The simulation begins at an opening. Customers arrive as a Poisson
+ * process at each open hour's rate (its share of the day's customers), none while the shop is shut, and
+ * leave after an exponential stay. The counters wrap at the modulo, and a power cut resets them
  * to 0; passages while the power is off are not counted (the device cannot see them).
  */
 export class SimulatedSerialCounter extends EventEmitter<SimulatedSerialCounterEvents> implements SimulatedDevice {
   readonly layout: SerialCounterConfig;
   readonly modulo: number;
   private readonly intervalMs: number;
-  private readonly arrivalsPerSecond: number;
+  private readonly customersPerDay: number;
+  private readonly openS: number;
+  private readonly cycleS: number;
+  private readonly hourlyShares: readonly number[];
+  private readonly waitingAtOpening: number;
   private readonly meanStayS: number;
   private readonly timeScale: number;
   private readonly random: () => number;
@@ -57,20 +68,31 @@ export class SimulatedSerialCounter extends EventEmitter<SimulatedSerialCounterE
   private simS = 0;
   private nextArrivalS: number;
   private leaving: number[] = [];
+  /** The queue of the next opening not reached yet, and the arrival times of a queue coming in. */
+  private nextOpeningS = 0;
+  private queue: number[] = [];
 
   constructor(options: SimulatedSerialCounterOptions = {}) {
     super();
     this.layout = serialCounterConfigSchema.parse(options.layout ?? {});
     this.modulo = counterModulo(this.layout);
     this.intervalMs = options.intervalMs ?? 1000;
-    this.arrivalsPerSecond = (options.customersPerDay ?? 185) / ((options.openHours ?? 7) * 3600);
+    const openHours = options.openHours ?? 7;
+    this.customersPerDay = options.customersPerDay ?? 185;
+    this.openS = openHours * 3600;
+    this.cycleS = (openHours + (options.closedHours ?? 0)) * 3600;
+    const shares = options.hourlyShares ?? Array.from({ length: Math.ceil(openHours) }, () => 1);
+    if (shares.length !== Math.ceil(openHours)) throw new RangeError(`hourlyShares needs one share per open hour (${Math.ceil(openHours)})`);
+    const total = shares.reduce((a, b) => a + b, 0);
+    this.hourlyShares = shares.map((x) => x / total);
+    this.waitingAtOpening = options.waitingAtOpening ?? 0;
     this.meanStayS = (options.meanStayMinutes ?? 20) * 60;
     this.timeScale = options.timeScale ?? 1;
     this.random = seededRandom(options.seed ?? 1);
     this.rawIn = options.initial?.in ?? 0;
     this.rawOut = options.initial?.out ?? 0;
     if (this.rawIn >= this.modulo || this.rawOut >= this.modulo) throw new RangeError(`initial counts must be below ${this.modulo}`);
-    this.nextArrivalS = this.exponential(1 / this.arrivalsPerSecond);
+    this.nextArrivalS = this.nextArrivalAfter(0);
   }
 
   /** What the device shows now. */
@@ -94,7 +116,7 @@ export class SimulatedSerialCounter extends EventEmitter<SimulatedSerialCounterE
 
   /** Opens or closes the shop: closed, nobody comes in, and those inside still leave. */
   setOpen(open: boolean): void {
-    if (open && !this.shopOpen) this.nextArrivalS = this.simS + this.exponential(1 / this.arrivalsPerSecond);
+    if (open && !this.shopOpen) this.nextArrivalS = this.nextArrivalAfter(this.simS);
     this.shopOpen = open;
   }
 
@@ -124,14 +146,20 @@ export class SimulatedSerialCounter extends EventEmitter<SimulatedSerialCounterE
   advance(seconds: number): void {
     const end = this.simS + seconds;
     for (;;) {
+      if (this.nextOpeningS <= end && !this.queue.length) {
+        const opening = this.nextOpeningS;
+        this.queue = Array.from({ length: this.waitingAtOpening }, () => opening + this.random() * 180).sort((a, b) => a - b);
+        this.nextOpeningS += this.cycleS;
+      }
       const nextLeave = this.leaving.length ? Math.min(...this.leaving) : Infinity;
-      const nextArrival = this.shopOpen ? this.nextArrivalS : Infinity;
+      const nextArrival = this.shopOpen ? Math.min(this.nextArrivalS, this.queue[0] ?? Infinity) : Infinity;
       const next = Math.min(nextArrival, nextLeave);
       if (next > end) break;
       this.simS = next;
       if (next === nextArrival) {
         this.leaving.push(next + this.exponential(this.meanStayS));
-        this.nextArrivalS = next + this.exponential(1 / this.arrivalsPerSecond);
+        if (next === this.queue[0]) this.queue.shift();
+        else this.nextArrivalS = this.nextArrivalAfter(next);
         this.walkIn();
       } else {
         this.leaving.splice(this.leaving.indexOf(next), 1);
@@ -139,6 +167,26 @@ export class SimulatedSerialCounter extends EventEmitter<SimulatedSerialCounterE
       }
     }
     this.simS = end;
+  }
+
+  /**
+   * The next Poisson arrival after `t`, the rate being constant within an open hour and zero while shut: an
+   * arrival drawn past the end of its hour is drawn again from there (the process has no memory).
+   */
+  private nextArrivalAfter(t: number): number {
+    for (let hours = 0; hours < 24 * 366; hours++) {
+      const inCycle = t % this.cycleS;
+      const hour = Math.floor(inCycle / 3600);
+      const open = inCycle < this.openS;
+      const segmentEnd = t - inCycle + (open ? Math.min((hour + 1) * 3600, this.openS) : this.cycleS);
+      const rate = open ? (this.customersPerDay * this.hourlyShares[hour]!) / 3600 : 0;
+      if (rate > 0) {
+        const at = t + this.exponential(1 / rate);
+        if (at < segmentEnd) return at;
+      }
+      t = segmentEnd;
+    }
+    return Infinity;
   }
 
   /** People passing the door inwards now (beyond the simulated customers). */

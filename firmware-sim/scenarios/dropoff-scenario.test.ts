@@ -63,7 +63,7 @@ describe('Attendant', () => {
         pickCategory: async (id) => void log.push(`select ${id}`),
         endVisit: async (v) => void log.push(`close bon ${v.donor}`),
       },
-      { scenario, timeCompression: 1_000, holdMs: 50, pauseMs: 150 },
+      { scenario, speed: 1_000, holdMs: 50, pauseMs: 150 },
     );
     attendant.on('weighed', (_v, w) => log.push(`weighed ${w.categoryId}`));
     await attendant.run();
@@ -87,7 +87,7 @@ describe('Attendant', () => {
       'close bon 2',
     ]);
 
-    const endless = new Attendant(scale, { pickCategory: async () => undefined }, { timeCompression: 1 });
+    const endless = new Attendant(scale, { pickCategory: async () => undefined }, { speed: 1 });
     const run = endless.run();
     await endless.stop();
     await run;

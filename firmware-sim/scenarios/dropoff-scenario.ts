@@ -27,6 +27,8 @@ export interface DropoffScenarioOptions {
   /** Mean kilograms a donor brings (default 15). */
   meanKgPerDonor?: number;
   categoryShares?: Readonly<Record<string, number>>;
+  /** Donors already at the door when the shop opens, each day: they come in over its first minutes. */
+  waitingAtOpening?: number;
 }
 
 export interface ScenarioWeighing {
@@ -34,16 +36,22 @@ export interface ScenarioWeighing {
   kg: number;
 }
 
-/** One donor at the counter: one weighing per category brought (a bon d'apport). */
+/**
+ * One bon at the counter: a donor's drop-off, one weighing per category brought (a bon d'apport), or, with
+ * `sortie`, goods leaving for one destination (a bon de sortie).
+ */
 export interface DonorVisit {
   donor: number;
   day: number;
   /** Arrival in scenario time, ms since the scenario's first opening. */
   arrivalMs: number;
   weighings: ScenarioWeighing[];
+  sortie?: { destination: string; partner?: string };
 }
 
 const HOUR_MS = 3_600_000;
+/** The donors waiting at opening come in over this long. */
+const OPENING_QUEUE_MS = 3 * 60_000;
 /** Donor loads are skewed: many bags of a few kilos, the odd wardrobe. */
 const DONOR_KG_SIGMA = 0.7;
 const MIN_WEIGHING_KG = 0.3;
@@ -74,7 +82,16 @@ export function* dropoffScenario(options: DropoffScenarioOptions = {}): Generato
 
   let donor = 0;
   for (let day = 0; day < days; day++) {
-    for (let t = gapMs(); t < dayMs; t += gapMs()) {
+    const waiting = Array.from({ length: options.waitingAtOpening ?? 0 }, () => rng() * OPENING_QUEUE_MS).sort((a, b) => a - b);
+    // The queue and the day's Poisson arrivals, in the order they reach the counter.
+    const arrivals = function* () {
+      for (let t = gapMs(); t < dayMs; t += gapMs()) {
+        while (waiting.length && waiting[0]! <= t) yield waiting.shift()!;
+        yield t;
+      }
+      yield* waiting;
+    };
+    for (const t of arrivals()) {
       const donorKg = Math.min(MAX_DONOR_KG, Math.exp(mu + DONOR_KG_SIGMA * normal()));
       const boxes = 1 + Math.floor(rng() * 4);
       const parts = Array.from({ length: boxes }, () => 0.2 + rng());
@@ -98,10 +115,10 @@ export interface AttendantOptions {
   /** Visits to play (default: endless days of dropoffScenario with seed 1). */
   scenario?: Iterable<DonorVisit>;
   /**
-   * Scenario time runs this many times faster than real time between donors (default 12: at ≈ 20
-   * weighings an open hour, one weighing every ≈ 15 s). Handling a box always takes real time.
+   * Scenario time runs this many times faster than real time between visits (default 1: the scenario's own
+   * pace). Handling a box always takes real time.
    */
-  timeCompression?: number;
+  speed?: number;
   /** How long a box stays on the platter after the first stable frame (default 2 s). */
   holdMs?: number;
   /** Pause between unloading a box and the next step (default 1.5 s). */
@@ -112,8 +129,8 @@ export interface AttendantOptions {
 
 /** What the attendant does at the counter around the boxes. Only `pickCategory` is required. */
 export interface CounterActions {
-  /** Before a donor's first box (open their bon on the kiosk). */
-  beginVisit?(visit: DonorVisit): Promise<void>;
+  /** Before a visit's first box (open its bon on the kiosk); `false` leaves the visit out. */
+  beginVisit?(visit: DonorVisit): Promise<boolean | void>;
   /** Before a box goes on the scale: tap its category. */
   pickCategory(categoryId: string): Promise<void>;
   /** Once the box is stable: how long it stays on (default: `holdMs`); `signal` ends it when the attendant stops. */
@@ -128,9 +145,9 @@ export interface AttendantEvents {
 }
 
 /**
- * Plays a scenario on a simulated scale like a counter attendant: for each donor, open the bon; for each
- * weighing, tap the category, put the box on, leave it until stable for a while, take it off, pause, next;
- * then validate the bon.
+ * Plays a scenario on a simulated scale like a counter attendant: for each visit (a donor, or goods going
+ * out), open the bon; for each weighing, tap the category, put the box on, leave it until stable for a while,
+ * take it off, pause, next; then validate the bon.
  */
 export class Attendant extends EventEmitter<AttendantEvents> {
   private readonly abort = new AbortController();
@@ -145,7 +162,7 @@ export class Attendant extends EventEmitter<AttendantEvents> {
   ) {
     super();
     this.scenario = options.scenario ?? dropoffScenario({ days: Infinity });
-    this.opts = { timeCompression: 12, holdMs: 2_000, pauseMs: 1_500, stableTimeoutMs: 10_000, ...options };
+    this.opts = { speed: 1, holdMs: 2_000, pauseMs: 1_500, stableTimeoutMs: 10_000, ...options };
   }
 
   /** Plays until the scenario ends or stop(); resolves then. */
@@ -165,13 +182,13 @@ export class Attendant extends EventEmitter<AttendantEvents> {
 
   private async play(): Promise<void> {
     const { signal } = this.abort;
-    const { timeCompression, holdMs, pauseMs, stableTimeoutMs } = this.opts;
+    const { speed, holdMs, pauseMs, stableTimeoutMs } = this.opts;
     const startedAt = Date.now();
     for (const visit of this.scenario) {
-      const wait = visit.arrivalMs / timeCompression - (Date.now() - startedAt);
+      const wait = visit.arrivalMs / speed - (Date.now() - startedAt);
       if (wait > 0) await sleep(wait, undefined, { signal });
       signal.throwIfAborted();
-      await this.counter.beginVisit?.(visit);
+      if ((await this.counter.beginVisit?.(visit)) === false) continue;
       for (const weighing of visit.weighings) {
         signal.throwIfAborted();
         await this.counter.pickCategory(weighing.categoryId);

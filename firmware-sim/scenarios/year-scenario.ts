@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { Bon, Visits, Weighing } from '../../protocol/index.js';
+import type { Bon, Labelled, Visits, Weighing } from '../../protocol/index.js';
 import { seededRandom } from '../common/sim-device.js';
-import { CATEGORY_SHARES, dropoffScenario } from './dropoff-scenario.js';
+import { dropoffScenario } from './dropoff-scenario.js';
+import { outgoingLoads } from './outgoing.js';
 
 /**
  * A whole year of one ressourcerie, calibrated on docs/domain.md, as the events its agent would send:
@@ -64,14 +65,15 @@ export interface YearScenario {
 export const YEAR_DEVICES = { counterScale: 'balance-comptoir', floorScale: 'balance-sol', door: 'porte' } as const;
 const OPEN_HOUR = 10;
 const OPEN_HOURS = 8;
-const OUT_SHARES: [string, number][] = [
-  ['reemploi', 0.5],
-  ['don', 0.1],
-  ['recyclage', 0.31],
-  ['decheterie', 0.09],
-];
-const PARTNER_OF: Record<string, string> = { textile: 'filiere-textile', deee: 'filiere-deee', livres: 'filiere-livres' };
-const DISTRICTS = ['paris-11e', 'paris-12e', 'paris-20e', 'montreuil', 'bagnolet'];
+/** Where the year's donors come from (a Paris-east shop), with the names a site's taxonomy would give them. */
+export const YEAR_DISTRICTS: readonly Labelled[] = [
+  ['paris-11e', 'Paris 11e'],
+  ['paris-12e', 'Paris 12e'],
+  ['paris-20e', 'Paris 20e'],
+  ['montreuil', 'Montreuil'],
+  ['bagnolet', 'Bagnolet'],
+].map(([id, name]) => ({ id: id!, label: { fr: name!, en: name! }, retired: false }));
+const DISTRICTS = YEAR_DISTRICTS.map((d) => d.id);
 
 const add = (r: Record<string, number>, key: string, grams: number) => void (r[key] = (r[key] ?? 0) + grams);
 
@@ -222,19 +224,9 @@ export function yearScenario(options: YearScenarioOptions): YearScenario {
   truth.bonsByCollectType['apport-volontaire']!.grams -= wrongGrams;
 
   // What leaves: each open day, the day's takings out by destination, in loads of 10–60 kg.
-  const categoryShares = Object.entries(CATEGORY_SHARES);
   for (const opening of openingMs) {
-    let left = grams(950 + rng() * 100);
-    let minute = 0;
-    while (left > 0) {
-      const load = Math.min(left, grams(10 + rng() * 50));
-      left -= load;
-      let u = rng();
-      const [category] = categoryShares.find(([, s]) => (u -= s) < 0) ?? categoryShares[0]!;
-      let v = rng();
-      const [destination] = OUT_SHARES.find(([, s]) => (v -= s) < 0) ?? OUT_SHARES[0]!;
-      const partner = destination === 'recyclage' ? (PARTNER_OF[category] ?? 'filiere-metaux') : undefined;
-      const at = opening + OPEN_HOURS * 3_600_000 + Math.min(59, minute++) * 60_000;
+    outgoingLoads(rng, grams(950 + rng() * 100)).forEach((load, minute) => {
+      const at = opening + OPEN_HOURS * 3_600_000 + Math.min(59, minute) * 60_000;
       weighings.push({
         device: YEAR_DEVICES.floorScale,
         message: {
@@ -243,18 +235,18 @@ export function yearScenario(options: YearScenarioOptions): YearScenario {
           seq: seq++,
           capturedAt: new Date(at).toISOString(),
           clockSynced: true,
-          netKg: load / 1000,
+          netKg: load.grams / 1000,
           direction: 'out',
-          category,
-          destination,
-          ...(partner ? { partner } : {}),
+          category: load.category,
+          destination: load.destination,
+          ...(load.partner ? { partner: load.partner } : {}),
           source: 'auto',
           entry: 'normal',
         },
       });
-      const byDestination = (truth.outGramsByCategoryDestination[category] ??= {});
-      add(byDestination, destination, load);
-    }
+      const byDestination = (truth.outGramsByCategoryDestination[load.category] ??= {});
+      add(byDestination, load.destination, load.grams);
+    });
   }
 
   // Customers at the door, by the minute over opening hours (a bucket is sent only when someone passed).

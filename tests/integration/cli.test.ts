@@ -77,7 +77,7 @@ describe('the trebuchet command', () => {
         `dashboards: { port: ${ports.dash} }`,
         `agentHttp: { port: ${ports.agent} }`,
         // A donor every couple of seconds, so the test sees weighings quickly.
-        `simulation: { timeCompression: 2000, seed: 7 }`,
+        `simulation: { speed: 2000, seed: 7 }`,
       ].join('\n'),
     );
     const start = () => {
