@@ -16,6 +16,11 @@ const port = (p: number) => z.number().int().min(0).max(65_535).default(p);
 export const upConfigSchema = z
   .object({
     dataDir: z.string().default('data'),
+    /**
+     * A demonstration (`up --demo`): the same system on a data folder of its own, `<dataDir>-demo`, never the
+     * real one, filled with a calibrated past year and this year to date; the pages say it is one.
+     */
+    demo: z.boolean().default(false),
     site: siteSchema.prefault({}),
     agent: slug.default('comptoir'),
     influx: z

@@ -19,6 +19,8 @@ import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { SIMULATED_SCALE_ID, simulatedCounter, startSimulatedDevices, type SimulatedShop } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
 import { upUsersFile, type UpConfig } from './up-config.js';
+import { demoConfig, demoLogin, seedDemo } from './up-demo.js';
+import { createInflux } from '../runtime/influx-client.js';
 
 export { SIMULATED_SCALE_ID };
 
@@ -33,6 +35,10 @@ interface Stoppable {
  * attendant — when no device is configured). Everything listens on loopback unless the config says otherwise.
  */
 export interface RunningUp {
+  /** The data folder in use: the config's, or for a demonstration its own beside it. */
+  dataDir: string;
+  /** A demonstration's account. */
+  demoAccount?: { name: string; password: string };
   dashboardsUrl: string;
   influxUrl: string;
   brokerUrl: string;
@@ -60,7 +66,8 @@ export interface UpOptions {
   simulatedScale?: { settleMs?: [number, number]; intervalMs?: number };
 }
 
-export async function startUp(config: UpConfig, log: Logger, options: UpOptions = {}): Promise<RunningUp> {
+export async function startUp(given: UpConfig, log: Logger, options: UpOptions = {}): Promise<RunningUp> {
+  const config = given.demo ? demoConfig(given) : given;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const started: Stoppable[] = [];
@@ -97,6 +104,14 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
     const ingest = await startIngest(ingestConfig, log.child({ component: 'ingest' }));
     started.push({ name: 'ingest', stop: ingest.stop });
 
+    let demoAccount: { name: string; password: string; file: string } | undefined;
+    if (config.demo) {
+      process.stdout.write(`\n  Démonstration : écriture d'une année calibrée et de l'année en cours… / demonstration: writing a calibrated year and this year to date…\n`);
+      const seeded = await seedDemo(createInflux(ingestConfig.influx), ingestConfig, { site: config.site.id, agent: config.agent }, log.child({ component: 'demo' }));
+      log.info(seeded, 'demonstration data written');
+      demoAccount = await demoLogin(config);
+    }
+
     const taxonomy = siteTaxonomy(config);
     const dashboards = await startDashboards(
       dashboardsConfigSchema.parse({
@@ -106,6 +121,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         site: config.site,
         taxonomy,
         usersFile: upUsersFile(config),
+        demo: config.demo,
       }),
       log.child({ component: 'dashboards' }),
     );
@@ -125,6 +141,7 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         site: config.site.id,
         siteName: config.site.name,
         timeZone: config.site.timeZone,
+        demo: config.demo,
         agent: config.agent,
         mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
         http: config.agentHttp,
@@ -162,11 +179,19 @@ export async function startUp(config: UpConfig, log: Logger, options: UpOptions 
         `  Identifiants générés / generated credentials : ${broker.credentialsFile} (mode 0600)`,
         `  Données / data : ${dataDir}   InfluxDB : ${influxUrl}   MQTT : ${broker.url}`,
         `  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${shop ? '   — balance et compteur simulés / simulated scale and door counter' : ''}`,
+        ...(demoAccount
+          ? [
+              `  DÉMONSTRATION : données simulées / DEMONSTRATION: simulated figures (your real data folder is not touched)`,
+              `  Connexion / sign in : ${demoAccount.name} / ${demoAccount.password}   (${demoAccount.file})`,
+            ]
+          : []),
         '  Ctrl-C pour arrêter / to stop',
         '',
       ].join('\n') + '\n',
     );
     return {
+      dataDir,
+      ...(demoAccount ? { demoAccount: { name: demoAccount.name, password: demoAccount.password } } : {}),
       dashboardsUrl: dashboards.url,
       influxUrl,
       brokerUrl: broker.url,

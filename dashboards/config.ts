@@ -17,6 +17,8 @@ export const dashboardsConfigSchema = z
     sites: z.array(siteSchema).max(200).default([]),
     /** What the site selector calls the whole network. */
     networkName: z.string().min(1).max(100).default('Tout le réseau'),
+    /** A demonstration (`trebuchet up --demo`): every page, the login one too, says the figures are simulated. */
+    demo: z.boolean().default(false),
     /** The managers' accounts (made with `trebuchet user add`), and the session secret beside it. */
     usersFile: z.string().min(1).default(DEFAULT_USERS_FILE),
     ...taxonomyConfigKeys,

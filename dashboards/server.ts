@@ -62,8 +62,8 @@ export async function startDashboards(
   });
   try {
     // Before any other route: its check guards every /api/ route, whoever registers it.
-    await registerAuth(app, { usersFile: config.usersFile, log: dlog });
-    const deps = { influx, sites: servedSites(config), taxonomy: siteTaxonomy(config), networkName: config.networkName };
+    await registerAuth(app, { usersFile: config.usersFile, log: dlog, demo: config.demo });
+    const deps = { influx, sites: servedSites(config), taxonomy: siteTaxonomy(config), networkName: config.networkName, demo: config.demo };
     registerSite(app, deps);
     registerReports(app, deps);
     registerLiveStream(app, hub, deps.sites);

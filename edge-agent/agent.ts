@@ -233,6 +233,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
       ...(config.siteName ? { siteName: config.siteName } : {}),
       agent: config.agent,
       timeZone: config.timeZone,
+      demo: config.demo,
       taxonomy: devices.taxonomy,
       scales: desk.scales(),
       bon: desk.bon,

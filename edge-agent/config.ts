@@ -99,6 +99,8 @@ export const agentConfigSchema = z
      * site's clock, whatever the tablet's or the Pi's zone, and the counter's day (bon ids and numbers) is the site's.
      */
     timeZone: timeZoneSchema.default('Europe/Paris'),
+    /** A demonstration (`trebuchet up --demo`): the kiosk says so, so that nobody weighs real goods on it. */
+    demo: z.boolean().default(false),
     ...taxonomyConfigKeys,
     kiosk: kioskConfigSchema,
     /** Where the agent keeps its state (door counters' last raw values and open buckets). */

@@ -51,7 +51,7 @@ export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' |
   return out.sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt)).slice(0, limit);
 }
 
-export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { networkName: string }): void {
+export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { networkName: string; demo: boolean }): void {
   const [home] = deps.sites;
   app.get('/api/v1/site', async (): Promise<SiteInfo> => ({
     id: home!.id,
@@ -61,6 +61,7 @@ export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { netw
     taxonomy: deps.taxonomy,
     sites: deps.sites.map(({ id, name, timeZone }) => ({ id, name, timeZone })),
     networkName: deps.networkName,
+    demo: deps.demo,
   }));
 
   app.get('/api/v1/weighings/latest', async (req, reply) => {

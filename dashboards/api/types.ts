@@ -17,6 +17,8 @@ export interface SiteInfo {
   /** Every site this server shows, this one first; the site selector also offers the whole network (`*`). */
   sites: SiteRef[];
   networkName: string;
+  /** A demonstration: the figures are simulated, and every page says so. */
+  demo: boolean;
 }
 
 /** One stored incoming weighing, as the « dernières pesées » list shows it. */

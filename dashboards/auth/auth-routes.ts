@@ -35,6 +35,8 @@ function firstAdminCommand(usersFile: string): string {
 export interface AuthOptions {
   usersFile: string;
   log: Logger;
+  /** A demonstration says so before sign-in too. */
+  demo?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface AuthOptions {
  * check that refuses every other /api/ request without a valid session (401), whatever registered it.
  * Register it before any other route. The page and its assets stay public: the page shows the login form.
  */
-export async function registerAuth(app: FastifyInstance, { usersFile, log }: AuthOptions): Promise<void> {
+export async function registerAuth(app: FastifyInstance, { usersFile, log, demo = false }: AuthOptions): Promise<void> {
   const users = new UsersFile(usersFile);
   await app.register(fastifyCookie, { secret: loadSessionSecret(sessionSecretPath(usersFile)) });
   await app.register(fastifyRateLimit, { global: false });
@@ -99,7 +101,8 @@ export async function registerAuth(app: FastifyInstance, { usersFile, log }: Aut
   app.get('/api/v1/login-state', async () => {
     const list = currentUsers();
     // Only "nobody yet": with accounts it says nothing about them.
-    return list?.length === 0 ? { accounts: false, firstAdminCommand: firstAdminCommand(usersFile) } : { accounts: true };
+    const accounts = list?.length === 0 ? { accounts: false, firstAdminCommand: firstAdminCommand(usersFile) } : { accounts: true };
+    return { ...accounts, ...(demo ? { demo: true } : {}) };
   });
 
   app.post(

@@ -72,6 +72,8 @@ export interface KioskState {
   agent: string;
   /** The site's IANA time zone: the page shows every time on the site's clock, not the tablet's. */
   timeZone: string;
+  /** A demonstration (`trebuchet up --demo`): the page says so. */
+  demo: boolean;
   taxonomy: Taxonomy;
   scales: KioskScale[];
   bon: KioskBon | null;

@@ -46,12 +46,12 @@ export async function startTestStack(
       const dashboardsCookie = () => (session ??= dashboardsSession(up.dashboardsUrl, TEST_ADMIN));
       return {
         ...up,
-        dataDir,
         dashboardsCookie,
         dashboardsApi: jsonApi(() => up.dashboardsUrl, { cookie: dashboardsCookie }),
         async stop() {
           await up.stop();
-          rmSync(dataDir, { recursive: true, force: true });
+          // A demonstration keeps its data beside the stack's folder.
+          for (const dir of new Set([dataDir, up.dataDir])) rmSync(dir, { recursive: true, force: true });
         },
       };
     } catch (err) {

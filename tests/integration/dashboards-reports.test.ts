@@ -72,7 +72,7 @@ const weighings = (...ws: ReturnType<typeof weighing>[]) => store(ws.map((w) => 
 
 function appWith(taxonomy: Taxonomy = DEFAULT_TAXONOMY): FastifyInstance {
   const app = Fastify();
-  const deps = { influx, sites: [site, reunion], taxonomy, networkName: 'Réseau test' };
+  const deps = { influx, sites: [site, reunion], taxonomy, networkName: 'Réseau test', demo: false };
   registerReports(app, deps);
   registerSite(app, deps);
   return app;

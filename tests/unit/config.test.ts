@@ -30,6 +30,9 @@ describe('configuration', () => {
     const up = loadConfig(upConfigSchema);
     expect(up.site).toEqual({ id: 'ma-ressourcerie', name: 'Ma ressourcerie', timeZone: 'Europe/Paris' });
     expect(up.influx.httpPort).toBe(18086);
+    // The simulated shop keeps a real shop's pace unless told otherwise; a demonstration is asked for.
+    expect(up.simulation.speed).toBe(1);
+    expect(up.demo).toBe(false);
     const agent = loadConfig(agentConfigSchema);
     expect(siteTaxonomy(agent).categories.map((c) => c.id)).toContain('textile');
     expect(loadConfig(ingestConfigSchema).batch.maxWaitMs).toBe(100);
@@ -65,6 +68,8 @@ describe('configuration', () => {
     expect(problems(ingestConfigSchema, `batch: { maxWaitMs: soon }\n`)).toContain('batch.maxWaitMs: "soon" is not valid');
     expect(problems(upConfigSchema, `site: { id: "Ma Ressourcerie" }\n`)).toMatch(/site\.id: "Ma Ressourcerie" is not valid: must be a slug/);
     expect(problems(upConfigSchema, `site: { timeZone: Paris }\n`)).toMatch(/site\.timeZone: "Paris" .*IANA time zone/);
+    // The pace was called timeCompression (12 by default) before it was `speed` (1).
+    expect(problems(upConfigSchema, `simulation: { timeCompression: 12 }\n`)).toMatch(/unknown key "simulation\.timeCompression".*speed/);
   });
 
   it('checks cross-field rules: re-arm band, duplicate ids, unknown default category', () => {

@@ -1,3 +1,4 @@
+import { showDemo } from './demo-ribbon.js';
 import type { MessageKey } from './i18n.js';
 
 /**
@@ -54,8 +55,9 @@ function showForm(screen: HTMLElement, t: Translate): Promise<SignedInUser> {
   form.querySelector<HTMLInputElement>('[data-testid="login-name"]')!.focus();
 
   void fetch('/api/v1/login-state')
-    .then((res) => res.json() as Promise<{ accounts: boolean; firstAdminCommand?: string }>)
+    .then((res) => res.json() as Promise<{ accounts: boolean; firstAdminCommand?: string; demo?: boolean }>)
     .then((state) => {
+      if (state.demo) showDemo();
       if (state.accounts || !state.firstAdminCommand) return;
       const hint = screen.querySelector<HTMLElement>('[data-testid="login-no-account"]')!;
       hint.querySelector('code')!.textContent = state.firstAdminCommand;

@@ -4,6 +4,7 @@ import type { SiteInfo } from '../../api/types.js';
 import { app, onLangChange, scopeName, setLang, t, timeZoneOf } from './app.js';
 import { getJson } from './api.js';
 import { reportProblem } from './error-banner.js';
+import { showDemo } from './demo-ribbon.js';
 import { clock } from './format.js';
 import type { MessageKey } from './i18n.js';
 import { linkState, onLive, startLiveStream } from './live-stream.js';
@@ -63,7 +64,7 @@ function renderHeader(): void {
   const name = app.site ? scopeName(scope) : '…';
   $('[data-testid="site-name"]').textContent = name;
   const page = route.page === 'tv' ? t('tv.button') : t(`page.${route.page}` as MessageKey);
-  document.title = `${name} · ${page} · Trébuchet`;
+  document.title = `${app.site?.demo ? `${t('demo.title')} · ` : ''}${name} · ${page} · Trébuchet`;
 }
 
 /** The address of a page from the current view: the same site, and the same range between ranged pages. */
@@ -147,6 +148,7 @@ translateStatic();
 renderHeader();
 void signIn($('[data-testid="login-screen"]'), t).then(async () => {
   app.site = await loadSite();
+  if (app.site.demo) showDemo();
   startLiveStream();
   onRouteChange(show);
   show(currentRoute());

@@ -3,6 +3,8 @@ import type { MessageKey } from './words-fr.js';
 /** The page's words in English: every French key, translated. */
 export const en: Record<MessageKey, string> = {
   appName: 'Trébuchet',
+  'demo.title': 'Demonstration',
+  'demo.text': "simulated figures (a calibrated year and a shop at work), not a real ressourcerie's.",
   language: 'Language',
   'nav.label': 'Pages',
   'page.aujourdhui': 'Today',

@@ -1,6 +1,8 @@
 /** The page's words in French, the users' language and ressourcerie vocabulary: the reference for every key. */
 export const fr = {
   appName: 'Trébuchet',
+  'demo.title': 'Démonstration',
+  'demo.text': "données simulées (une année calibrée et une boutique qui tourne), pas celles d'une vraie ressourcerie.",
   language: 'Langue',
   'nav.label': 'Pages',
   'page.aujourdhui': "Aujourd'hui",

@@ -4,6 +4,8 @@ export type { Lang };
 /** The kiosk's words: French first (the counter's ressourcerie vocabulary), English second. */
 
 const fr = {
+  'demo.title': 'Démonstration',
+  'demo.text': 'balance, compteur et donateurs simulés : rien de ce qui est pesé ici ne compte.',
   'link.connected': 'En ligne',
   'link.disconnected': 'Hors ligne — les pesées sont gardées sur place',
   'link.connecting': 'Connexion à la balance…',
@@ -132,6 +134,8 @@ const fr = {
 export type MessageKey = keyof typeof fr;
 
 const en: Record<MessageKey, string> = {
+  'demo.title': 'Demonstration',
+  'demo.text': 'simulated scale, counter and donors: nothing weighed here counts.',
   'link.connected': 'Online',
   'link.disconnected': 'Offline — weighings are kept here',
   'link.connecting': 'Connecting to the scale…',

@@ -27,6 +27,7 @@ function renderHeader(): void {
   const k = app.kiosk;
   setText($('[data-testid="kiosk-site"]'), k ? (k.siteName ?? k.site) : '…');
   setText($('[data-testid="kiosk-counter"]'), k?.agent ?? '');
+  $('[data-testid="kiosk-demo"]').hidden = !k?.demo;
   const connected = app.stream === 'open' && k?.link === 'connected';
   const link = $('[data-testid="kiosk-link"]');
   setAttr(link, 'data-state', connected ? 'connected' : 'disconnected');

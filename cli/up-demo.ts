@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { escape, type InfluxDB, type IPoint } from 'influx';
+import { DateTime } from 'luxon';
+import { UsersFile } from '../dashboards/auth/users-file.js';
+import { YEAR_DISTRICTS, yearScenario } from '../firmware-sim/scenarios/year-scenario.js';
+import type { IngestConfig } from '../ingest/config.js';
+import { bonPoint, MEASUREMENT, visitsPoint, weighingPoint } from '../ingest/points.js';
+import { rebuildRollups } from '../ingest/rollup-rebuild.js';
+import type { Logger } from '../runtime/log.js';
+import { siteTaxonomy } from '../runtime/taxonomy-config.js';
+import { upUsersFile, type UpConfig } from './up-config.js';
+
+/** The account a demonstration signs in with (made at its first start, password in the demo's data folder). */
+export const DEMO_ACCOUNT = 'demo';
+const WRITE_BATCH = 10_000;
+
+/**
+ * A demonstration's config: its data folder beside the real one and never it (`data` → `data-demo`), a
+ * database of its own too (for an InfluxDB that is not the managed one), and the districts the calibrated
+ * year's donors come from when the site lists none, so that « Par provenance » reads as names.
+ */
+export function demoConfig(config: UpConfig): UpConfig {
+  const taxonomy = siteTaxonomy(config);
+  return {
+    ...config,
+    dataDir: `${resolve(config.dataDir)}-demo`,
+    influx: { ...config.influx, database: `${config.influx.database}_demo` },
+    ...(taxonomy.districts.length ? {} : { taxonomy: { ...taxonomy, districts: [...YEAR_DISTRICTS] }, taxonomyFile: undefined }),
+  };
+}
+
+export interface DemoSeed {
+  from: string;
+  to: string;
+  weighings: number;
+  visits: number;
+  bons: number;
+}
+
+/** Local dates from `from` to `to` that already hold weighings of the site. */
+async function datesWithData(influx: InfluxDB, site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Set<string>> {
+  const rows = await influx.query<{ time: Date; n: number }>(
+    `SELECT count("net_kg") AS n FROM "${MEASUREMENT.weighing}" WHERE "site" = ${escape.stringLit(site)} ` +
+      `AND time >= ${escape.stringLit(from.toUTC().toISO() as string)} AND time < ${escape.stringLit(to.toUTC().toISO() as string)} ` +
+      `GROUP BY time(1d) fill(none) tz(${escape.stringLit(timeZone)})`,
+  );
+  return new Set(rows.filter((r) => r.n > 0).map((r) => DateTime.fromJSDate(r.time, { zone: timeZone }).toISODate() as string));
+}
+
+/**
+ * Fills a demonstration's InfluxDB with a calibrated past year and the current year up to yesterday (the
+ * year scenario of firmware-sim, one seed per year, so every start draws the same years), as ingest stores
+ * them, then builds their rollups as `trebuchet rollup` does. A day that already holds weighings (an earlier
+ * start, or the live simulation's day) is left as it is: each start fills only the days missing, none twice.
+ */
+export async function seedDemo(
+  influx: InfluxDB,
+  ingest: Pick<IngestConfig, 'influx' | 'timeZone' | 'sites'>,
+  ids: { site: string; agent: string },
+  log: Logger,
+  now = new Date(),
+): Promise<DemoSeed> {
+  const timeZone = ingest.timeZone;
+  const today = DateTime.fromJSDate(now, { zone: timeZone }).startOf('day');
+  const first = today.minus({ years: 1 }).startOf('year');
+  const range = { from: first.toISODate() as string, to: today.minus({ days: 1 }).toISODate() as string };
+  const filled = await datesWithData(influx, ids.site, timeZone, first, today);
+  // The few days already stored, as epoch intervals: a year of events is filtered without a date per event.
+  const skip = [...filled].map((d) => {
+    const start = DateTime.fromISO(d, { zone: timeZone });
+    return [start.toMillis(), start.plus({ days: 1 }).toMillis()] as const;
+  });
+  const [lo, hi] = [first.toMillis(), today.toMillis()];
+  const wanted = (iso: string) => {
+    const ms = Date.parse(iso);
+    return ms >= lo && ms < hi && !skip.some(([a, b]) => ms >= a && ms < b);
+  };
+
+  const seed: DemoSeed = { ...range, weighings: 0, visits: 0, bons: 0 };
+  const origin = (device: string) => ({ site: ids.site, agent: ids.agent, device });
+  for (let year = first.year; year <= today.year; year++) {
+    const y = yearScenario({ year, timeZone, seed: year });
+    const weighings = y.weighings.filter((w) => wanted(w.message.capturedAt));
+    const visits = y.visits.filter((v) => wanted(v.message.bucketStart));
+    const bons = y.bons.filter((b) => wanted(b.capturedAt));
+    const points: IPoint[] = [
+      ...weighings.map((w) => weighingPoint(origin(w.device), w.message)),
+      ...visits.map((v) => visitsPoint(origin(v.device), v.message)),
+      ...bons.map((b) => bonPoint(ids, b)),
+    ];
+    for (let i = 0; i < points.length; i += WRITE_BATCH) await influx.writePoints(points.slice(i, i + WRITE_BATCH), { precision: 'n' });
+    seed.weighings += weighings.length;
+    seed.visits += visits.length;
+    seed.bons += bons.length;
+  }
+  if (seed.weighings + seed.visits + seed.bons > 0) await rebuildRollups(influx, ingest, [ids.site], range, log);
+  return seed;
+}
+
+/**
+ * The demonstration's account: made at its first start with a generated password, kept in the demo's data
+ * folder (mode 0600) and printed at each start. A demonstration holds no real figures; it still has no
+ * default password, as everything else here.
+ */
+export async function demoLogin(config: UpConfig): Promise<{ name: string; password: string; file: string }> {
+  const file = join(resolve(config.dataDir), 'demo-login.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { name: string; password: string };
+    return { ...saved, file };
+  }
+  const password = randomBytes(9).toString('base64url');
+  const users = new UsersFile(upUsersFile(config));
+  if (users.find(DEMO_ACCOUNT)) await users.setPassword(DEMO_ACCOUNT, password);
+  else await users.add(DEMO_ACCOUNT, 'admin', password);
+  writeFileSync(file, JSON.stringify({ name: DEMO_ACCOUNT, password }) + '\n', { mode: 0o600 });
+  return { name: DEMO_ACCOUNT, password, file };
+}
