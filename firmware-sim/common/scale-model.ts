@@ -44,6 +44,7 @@ export class ScaleModel extends EventEmitter<ScaleModelEvents> {
   private zeroKg = 0;
   private tareKg = 0;
   private overloadForced = false;
+  private swaying = false;
   private settleUntil = 0;
   private amplitudeKg = 0;
   private motionStart = 0;
@@ -82,6 +83,16 @@ export class ScaleModel extends EventEmitter<ScaleModelEvents> {
     this.overloadForced = on;
   }
 
+  /**
+   * A load that never settles (a swinging bag, someone leaning on the platter): moving until turned off,
+   * then settling as after a load change. A state, not a timing: a test of "never stable" must not hang on
+   * how often a loaded machine runs its timers.
+   */
+  setSwaying(on: boolean): void {
+    this.swaying = on;
+    if (!on) this.change(0);
+  }
+
   /** Zero: what is on the platter now reads 0. */
   zero(): void {
     this.zeroKg = this.loadKg;
@@ -106,10 +117,10 @@ export class ScaleModel extends EventEmitter<ScaleModelEvents> {
     if (this.overloadForced || grossKg > capacityKg) return { ...base, status: 'overload' };
     let kg = grossKg - this.tareKg;
     const now = this.opts.now();
-    const moving = now < this.settleUntil;
+    const moving = this.swaying || now < this.settleUntil;
     if (moving) {
       // The swing dies down as the platter settles.
-      const left = (this.settleUntil - now) / (this.settleUntil - this.motionStart);
+      const left = this.swaying ? 1 : (this.settleUntil - now) / (this.settleUntil - this.motionStart);
       kg += this.amplitudeKg * left * (2 * this.opts.rng() - 1);
     }
     const value = roundTo(kg / KG_PER_UNIT[unit], decimals);

@@ -54,6 +54,10 @@ export abstract class SimulatedScaleBase extends EventEmitter<SimulatedScaleEven
     this.model.setOverload(on);
   }
 
+  setSwaying(on: boolean): void {
+    this.model.setSwaying(on);
+  }
+
   setSink(sink: ByteSink | undefined): void {
     this.sink = sink;
   }

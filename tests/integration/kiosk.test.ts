@@ -237,14 +237,15 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
 
     // A load that keeps swinging: the tapped category is dropped after the timeout (1.5 s here).
     since = notices.length;
-    const sway = setInterval(() => stack.simulatedScale!.load(0.4), 100);
+    // (A swaying scale, not loads every 100 ms: a loaded machine's timers lag past the settle time.)
+    stack.simulatedScale!.setSwaying(true);
     try {
       stack.simulatedScale!.load(6);
       await tap('jouets');
       await noticeAfter('unstable', since);
       expect((await state()).scales[0]!.armedCategory).toBeUndefined();
     } finally {
-      clearInterval(sway);
+      stack.simulatedScale!.setSwaying(false);
     }
     await emptyScale();
 
