@@ -19,12 +19,6 @@ export interface OutgoingLoad {
 }
 
 const CATEGORIES = Object.entries(CATEGORY_SHARES);
-const MAX_LOAD_GRAMS = 60_000;
-
-function drawCategory(rng: () => number): string {
-  let u = rng();
-  return (CATEGORIES.find(([, s]) => (u -= s) < 0) ?? CATEGORIES[0]!)[0];
-}
 
 /**
  * `totalGrams` of outgoing goods in loads of 10–60 kg, each of a category drawn by its share of what comes in
@@ -36,7 +30,8 @@ export function outgoingLoads(rng: () => number, totalGrams: number): OutgoingLo
   while (left > 0) {
     const grams = Math.min(left, Math.max(1, Math.round((10 + rng() * 50) * 1000)));
     left -= grams;
-    const category = drawCategory(rng);
+    let u = rng();
+    const [category] = CATEGORIES.find(([, s]) => (u -= s) < 0) ?? CATEGORIES[0]!;
     let v = rng();
     const [destination] = OUT_SHARES.find(([, s]) => (v -= s) < 0) ?? OUT_SHARES[0]!;
     loads.push({ grams, category, destination, ...(destination === 'recyclage' ? { partner: PARTNER_OF[category] ?? 'filiere-metaux' } : {}) });
@@ -45,20 +40,14 @@ export function outgoingLoads(rng: () => number, totalGrams: number): OutgoingLo
 }
 
 /**
- * `totalGrams` leaving at one moment of a shop day, split by destination in OUT_SHARES' proportions (so that
- * even a small sortie has the valorisation rate of docs/domain.md), each destination's part cut in loads of
- * at most 60 kg of a drawn category.
+ * Where a category's kilograms go, in OUT_SHARES' proportions (recycling through the category's filière): what
+ * a shop day sends out for the goods that came in, so that each category is valorised as docs/domain.md says.
  */
-export function sortieLoads(rng: () => number, totalGrams: number): OutgoingLoad[] {
-  const loads: OutgoingLoad[] = [];
-  for (const [destination, share] of OUT_SHARES) {
-    let left = Math.round(totalGrams * share);
-    while (left > 0) {
-      const grams = Math.min(left, MAX_LOAD_GRAMS);
-      left -= grams;
-      const category = drawCategory(rng);
-      loads.push({ grams, category, destination, ...(destination === 'recyclage' ? { partner: PARTNER_OF[category] ?? 'filiere-metaux' } : {}) });
-    }
-  }
-  return loads;
+export function destinationsOf(category: string, grams: number): OutgoingLoad[] {
+  return OUT_SHARES.map(([destination, share]) => ({
+    grams: Math.round(grams * share),
+    category,
+    destination,
+    ...(destination === 'recyclage' ? { partner: PARTNER_OF[category] ?? 'filiere-metaux' } : {}),
+  }));
 }

@@ -26,6 +26,15 @@ describe('shopDays: the days `trebuchet up` plays at docs/domain.md pace', () =>
     for (let i = 1; i < visits.length; i++) expect(visits[i]!.arrivalMs).toBeGreaterThanOrEqual(visits[i - 1]!.arrivalMs);
   });
 
+  it("is a real day's pace from the first start: ≈ 210 kg in its first 1 h 40, not 2,300", () => {
+    let kg = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      for (const v of shopDays({ seed, days: 1 })) if (!v.sortie && v.arrivalMs < 100 * 60_000) kg += v.weighings.reduce((s, w) => s + w.kg, 0);
+    }
+    expect(kg / 20).toBeGreaterThan(140);
+    expect(kg / 20).toBeLessThan(300);
+  });
+
   it('opens with a donor at the door and goods going out within minutes, every day', () => {
     for (let day = 0; day < days; day++) {
       const first = visits.find((v) => v.day === day && !v.sortie)!;
@@ -40,6 +49,19 @@ describe('shopDays: the days `trebuchet up` plays at docs/domain.md pace', () =>
     expect(outGrams / inGrams).toBeGreaterThan(0.85);
     expect(outGrams).toBeLessThanOrEqual(inGrams);
     for (const [destination, share] of OUT_SHARES) expect(Math.abs(outByDestination.get(destination)! / outGrams - share), destination).toBeLessThan(0.005);
+    // Each category leaves as it came in: its own valorisation is the year's, not 0 % for one and 260 % for another.
+    const inByCategory = new Map<string, number>();
+    for (const v of bons) for (const w of v.weighings) inByCategory.set(w.categoryId, (inByCategory.get(w.categoryId) ?? 0) + grams(w.kg));
+    const valorisedByCategory = new Map<string, number>();
+    for (const v of sorties) {
+      if (v.sortie!.destination === 'decheterie') continue;
+      for (const w of v.weighings) valorisedByCategory.set(w.categoryId, (valorisedByCategory.get(w.categoryId) ?? 0) + grams(w.kg));
+    }
+    for (const [category, g] of inByCategory) {
+      const rate = (valorisedByCategory.get(category) ?? 0) / g;
+      expect(rate, category).toBeGreaterThan(g > 500_000 ? 0.85 : 0.7);
+      expect(rate, category).toBeLessThan(0.915); // 91 %, give or take the grams of rounding
+    }
     // From the very first sortie on, the day is valorised as the year is.
     const firstMoment = sorties.filter((v) => v.arrivalMs === sorties[0]!.arrivalMs);
     const first = firstMoment.flatMap((v) => v.weighings.map((w) => ({ g: grams(w.kg), valorised: v.sortie!.destination !== 'decheterie' })));

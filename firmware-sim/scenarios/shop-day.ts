@@ -1,6 +1,5 @@
-import { seededRandom } from '../common/sim-device.js';
 import { dropoffScenario, type DonorVisit } from './dropoff-scenario.js';
-import { sortieLoads, type OutgoingLoad } from './outgoing.js';
+import { destinationsOf, type OutgoingLoad } from './outgoing.js';
 
 /**
  * The shop days a demonstration plays in real time (`trebuchet up` with no device), at docs/domain.md's
@@ -22,18 +21,19 @@ export const SHOP_DAY = {
   donorsAtOpening: 1,
   /**
    * When goods leave, in hours after opening: what was sorted since the last time goes on the shop floor
-   * (réemploi), to partners and to the déchetterie. Each time as many kilograms leave as came in meanwhile,
-   * so the stock stays level and the day's figures keep docs/domain.md's proportions from the first sortie.
+   * (réemploi), to partners and to the déchetterie. Each time, each category's kilograms that came in meanwhile
+   * leave by destination in the year's proportions: the stock stays level, and the day's figures, overall and
+   * per category, keep docs/domain.md's valorisation from the first sortie.
    */
   sortieHours: [0.1, 2.5, 5, 7.5],
 } as const;
 
 const HOUR_MS = 3_600_000;
+/** A line lighter than this waits for the next sortie; a heavier one goes on the scale in loads of 60 kg at most. */
 const MIN_LOAD_GRAMS = 300;
+const MAX_LOAD_GRAMS = 60_000;
 
-const gramsOf = (visit: DonorVisit) => visit.weighings.reduce((g, w) => g + Math.round(w.kg * 1000), 0);
-
-/** One moment's loads as bons de sortie: one per destination (and filière), its lines by category. */
+/** One moment's loads as bons de sortie: one per destination (and filière), its lines by category, at most 60 kg each. */
 function sortieBons(loads: OutgoingLoad[], day: number, atMs: number): DonorVisit[] {
   const bons = new Map<string, DonorVisit>();
   for (const load of loads) {
@@ -46,8 +46,9 @@ function sortieBons(loads: OutgoingLoad[], day: number, atMs: number): DonorVisi
       sortie: { destination: load.destination, ...(load.partner ? { partner: load.partner } : {}) },
     };
     bons.set(key, bon);
-    // Loads of one category for one destination go on the scale one by one (a load is at most 60 kg).
-    bon.weighings.push({ categoryId: load.category, kg: load.grams / 1000 });
+    // Too heavy for one load: in equal loads, as the goods would be split between trolleys.
+    const n = Math.ceil(load.grams / MAX_LOAD_GRAMS);
+    for (let i = 0; i < n; i++) bon.weighings.push({ categoryId: load.category, kg: (Math.floor(load.grams / n) + (i < load.grams % n ? 1 : 0)) / 1000 });
   }
   return [...bons.values()];
 }
@@ -59,13 +60,26 @@ function sortieBons(loads: OutgoingLoad[], day: number, atMs: number): DonorVisi
 export function* shopDays(options: { seed: number; days?: number }): Generator<DonorVisit> {
   const { openHours, closedHours, donorsPerDay, sortieHours } = SHOP_DAY;
   const days = options.days ?? Infinity;
-  const rng = seededRandom(options.seed ^ 0x5a17);
   const openMs = openHours * HOUR_MS;
   const cycleMs = (openHours + closedHours) * HOUR_MS;
   const donors = dropoffScenario({ seed: options.seed, days, donorsPerHour: donorsPerDay / openHours, openHours, waitingAtOpening: SHOP_DAY.donorsAtOpening });
   let pending: DonorVisit | undefined = donors.next().value ?? undefined;
-  /** Grams come in and not gone out yet (carried over the night). */
-  let sorted = 0;
+  /** Grams come in and owed to each destination, by category (carried over the night, and while too light to weigh). */
+  const owed = new Map<string, OutgoingLoad>();
+  const comeIn = (visit: DonorVisit) => {
+    for (const w of visit.weighings) {
+      for (const part of destinationsOf(w.categoryId, Math.round(w.kg * 1000))) {
+        const key = `${part.category}/${part.destination}`;
+        const sum = owed.get(key);
+        owed.set(key, sum ? { ...sum, grams: sum.grams + part.grams } : part);
+      }
+    }
+  };
+  const goOut = (): OutgoingLoad[] => {
+    const loads = [...owed.values()].filter((l) => l.grams >= MIN_LOAD_GRAMS);
+    for (const l of loads) owed.delete(`${l.category}/${l.destination}`);
+    return loads;
+  };
   for (let day = 0; day < days; day++) {
     const visits: DonorVisit[] = [];
     while (pending && pending.day === day) {
@@ -76,14 +90,10 @@ export function* shopDays(options: { seed: number; days?: number }): Generator<D
     const out: DonorVisit[] = [];
     for (const h of sortieHours) {
       const atMs = day * cycleMs + h * HOUR_MS;
-      for (; next < visits.length && visits[next]!.arrivalMs < atMs; next++) sorted += gramsOf(visits[next]!);
-      const loads = sortieLoads(rng, sorted);
-      // A scrap too light to weigh waits for the next sortie.
-      const weighable = loads.filter((l) => l.grams >= MIN_LOAD_GRAMS);
-      sorted = loads.reduce((g, l) => g + (l.grams < MIN_LOAD_GRAMS ? l.grams : 0), 0);
-      out.push(...sortieBons(weighable, day, atMs));
+      for (; next < visits.length && visits[next]!.arrivalMs < atMs; next++) comeIn(visits[next]!);
+      out.push(...sortieBons(goOut(), day, atMs));
     }
-    for (; next < visits.length; next++) sorted += gramsOf(visits[next]!);
+    for (; next < visits.length; next++) comeIn(visits[next]!);
     yield* [...visits, ...out].sort((a, b) => a.arrivalMs - b.arrivalMs);
   }
 }
