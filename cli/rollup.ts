@@ -56,13 +56,11 @@ export function registerRollup(program: Command): void {
         process.stderr.write(`--to ${to} is before --from ${from}\n`);
         process.exit(2);
       }
-      const log = createLogger().child({ component: 'rollup' });
+      const log = createLogger(undefined, { stderr: true }).child({ component: 'rollup' });
       const influx = createInflux(config.influx);
       try {
         const sites = opts.site ?? (await sitesWithData(influx));
         await rebuildRollups(influx, config, sites, { from, to }, log);
-        // pino writes JSON lines asynchronously: its last progress line must come out before the outcome.
-        await new Promise<void>((resolve) => log.flush(() => resolve()));
         process.stdout.write(`rollups rebuilt for ${sites.length ? sites.join(', ') : 'no site (no data stored)'} from ${from} to ${to}\n`);
       } catch (err) {
         process.stderr.write(`InfluxDB at ${config.influx.url}: ${(err as Error).message}\n`);

@@ -8,12 +8,15 @@ export type { Logger };
  * One logger per process; components get a child with their name. JSON lines for journald and log
  * shippers; readable lines when a person watches a terminal (set TREBUCHET_LOG_FORMAT=json to force JSON).
  */
-export function createLogger(level = process.env.TREBUCHET_LOG_LEVEL ?? 'info'): Logger {
-  const human = process.stdout.isTTY && process.env.TREBUCHET_LOG_FORMAT !== 'json';
-  if (!human) return pino({ level, base: { pid: process.pid } });
+export function createLogger(level = process.env.TREBUCHET_LOG_LEVEL ?? 'info', options: { stderr?: boolean } = {}): Logger {
+  // A one-shot command logs its progress on stderr: its stdout is its outcome, never interleaved with a log
+  // line (pino writes asynchronously, so a line logged just before the outcome could come out after it).
+  const out = options.stderr ? process.stderr : process.stdout;
+  const human = out.isTTY && process.env.TREBUCHET_LOG_FORMAT !== 'json';
+  if (!human) return pino({ level, base: { pid: process.pid } }, options.stderr ? pino.destination(2) : undefined);
   // Loaded only for a person at a terminal: a service on a Pi does not pay its ~10 MiB.
   const pretty = createRequire(import.meta.url)('pino-pretty') as typeof prettyFactory;
-  return pino({ level, base: undefined }, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  return pino({ level, base: undefined }, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: options.stderr ? 2 : 1 }));
 }
 
 /** Logs each distinct kind of problem once, then counts silently: a flood of garbage must not flood the log. */

@@ -66,9 +66,10 @@ describe('rollups of data stored before them', () => {
     expect(await collected()).toBe(0);
     const config = join(dir, 'ingest.yaml');
     writeFileSync(config, `influx: { url: "${influxd.url}" }\ntimeZone: ${ZONE}\n`);
-    const { stdout } = await run(process.execPath, [CLI, 'rollup', '-c', config, '--from', '2024-01-01', '--to', '2024-12-31']);
-    // Progress is logged as JSON lines (pino), the outcome is the last line.
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe('rollups rebuilt for ancienne from 2024-01-01 to 2024-12-31');
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'rollup', '-c', config, '--from', '2024-01-01', '--to', '2024-12-31']);
+    // Progress is logged on stderr as JSON lines (pino); stdout holds the outcome alone.
+    expect(stdout).toBe('rollups rebuilt for ancienne from 2024-01-01 to 2024-12-31\n');
+    expect(stderr).toContain('"msg":"rollups rebuilt"');
     expect(await collected()).toBe(scenario.truth.collectedGrams / 1000);
 
     const bad = await run(process.execPath, [CLI, 'rollup', '-c', config, '--from', '2024-13-01']).catch((err: { code: number; stderr: string }) => err);
