@@ -40,7 +40,8 @@ export async function startSimulatedDevices(
   const door = new SimulatedSerialCounter({
     seed,
     timeScale: sim.speed,
-    customersPerDay: SHOP_DAY.customersPerDay,
+    // Those waiting at opening are among the day's 185.
+    customersPerDay: SHOP_DAY.customersPerDay - SHOP_DAY.customersAtOpening,
     openHours: SHOP_DAY.openHours,
     closedHours: SHOP_DAY.closedHours,
     hourlyShares: SHOP_DAY.footfallByHour,

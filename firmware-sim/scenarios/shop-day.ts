@@ -62,7 +62,8 @@ export function* shopDays(options: { seed: number; days?: number }): Generator<D
   const days = options.days ?? Infinity;
   const openMs = openHours * HOUR_MS;
   const cycleMs = (openHours + closedHours) * HOUR_MS;
-  const donors = dropoffScenario({ seed: options.seed, days, donorsPerHour: donorsPerDay / openHours, openHours, waitingAtOpening: SHOP_DAY.donorsAtOpening });
+  // The donor waiting at opening is one of the day's 67.
+  const donors = dropoffScenario({ seed: options.seed, days, donorsPerHour: (donorsPerDay - SHOP_DAY.donorsAtOpening) / openHours, openHours, waitingAtOpening: SHOP_DAY.donorsAtOpening });
   let pending: DonorVisit | undefined = donors.next().value ?? undefined;
   /** Grams come in and owed to each destination, by category (carried over the night, and while too light to weigh). */
   const owed = new Map<string, OutgoingLoad>();
