@@ -65,7 +65,7 @@ describe('first start: the simulated shop moves every card of « Aujourd\'hui »
     let seen = await stored();
     for (const deadline = Date.now() + 150_000; Date.now() < deadline; ) {
       seen = await stored();
-      if (seen.today.visitors.in > 0 && seen.today.visitors.occupancy > 0 && seen.today.totalKg > 0 && seen.sorties.valorisation.valorisedKg > 0) break;
+      if (seen.today.visitors.in > 0 && seen.today.visitors.occupancy > 0 && seen.today.totalKg > 0 && Object.keys(seen.sorties.byDestination).length >= 2) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
     expect(seen.today.visitors.in).toBeGreaterThan(0);
