@@ -82,7 +82,10 @@ describe('the agent process', () => {
         statuses.find((s) => s.state === 'online' && s.devices?.['balance-1']?.state === 'ok'),
       );
       expect(online.version).toMatch(/^\d+\.\d+\.\d+$/);
-      const health = await waitFor('a health message', () => healths.at(-1));
+      // The first health sent after that status: one sent before it may predate the scale's first answer
+      // (a loaded machine once had the agent's first health out before its device was up).
+      const healthsBefore = healths.length;
+      const health = await waitFor('a health message after the online status', () => healths[healthsBefore]);
       expect(health).toMatchObject({ outbox: { depth: 0, oldestAgeS: null }, devices: { 'balance-1': { state: 'ok', errors: 0 } }, clock: { synced: true } });
       expect(health.diskFreeBytes).toBeGreaterThan(0);
 
