@@ -11,7 +11,7 @@ import { agentConfigSchema } from '../edge-agent/config.js';
 import { DurableOutbox } from '../edge-agent/outbox/durable-outbox.js';
 import { ingestConfigSchema } from '../ingest/config.js';
 import { startIngest } from '../ingest/ingest.js';
-import { weighingPoint } from '../ingest/points.js';
+import { weighingPoint } from '../storage/points.js';
 import { agentUsername, deviceTopic, weighingSchema } from '../protocol/index.js';
 import { startInfluxd } from '../tests/helpers/influxd.js';
 import { waitFor } from '../tests/helpers/wait.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { ingestConfigSchema, type IngestConfig } from '../ingest/config.js';
-import { rebuildRollups, sitesWithData } from '../ingest/rollup-rebuild.js';
+import { ingestConfigSchema, siteTimeZone, type IngestConfig } from '../ingest/config.js';
+import { rebuildRollups, sitesWithData } from '../storage/rollup-rebuild.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createInflux } from '../runtime/influx-client.js';
 import { createLogger } from '../runtime/log.js';
@@ -60,7 +60,7 @@ export function registerRollup(program: Command): void {
       const influx = createInflux(config.influx);
       try {
         const sites = opts.site ?? (await sitesWithData(influx));
-        await rebuildRollups(influx, config, sites, { from, to }, log);
+        await rebuildRollups(influx, config.influx.database, (site) => siteTimeZone(config, site), sites, { from, to }, log);
         process.stdout.write(`rollups rebuilt for ${sites.length ? sites.join(', ') : 'no site (no data stored)'} from ${from} to ${to}\n`);
       } catch (err) {
         process.stderr.write(`InfluxDB at ${config.influx.url}: ${(err as Error).message}\n`);

@@ -5,9 +5,9 @@ import { escape, type InfluxDB, type IPoint } from 'influx';
 import { DateTime } from 'luxon';
 import { UsersFile } from '../dashboards/auth/users-file.js';
 import { YEAR_DISTRICTS, yearScenario } from '../firmware-sim/scenarios/year-scenario.js';
-import type { IngestConfig } from '../ingest/config.js';
-import { bonPoint, MEASUREMENT, visitsPoint, weighingPoint } from '../ingest/points.js';
-import { rebuildRollups } from '../ingest/rollup-rebuild.js';
+import { siteTimeZone, type IngestConfig } from '../ingest/config.js';
+import { bonPoint, MEASUREMENT, visitsPoint, weighingPoint } from '../storage/points.js';
+import { rebuildRollups } from '../storage/rollup-rebuild.js';
 import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { upUsersFile, type UpConfig } from './up-config.js';
@@ -95,7 +95,7 @@ export async function seedDemo(
     seed.visits += visits.length;
     seed.bons += bons.length;
   }
-  if (seed.weighings + seed.visits + seed.bons > 0) await rebuildRollups(influx, ingest, [ids.site], range, log);
+  if (seed.weighings + seed.visits + seed.bons > 0) await rebuildRollups(influx, ingest.influx.database, (site) => siteTimeZone(ingest, site), [ids.site], range, log);
   return seed;
 }
 

@@ -1,17 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IPoint } from 'influx';
-import { printable } from '../edge-agent/drivers/scale.js';
+import { printable } from '../runtime/printable.js';
 import { agentTopic, decode, deliveryByKind, kindFilter, parseTopic, type DeadLetter } from '../protocol/index.js';
 import { createInflux } from '../runtime/influx-client.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { BatchWriter } from './batch-writer.js';
 import { siteTimeZone, type IngestConfig } from './config.js';
-import { bonPoint, deadLetterPoint, visitsPoint, weighingPoint } from './points.js';
+import { bonPoint, deadLetterPoint, visitsPoint, weighingPoint } from '../storage/points.js';
 import { DateTime } from 'luxon';
-import { rebuildRollups, rollupsMissing, sitesWithData } from './rollup-rebuild.js';
-import { createRollupRetentionPolicy, rollupStatementsFor } from './rollups.js';
-import { runStatements } from './run-statements.js';
+import { rebuildRollups, rollupsMissing, sitesWithData } from '../storage/rollup-rebuild.js';
+import { createRollupRetentionPolicy, rollupStatementsFor } from '../storage/rollups.js';
+import { runStatements } from '../storage/run-statements.js';
 
 interface ReceiptKey {
   site: string;
@@ -73,7 +73,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     if (sites.length === 0) return;
     log.info({ sites }, 'first start with rollups: building them from the stored data');
     const range = { from: config.earliestCaptureAt.slice(0, 10), to: DateTime.now().plus({ days: 1 }).toISODate() as string };
-    void rebuildRollups(influx, config, sites, range, log).then(
+    void rebuildRollups(influx, config.influx.database, (site) => siteTimeZone(config, site), sites, range, log).then(
       () => log.info({ sites }, 'rollups built from the stored data'),
       (err: Error) => log.error({ err: err.message }, 'rollups could not be built from the stored data; run `trebuchet rollup`'),
     );

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { escape } from 'influx';
 import { z } from 'zod';
-import { MEASUREMENT } from '../../ingest/points.js';
+import { MEASUREMENT } from '../../storage/points.js';
 import { categoryResolver } from '../../protocol/taxonomy.js';
 import { byTimeZone, localDayBounds, localToday, siteCondition, type Scope } from '../queries/scope.js';
 import { selectSeries } from '../queries/select-series.js';

@@ -1,6 +1,6 @@
 import { escape, type InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
-import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../ingest/rollups.js';
+import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../storage/rollups.js';
 import { wholeMonths } from './periods.js';
 import { byTimeZone, localDayBounds, siteCondition, type Scope } from './scope.js';
 import { selectSeries } from './select-series.js';

@@ -1,4 +1,4 @@
-import { ROLLUPS } from '../../ingest/rollups.js';
+import { ROLLUPS } from '../../storage/rollups.js';
 import { rollupSums } from '../queries/rollup-sums.js';
 import type { Scope } from '../queries/scope.js';
 import { Grams, inListOrder } from './grams.js';

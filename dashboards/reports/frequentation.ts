@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ROLLUPS } from '../../ingest/rollups.js';
+import { ROLLUPS } from '../../storage/rollups.js';
 import { bucketStart, bucketStarts, sameRangeLastYear, type Bucket, type Range } from '../queries/periods.js';
 import { rollupSums, type SumsRow } from '../queries/rollup-sums.js';
 import { datesBetween, type Scope } from '../queries/scope.js';

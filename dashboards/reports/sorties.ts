@@ -1,4 +1,4 @@
-import { ROLLUPS } from '../../ingest/rollups.js';
+import { ROLLUPS } from '../../storage/rollups.js';
 import { bucketStart, bucketStarts, type Bucket, type Range } from '../queries/periods.js';
 import { rollupSums } from '../queries/rollup-sums.js';
 import type { Scope } from '../queries/scope.js';

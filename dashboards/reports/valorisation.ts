@@ -1,5 +1,5 @@
 import { categoryResolver } from '../../protocol/taxonomy.js';
-import { ROLLUPS } from '../../ingest/rollups.js';
+import { ROLLUPS } from '../../storage/rollups.js';
 import type { Range } from '../queries/periods.js';
 import { rollupSums } from '../queries/rollup-sums.js';
 import type { Scope } from '../queries/scope.js';

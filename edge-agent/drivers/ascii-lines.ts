@@ -1,5 +1,6 @@
 import { isMassUnit, toKg } from '../../protocol/units.js';
-import { printable, SHOWN_BYTES, type FrameError } from './scale.js';
+import { printable } from '../../runtime/printable.js';
+import { SHOWN_BYTES, type FrameError } from './scale.js';
 
 /**
  * What the line-based ASCII scale drivers share: framing by a protocol's own start and end bytes,

@@ -43,11 +43,3 @@ export interface ScaleDriver extends EventEmitter<ScaleDriverEvents> {
 
 /** How much of a bad frame or a skipped run a frameError shows: enough to recognise a wrong baud rate or layout. */
 export const SHOWN_BYTES = 64;
-
-/** Printable form of raw bytes: ASCII as is, control bytes as <XX>. */
-export function printable(bytes: Buffer | string): string {
-  const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
-  let out = '';
-  for (const b of buf) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `<${b.toString(16).padStart(2, '0').toUpperCase()}>`;
-  return out;
-}

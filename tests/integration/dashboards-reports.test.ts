@@ -8,9 +8,9 @@ import { queryLatestWeighings, registerSite } from '../../dashboards/api/site.js
 import type { LatestWeighing } from '../../dashboards/api/types.js';
 import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, TodayReport } from '../../dashboards/reports/report-types.js';
 import { todayReport } from '../../dashboards/reports/today.js';
-import { bonPoint, visitsPoint, weighingPoint } from '../../ingest/points.js';
-import { createRollupRetentionPolicy, rollupStatementsFor } from '../../ingest/rollups.js';
-import { runStatements } from '../../ingest/run-statements.js';
+import { bonPoint, visitsPoint, weighingPoint } from '../../storage/points.js';
+import { createRollupRetentionPolicy, rollupStatementsFor } from '../../storage/rollups.js';
+import { runStatements } from '../../storage/run-statements.js';
 import { bonSchema, type WeighingInput } from '../../protocol/index.js';
 import { DEFAULT_TAXONOMY, taxonomySchema, type Taxonomy } from '../../protocol/taxonomy.js';
 import { siteSchema } from '../../runtime/connections.js';

@@ -10,7 +10,7 @@ import { collecteReport } from '../../dashboards/reports/collecte.js';
 import { yearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
 import { startIngest } from '../../ingest/ingest.js';
-import { visitsPoint, weighingPoint } from '../../ingest/points.js';
+import { visitsPoint, weighingPoint } from '../../storage/points.js';
 import { DEFAULT_TAXONOMY } from '../../protocol/taxonomy.js';
 import { siteSchema } from '../../runtime/connections.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';

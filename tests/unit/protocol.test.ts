@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { agentTopic, decode, deviceTopic, kindFilter, parseTopic, toKg } from '../../protocol/index.js';
-import { weighingPoint, weighingTimestampNs } from '../../ingest/points.js';
+import { weighingPoint, weighingTimestampNs } from '../../storage/points.js';
 
 const weighing = (over: Record<string, unknown> = {}) => ({
   v: 1,

@@ -2,7 +2,7 @@ import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
 import { LineFramer, mask7 } from '../ascii-lines.js';
-import { printable } from '../scale.js';
+import { printable } from '../../../runtime/printable.js';
 import { StreamScaleDriver } from '../stream-driver.js';
 import { sartoriusConfigSchema, type SartoriusConfig, type SartoriusConfigInput } from './config.js';
 import { parseSartoriusFrame } from './parser.js';

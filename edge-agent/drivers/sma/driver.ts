@@ -2,7 +2,7 @@ import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
 import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
-import { printable } from '../scale.js';
+import { printable } from '../../../runtime/printable.js';
 import { StreamScaleDriver } from '../stream-driver.js';
 import { smaConfigSchema, type SmaConfig, type SmaConfigInput } from './config.js';
 import { parseSmaReply } from './parser.js';

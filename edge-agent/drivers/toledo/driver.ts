@@ -1,7 +1,7 @@
 import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
-import { printable } from '../scale.js';
+import { printable } from '../../../runtime/printable.js';
 import { StreamScaleDriver } from '../stream-driver.js';
 import { toledoConfigSchema, type ToledoConfig, type ToledoConfigInput } from './config.js';
 import { ToledoFramer } from './framer.js';

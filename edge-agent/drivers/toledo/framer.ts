@@ -1,4 +1,5 @@
-import { printable, SHOWN_BYTES, type FrameError } from '../scale.js';
+import { printable } from '../../../runtime/printable.js';
+import { SHOWN_BYTES, type FrameError } from '../scale.js';
 import { mask7 } from '../ascii-lines.js';
 import type { ToledoChecksumMode } from './config.js';
 import { STX, TOLEDO_FRAME_BYTES, TOLEDO_FRAME_BYTES_WITH_CHECKSUM, toledoPrefixError } from './parser.js';

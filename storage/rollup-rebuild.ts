@@ -2,7 +2,6 @@ import type { InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Logger } from '../runtime/log.js';
-import { siteTimeZone, type IngestConfig } from './config.js';
 import { MEASUREMENT } from './points.js';
 import { ROLLUP_RETENTION_POLICY, rebuildStatements } from './rollups.js';
 import { runStatements } from './run-statements.js';
@@ -37,17 +36,19 @@ export async function sitesWithData(influx: InfluxDB): Promise<string[]> {
  */
 export async function rebuildRollups(
   influx: InfluxDB,
-  config: Pick<IngestConfig, 'influx' | 'timeZone' | 'sites'>,
+  database: string,
+  /** Each site's time zone: its days are local days. */
+  timeZoneOf: (site: string) => string,
   sites: string[],
   range: { from: string; to: string },
   log: Logger,
 ): Promise<void> {
   for (const site of sites) {
-    const timeZone = siteTimeZone(config, site);
+    const timeZone = timeZoneOf(site);
     for (let from = range.from; from <= range.to; ) {
       const yearEnd = DateTime.fromISO(from).endOf('year').toISODate() as string;
       const to = yearEnd < range.to ? yearEnd : range.to;
-      await runStatements(influx, rebuildStatements(config.influx.database, site, timeZone, from, to));
+      await runStatements(influx, rebuildStatements(database, site, timeZone, from, to));
       log.info({ site, from, to }, 'rollups rebuilt');
       from = DateTime.fromISO(to).plus({ days: 1 }).toISODate() as string;
     }
