@@ -52,14 +52,15 @@ export class SerialTransport extends ReopeningTransport<SerialPort> {
       return undefined;
     }
     port.on('data', (chunk: Buffer) => this.emit('data', chunk));
-    port.on('error', (err: Error) => this.lost(port, err.message));
-    // A disconnect (EIO, ENXIO, EBADF on unplug) arrives as close with a DisconnectedError.
+    // An unplug shows in one of three ways, whichever comes first: a close with a DisconnectedError (EIO,
+    // ENXIO, EBADF), a failed write (EIO), or the device path gone. All three say the same to the user.
+    port.on('error', (err: Error) => this.lost(port, `disconnected: ${err.message}`));
     port.on('close', (err?: Error | null) => this.lost(port, err ? `disconnected: ${err.message}` : 'port closed'));
     port.open((err) => {
       if (err) return this.lost(port, `cannot open: ${err.message}`);
       if (this.isCurrent(port)) {
         this.presenceTimer = setInterval(() => {
-          if (!existsSync(this.config.path)) this.lost(port, 'device removed');
+          if (!existsSync(this.config.path)) this.lost(port, 'disconnected: device removed');
         }, PRESENCE_CHECK_MS);
       }
       this.markOpen(port);

@@ -31,7 +31,7 @@ describe('serial transport', () => {
     unlinkSync(link);
     await once(t, 'close');
     expect(performance.now() - removedAt).toBeLessThan(1000);
-    expect(closes).toEqual(['device removed']);
+    expect(closes).toEqual(['disconnected: device removed']);
     expect(t.isOpen).toBe(false);
 
     symlinkSync(pty.devicePath, link);
