@@ -1,9 +1,11 @@
-import { AGENT_DEVICE, TOPIC_ROOT, agentTopic, parseTopic } from '../protocol/index.js';
+import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_SENT_KINDS, STORED_KINDS, TOPIC_ROOT, WATCHED_KINDS, agentTopic, parseTopic, type Kind } from '../protocol/index.js';
 import type { BrokerUser } from './credentials.js';
 
 /**
- * Who may publish and subscribe where. An agent's topic prefix is its identity: it publishes only
- * under its own {site}/{agent} and reads only its own receipts. Ingest writes receipts, dashboards read.
+ * Who may publish and subscribe where, derived from the contract's table of kinds (`protocol/kinds.ts`).
+ * An agent's topic prefix is its identity: it publishes only what agents send, under its own
+ * {site}/{agent}, and reads only what ingest sends it. Ingest writes receipts and dead letters, and reads
+ * the kinds it stores or watches; dashboards read everything.
  */
 export function mayPublish(user: BrokerUser, topic: string): boolean {
   const parsed = parseTopic(topic);
@@ -11,9 +13,9 @@ export function mayPublish(user: BrokerUser, topic: string): boolean {
   const { site, agent, device, kind } = parsed.parts;
   switch (user.role) {
     case 'agent':
-      return site === user.site && agent === user.agent && kind !== 'receipt' && kind !== 'deadletter';
+      return site === user.site && agent === user.agent && AGENT_SENT_KINDS.includes(kind);
     case 'ingest':
-      return device === AGENT_DEVICE && (kind === 'receipt' || kind === 'deadletter');
+      return device === AGENT_DEVICE && (INGEST_SENT_KINDS as Kind[]).includes(kind);
     case 'dashboards':
       return false;
   }
@@ -25,15 +27,19 @@ function unshared(filter: string): string {
   return m ? m[1]! : filter;
 }
 
+const INGEST_READ_KINDS: Kind[] = [...STORED_KINDS, ...WATCHED_KINDS];
+
 export function maySubscribe(user: BrokerUser, filter: string): boolean {
   const f = unshared(filter);
   if (!f.startsWith(`${TOPIC_ROOT}/`)) return false;
   switch (user.role) {
     case 'agent':
-      return f === agentTopic(user.site ?? '', user.agent ?? '', 'receipt') || f === agentTopic(user.site ?? '', user.agent ?? '', 'deadletter');
-    case 'ingest':
-      // Statuses tell ingest each agent's install date, before which no event can have been captured.
-      return /\/(weighing|visits|bon|status)$/.test(f);
+      return INGEST_SENT_KINDS.some((kind) => f === agentTopic(user.site ?? '', user.agent ?? '', kind));
+    case 'ingest': {
+      // Ends with a kind it reads: a wildcard in the kind level (`#`, `+`) would reach others.
+      const levels = f.split('/');
+      return levels.length === 6 && INGEST_READ_KINDS.includes(levels[5] as Kind);
+    }
     case 'dashboards':
       return true;
   }

@@ -4,8 +4,9 @@ import {
   agentTopic,
   agentUsername,
   decode,
-  deliveryByKind,
   deviceTopic,
+  INGEST_SENT_KINDS,
+  KINDS,
   type DeadLetter,
   type Health,
   type Live,
@@ -50,11 +51,12 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     this.client = connectMqtt(mqttConfig, agentUsername(ids.site, ids.agent), {
       clientId: `trebuchet-agent-${ids.site}-${ids.agent}`,
       queueQoSZero: false,
-      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ v: 1, state: 'offline' })), qos: 1, retain: true },
+      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ v: 1, state: 'offline' })), ...KINDS.status.delivery },
     });
     this.client.on('connect', () => {
       log.info({ url: mqttConfig.url }, 'connected to MQTT broker');
-      this.client.subscribe([agentTopic(ids.site, ids.agent, 'receipt'), agentTopic(ids.site, ids.agent, 'deadletter')], { qos: 1 });
+      // What ingest sends this agent (receipts, dead letters), from the contract's table.
+      this.client.subscribe(INGEST_SENT_KINDS.map((kind) => agentTopic(ids.site, ids.agent, kind)), { qos: 1 });
       if (this.lastStatus) this.publishStatus(this.lastStatus);
       this.pending.resetSchedule();
       this.flush();
@@ -96,25 +98,25 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
 
   publishLive(device: string, live: Live): void {
     if (!this.client.connected) return;
-    this.client.publish(deviceTopic(this.ids.site, this.ids.agent, device, 'live'), JSON.stringify(live), deliveryByKind.live);
+    this.client.publish(deviceTopic(this.ids.site, this.ids.agent, device, 'live'), JSON.stringify(live), KINDS.live.delivery);
   }
 
   publishStatus(status: Status): void {
     this.lastStatus = status;
     if (!this.client.connected) return;
-    this.client.publish(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify(status), deliveryByKind.status);
+    this.client.publish(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify(status), KINDS.status.delivery);
   }
 
   publishHealth(health: Health): void {
     if (!this.client.connected) return;
-    this.client.publish(agentTopic(this.ids.site, this.ids.agent, 'health'), JSON.stringify(health), deliveryByKind.health);
+    this.client.publish(agentTopic(this.ids.site, this.ids.agent, 'health'), JSON.stringify(health), KINDS.health.delivery);
   }
 
   /** Says goodbye with an offline status (a clean stop is not a crash, but the agent is gone all the same). */
   async stop(): Promise<void> {
     clearInterval(this.pump);
     if (this.client.connected) {
-      await this.client.publishAsync(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify({ v: 1, state: 'offline', t: new Date().toISOString() }), deliveryByKind.status);
+      await this.client.publishAsync(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify({ v: 1, state: 'offline', t: new Date().toISOString() }), KINDS.status.delivery);
     }
     // Without a broker, a graceful end waits forever for in-flight QoS 1 messages; they are in the outbox anyway.
     await this.client.endAsync(!this.client.connected);

@@ -1,16 +1,10 @@
 import { SLUG_PATTERN } from './ids.js';
+import { AGENT_KINDS, DEVICE_KINDS, type AgentKind, type DeviceKind, type Kind } from './kinds.js';
 
 export const TOPIC_ROOT = 'tb/v1';
 
 /** The reserved device level for messages about the agent itself. */
 export const AGENT_DEVICE = '_agent';
-
-export const DEVICE_KINDS = ['weighing', 'visits', 'live'] as const;
-/** `bon` is the counter's (several scales feed one bon), so it sits at the agent level. */
-export const AGENT_KINDS = ['status', 'health', 'receipt', 'deadletter', 'bon'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
-export type AgentKind = (typeof AGENT_KINDS)[number];
-export type Kind = DeviceKind | AgentKind;
 
 export interface TopicParts {
   site: string;
@@ -48,12 +42,12 @@ export function parseTopic(topic: string): TopicParseResult {
   if (!SLUG_PATTERN.test(site)) return { ok: false, reason: `site "${site}" is not a slug` };
   if (!SLUG_PATTERN.test(agent)) return { ok: false, reason: `agent "${agent}" is not a slug` };
   if (device === AGENT_DEVICE) {
-    if (!(AGENT_KINDS as readonly string[]).includes(kind)) {
+    if (!(AGENT_KINDS as string[]).includes(kind)) {
       return { ok: false, reason: `kind "${kind}" is not one of ${AGENT_KINDS.join(', ')} for ${AGENT_DEVICE}` };
     }
   } else {
     if (!SLUG_PATTERN.test(device)) return { ok: false, reason: `device "${device}" is not a slug` };
-    if (!(DEVICE_KINDS as readonly string[]).includes(kind)) {
+    if (!(DEVICE_KINDS as string[]).includes(kind)) {
       return { ok: false, reason: `kind "${kind}" is not one of ${DEVICE_KINDS.join(', ')} for a device` };
     }
   }
