@@ -1,10 +1,9 @@
-import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../runtime/log.js';
 import type { OutboxEvent } from './pending-events.js';
 import {
   ACK_HEADER,
-  decodeAck,
   decodeEvent,
   encodeAck,
   encodeEvent,
@@ -12,6 +11,8 @@ import {
   scanFrames,
   SEGMENT_HEADER,
 } from './record-format.js';
+import { recoverOutbox, type RecoveryReport } from './recovery.js';
+import { newSegment, segmentName, unlinkIfThere, type Entry, type Loc, type Segment } from './segment.js';
 
 /**
  * The agent's durable outbox (DESIGN.md, "Nothing is lost"): an event is accepted once its record is
@@ -65,28 +66,6 @@ export interface OutboxStats {
   compactions: number;
 }
 
-export interface CorruptRange {
-  file: string;
-  offset: number;
-  length: number;
-  /** `torn-tail`: the end of the newest segment, cut at open (a write a crash interrupted, never accepted).
-   *  `skipped`: damaged bytes between valid records, or at the end of an older segment: left in place, not read. */
-  kind: 'torn-tail' | 'skipped';
-}
-
-export interface RecoveryReport {
-  segments: number;
-  /** Valid event records read, acknowledged or not. */
-  records: number;
-  pending: number;
-  truncatedBytes: number;
-  corrupt: CorruptRange[];
-  /** Ack logs that were damaged or torn: cut at their last good frame (the acks after it mean resends, not losses). */
-  ackLogsRepaired: number;
-  /** Files removed: lower generations of compacted segments, orphan ack logs, leftover .tmp, segments without a record. */
-  filesRemoved: number;
-}
-
 export class OutboxFullError extends Error {
   override readonly name = 'OutboxFullError';
 
@@ -103,32 +82,6 @@ export class OutboxFullError extends Error {
   }
 }
 
-interface Segment {
-  seq: number;
-  gen: number;
-  /** Bytes in the .log file (header included). */
-  size: number;
-  /** Records not yet acknowledged (whether or not the ack is applied, see applyAcks). */
-  liveCount: number;
-  liveBytes: number;
-  ackSize: number;
-  ackBuf: number[];
-  deleted: boolean;
-  noCompact: boolean;
-}
-
-interface Loc {
-  seg: Segment;
-  offset: number;
-  size: number;
-}
-
-interface Entry {
-  event: OutboxEvent;
-  /** Usually one; more when the same id was appended again after a receipt whose ack was lost in a crash. */
-  locs: Loc[];
-}
-
 interface Waiter {
   event: OutboxEvent;
   frame: Buffer;
@@ -138,12 +91,7 @@ interface Waiter {
 }
 
 const MiB = 1024 * 1024;
-const SEGMENT_NAME = /^seg-(\d{10})-(\d+)\.(log|ack)$/;
 const openDirs = new Set<string>();
-
-function name(seq: number, gen: number, ext: 'log' | 'ack'): string {
-  return `seg-${String(seq).padStart(10, '0')}-${gen}.${ext}`;
-}
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   let done = 0;
@@ -153,13 +101,6 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   }
 }
 
-async function unlinkIfThere(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
 
 export class DurableOutbox {
   private readonly maxBytes: number;
@@ -172,7 +113,7 @@ export class DurableOutbox {
   private readonly beforeSync: DurableOutboxOptions['beforeSync'];
 
   /** Unacknowledged events by id, in capture order (a Map keeps insertion order). */
-  private readonly entries = new Map<string, Entry>();
+  private entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<void>>();
   private segments: Segment[] = [];
   private active: Segment | undefined;
@@ -201,7 +142,8 @@ export class DurableOutbox {
   private ackTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
-  private report: RecoveryReport = { segments: 0, records: 0, pending: 0, truncatedBytes: 0, corrupt: [], ackLogsRepaired: 0, filesRemoved: 0 };
+  /** What open() found and repaired. */
+  private report!: RecoveryReport;
 
   private constructor(
     readonly dir: string,
@@ -229,7 +171,15 @@ export class DurableOutbox {
     openDirs.add(abs);
     try {
       await mkdir(abs, { recursive: true });
-      await outbox.recover();
+      const found = await recoverOutbox(abs, {
+        segmentBytes: outbox.segmentBytes,
+        sync: (fh, kind) => outbox.sync(fh, kind),
+        syncDir: () => outbox.syncDir(),
+        ...(outbox.log ? { log: outbox.log } : {}),
+      });
+      ({ entries: outbox.entries, segments: outbox.segments, nextSeq: outbox.nextSeq, totalBytes: outbox.totalBytes, report: outbox.report } = found);
+      outbox.active = found.active?.seg;
+      outbox.activeFh = found.active?.fh;
       await outbox.maintain();
     } catch (err) {
       openDirs.delete(abs);
@@ -408,7 +358,7 @@ export class DurableOutbox {
   }
 
   private path(seg: Segment, ext: 'log' | 'ack'): string {
-    return join(this.dir, name(seg.seq, seg.gen, ext));
+    return join(this.dir, segmentName(seg.seq, seg.gen, ext));
   }
 
   private mustRoll(chunkBytes: number, cost: number): boolean {
@@ -538,7 +488,7 @@ export class DurableOutbox {
 
   private async rollover(): Promise<void> {
     await this.retireActive();
-    const seg: Segment = { seq: this.nextSeq++, gen: 0, size: 0, liveCount: 0, liveBytes: 0, ackSize: 0, ackBuf: [], deleted: false, noCompact: false };
+    const seg: Segment = newSegment(this.nextSeq++, 0);
     const path = this.path(seg, 'log');
     const fh = await open(path, 'wx');
     try {
@@ -661,7 +611,7 @@ export class DurableOutbox {
       this.log?.error({ file: oldLog, expected: seg.liveCount - ackedMeanwhile, readable: keep.length }, 'outbox segment no longer reads back whole; not compacting it');
       return;
     }
-    const next: Segment = { seq: seg.seq, gen: seg.gen + 1, size: 0, liveCount: keep.length, liveBytes: 0, ackSize: 0, ackBuf: [], deleted: false, noCompact: false };
+    const next: Segment = { ...newSegment(seg.seq, seg.gen + 1), liveCount: keep.length };
     const newLog = this.path(next, 'log');
     const tmp = `${newLog}.tmp`;
     const content = Buffer.concat([SEGMENT_HEADER, ...keep.map((k) => k.frame)]);
@@ -694,165 +644,5 @@ export class DurableOutbox {
     // No directory fsync needed: if these removals are lost, open removes the lower generation again.
     await unlinkIfThere(oldLog);
     await unlinkIfThere(this.path(seg, 'ack'));
-  }
-
-  // ---- recovery ----
-
-  private async recover(): Promise<void> {
-    const report = this.report;
-    const names = await readdir(this.dir);
-    const gens = new Map<number, { logs: number[]; acks: number[] }>();
-    for (const n of names) {
-      if (n.endsWith('.tmp')) {
-        await this.removeFile(n);
-        const m = SEGMENT_NAME.exec(n.slice(0, -4));
-        if (m) this.nextSeq = Math.max(this.nextSeq, Number(m[1]) + 1);
-        continue;
-      }
-      const m = SEGMENT_NAME.exec(n);
-      if (!m) continue;
-      const seq = Number(m[1]);
-      this.nextSeq = Math.max(this.nextSeq, seq + 1);
-      const g = gens.get(seq) ?? { logs: [], acks: [] };
-      (m[3] === 'log' ? g.logs : g.acks).push(Number(m[2]));
-      gens.set(seq, g);
-    }
-    const chosen: { seq: number; gen: number }[] = [];
-    for (const [seq, g] of [...gens].sort((a, b) => a[0] - b[0])) {
-      const gen = g.logs.length ? Math.max(...g.logs) : -1;
-      // Lower generations were superseded by a completed compaction; acks without their log are orphans.
-      for (const other of g.logs) if (other !== gen) await this.removeFile(name(seq, other, 'log'));
-      for (const other of g.acks) if (other !== gen) await this.removeFile(name(seq, other, 'ack'));
-      if (gen >= 0) chosen.push({ seq, gen });
-    }
-    if (report.filesRemoved > 0) await this.syncDir();
-
-    for (let i = 0; i < chosen.length; i++) {
-      const { seq, gen } = chosen[i]!;
-      const last = i === chosen.length - 1;
-      await this.loadSegment(seq, gen, last);
-    }
-    report.segments = this.segments.length;
-    report.pending = this.entries.size;
-    if (report.corrupt.length || report.ackLogsRepaired) {
-      this.log?.warn({ dir: this.dir, corrupt: report.corrupt, ackLogsRepaired: report.ackLogsRepaired, pending: report.pending }, 'outbox recovered from damage');
-    }
-  }
-
-  private async removeFile(fileName: string): Promise<void> {
-    await unlinkIfThere(join(this.dir, fileName));
-    this.report.filesRemoved++;
-  }
-
-  private async loadSegment(seq: number, gen: number, last: boolean): Promise<void> {
-    const report = this.report;
-    const seg: Segment = { seq, gen, size: 0, liveCount: 0, liveBytes: 0, ackSize: 0, ackBuf: [], deleted: false, noCompact: false };
-    const fileName = name(seq, gen, 'log');
-    const path = join(this.dir, fileName);
-    const buf = await readFile(path);
-    const headerOk = buf.length >= FILE_HEADER_BYTES && buf.subarray(0, FILE_HEADER_BYTES).equals(SEGMENT_HEADER);
-    // A damaged header does not hide the records behind it: scan from 0 and let the magic find them.
-    const scan = scanFrames(buf, headerOk ? FILE_HEADER_BYTES : 0, decodeEvent);
-    if (scan.frames.length === 0) {
-      // Nothing readable: a segment created just before a crash (its first commit never completed), or ruin.
-      if (buf.length > (headerOk ? FILE_HEADER_BYTES : 0)) report.corrupt.push({ file: fileName, offset: 0, length: buf.length, kind: last ? 'torn-tail' : 'skipped' });
-      await unlinkIfThere(join(this.dir, name(seq, gen, 'ack')));
-      if (last && headerOk) {
-        if (buf.length > FILE_HEADER_BYTES) await this.truncate(path, FILE_HEADER_BYTES, buf.length);
-        await this.adopt(seg, FILE_HEADER_BYTES, true);
-      } else {
-        await this.removeFile(fileName);
-      }
-      return;
-    }
-    if (!headerOk) report.corrupt.push({ file: fileName, offset: 0, length: Math.min(FILE_HEADER_BYTES, buf.length), kind: 'skipped' });
-    for (const g of scan.gaps) report.corrupt.push({ file: fileName, offset: g.offset, length: g.end - g.offset, kind: 'skipped' });
-    let size = buf.length;
-    if (scan.tail) {
-      if (last) {
-        // Only the newest segment is ever written in place, so only its tail can be a cut write: cut it, so the
-        // next append starts on a frame boundary. The bytes were never an accepted record (none resolved).
-        report.corrupt.push({ file: fileName, offset: scan.tail.offset, length: scan.tail.end - scan.tail.offset, kind: 'torn-tail' });
-        await this.truncate(path, scan.validEnd, buf.length);
-        size = scan.validEnd;
-      } else {
-        report.corrupt.push({ file: fileName, offset: scan.tail.offset, length: scan.tail.end - scan.tail.offset, kind: 'skipped' });
-      }
-    }
-    seg.size = size;
-    const acked = await this.loadAcks(seg);
-    for (const f of scan.frames) {
-      report.records++;
-      if (acked.has(f.offset)) continue;
-      const loc: Loc = { seg, offset: f.offset, size: f.end - f.offset };
-      seg.liveCount++;
-      seg.liveBytes += loc.size;
-      const existing = this.entries.get(f.value.id);
-      if (existing) existing.locs.push(loc);
-      else this.entries.set(f.value.id, { event: f.value, locs: [loc] });
-    }
-    await this.adopt(seg, size, last && headerOk && size < this.segmentBytes);
-  }
-
-  private async adopt(seg: Segment, size: number, asActive: boolean): Promise<void> {
-    seg.size = size;
-    this.segments.push(seg);
-    this.totalBytes += seg.size + seg.ackSize;
-    if (asActive) {
-      this.activeFh = await open(this.path(seg, 'log'), 'r+');
-      this.active = seg;
-    }
-  }
-
-  private async truncate(path: string, to: number, from: number): Promise<void> {
-    const fh = await open(path, 'r+');
-    try {
-      await fh.truncate(to);
-      await this.sync(fh, 'segment');
-    } finally {
-      await fh.close();
-    }
-    this.report.truncatedBytes += from - to;
-  }
-
-  /** Offsets acknowledged in this segment's ack log; a damaged ack log is cut at its last good frame. */
-  private async loadAcks(seg: Segment): Promise<Set<number>> {
-    const path = this.path(seg, 'ack');
-    let buf: Buffer;
-    try {
-      buf = await readFile(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-      throw err;
-    }
-    const headerOk = buf.length >= FILE_HEADER_BYTES && buf.subarray(0, FILE_HEADER_BYTES).equals(ACK_HEADER);
-    if (!headerOk) {
-      // Losing acks means resends (ingest is idempotent); misreading one would lose an event. Start over.
-      await unlinkIfThere(path);
-      if (buf.length > 0) this.report.ackLogsRepaired++;
-      return new Set();
-    }
-    const scan = scanFrames(buf, FILE_HEADER_BYTES, decodeAck);
-    // Only the run of good frames from the start is trusted: after damage, later frames are dropped too, so
-    // the file stays a clean append point (their events come back as pending and are resent).
-    let goodEnd = FILE_HEADER_BYTES;
-    const acked = new Set<number>();
-    for (const f of scan.frames) {
-      if (f.offset !== goodEnd) break;
-      for (const o of f.value) acked.add(o);
-      goodEnd = f.end;
-    }
-    if (goodEnd < buf.length) {
-      this.report.ackLogsRepaired++;
-      const fh = await open(path, 'r+');
-      try {
-        await fh.truncate(goodEnd);
-        await this.sync(fh, 'ack');
-      } finally {
-        await fh.close();
-      }
-    }
-    seg.ackSize = goodEnd;
-    return acked;
   }
 }

@@ -92,7 +92,7 @@ export async function serveModbusTcp(units: ModbusUnits, options: { host?: strin
 /**
  * Modbus RTU on a serial port, e.g. the simulator end of a socat pty pair (modbus-serial ServerSerial, which
  * frames requests by a silence of `frameGapMs`). It recomputes request CRCs, so it cannot play CRC errors:
- * that is raw-rtu-responder.ts's job.
+ * that is tests/helpers/raw-rtu-responder.ts's job.
  */
 export async function serveModbusRtu(path: string, units: ModbusUnits, options: ServeOptions & { frameGapMs?: number } = {}): Promise<RunningServer> {
   let server!: ServerSerial;

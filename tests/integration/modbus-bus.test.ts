@@ -6,7 +6,7 @@ import { createModbusBus } from '../../edge-agent/modbus/modbus-bus.js';
 import { createPtyPair, type PtyPair } from '../../firmware-sim/common/pty-pair.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedModbusCounter } from '../../firmware-sim/modbus/counter.js';
-import { RawRtuResponder } from '../../firmware-sim/modbus/raw-rtu-responder.js';
+import { RawRtuResponder } from '../helpers/raw-rtu-responder.js';
 import { serveModbusTcp, type ModbusUnit } from '../../firmware-sim/modbus/servers.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';

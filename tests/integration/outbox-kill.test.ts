@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DurableOutbox } from '../../edge-agent/outbox/durable-outbox.js';
-import { crashTestEvent } from '../../edge-agent/outbox/outbox-crash-child.js';
+import { crashTestEvent } from '../helpers/outbox-crash-child.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CHILD = join(ROOT, 'dist/edge-agent/outbox/outbox-crash-child.js');
-const SOURCES = ['durable-outbox.ts', 'record-format.ts', 'outbox-crash-child.ts'].map((f) => join(ROOT, 'edge-agent/outbox', f));
+const CHILD = join(ROOT, 'dist/tests/helpers/outbox-crash-child.js');
+const SOURCES = [
+  ...['durable-outbox.ts', 'recovery.ts', 'segment.ts', 'record-format.ts'].map((f) => join(ROOT, 'edge-agent/outbox', f)),
+  join(ROOT, 'tests/helpers/outbox-crash-child.ts'),
+];
 const KILLS = 20;
 
 interface RunOutput {

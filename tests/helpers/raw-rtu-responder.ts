@@ -1,5 +1,5 @@
-import type { ByteSink, SimulatedDevice } from '../common/sim-device.js';
-import { ModbusException, type ModbusUnits } from './servers.js';
+import type { ByteSink, SimulatedDevice } from '../../firmware-sim/common/sim-device.js';
+import { ModbusException, type ModbusUnits } from '../../firmware-sim/modbus/servers.js';
 
 /**
  * How one unit misbehaves: `ok` answers properly; `bad-crc` answers with a corrupted CRC; `wrong-unit`

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { DurableOutbox } from './durable-outbox.js';
-import type { OutboxEvent } from './pending-events.js';
+import { DurableOutbox } from '../../edge-agent/outbox/durable-outbox.js';
+import type { OutboxEvent } from '../../edge-agent/outbox/pending-events.js';
 
 /**
  * The process tests/integration/outbox-kill.test.ts kills with SIGKILL at random moments (run from dist/,
