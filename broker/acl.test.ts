@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentTopic, deviceTopic, kindFilter, KINDS, type Kind } from '../protocol/index.js';
+import { agentTopic, deviceTopic, kindFilter, KINDS, type Kind, type KindDefinition } from '../protocol/index.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import type { BrokerUser } from './credentials.js';
 
@@ -42,7 +42,7 @@ describe('the broker ACL, derived from the table of kinds', () => {
 
   it('lets ingest read the kinds it stores or watches, shared or not, and no wildcard kind', () => {
     for (const kind of kinds) {
-      const reads = KINDS[kind].ingest !== undefined;
+      const reads = (KINDS[kind] as KindDefinition).ingest !== undefined;
       expect(maySubscribe(ingest, kindFilter(kind)), kind).toBe(reads);
       expect(maySubscribe(ingest, `$share/ingest/${kindFilter(kind)}`), `shared ${kind}`).toBe(reads);
     }

@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentConfigSchema } from '../../edge-agent/config.js';
-import { ingestConfigSchema } from '../../ingest/config.js';
-import { upConfigSchema } from '../../cli/up-config.js';
-import { ConfigError, loadConfig } from '../../runtime/config.js';
-import { siteTaxonomy } from '../../runtime/taxonomy-config.js';
+import { agentConfigSchema } from '../edge-agent/config.js';
+import { ingestConfigSchema } from '../ingest/config.js';
+import { upConfigSchema } from './up-config.js';
+import { ConfigError, loadConfig } from '../runtime/config.js';
+import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tb-config-'));

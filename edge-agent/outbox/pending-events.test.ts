@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PendingEvents } from '../../edge-agent/outbox/pending-events.js';
+import { PendingEvents } from './pending-events.js';
 
 const ev = (id: string, acceptedAt = 0) => ({ id, topic: 't', payload: id, acceptedAt });
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../dashboards/auth/password.js';
-import { UserChangeError, UsersFile, UsersFileError } from '../../dashboards/auth/users-file.js';
+import { hashPassword } from './password.js';
+import { UserChangeError, UsersFile, UsersFileError } from './users-file.js';
 
 describe('the dashboards users file', () => {
   let dir: string;

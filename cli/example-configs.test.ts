@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { components } from '../../cli/components.js';
-import { loadConfig } from '../../runtime/config.js';
+import { components } from './components.js';
+import { loadConfig } from '../runtime/config.js';
 
-const dir = join(import.meta.dirname, '../../deploy/examples');
+const dir = join(import.meta.dirname, '../deploy/examples');
 
 describe('example configurations', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { agentTopic, decode, deviceTopic, kindFilter, parseTopic, toKg } from '../../protocol/index.js';
-import { weighingPoint, weighingTimestampNs } from '../../storage/points.js';
+import { agentTopic, decode, deviceTopic, kindFilter, parseTopic, toKg } from './index.js';
 
 const weighing = (over: Record<string, unknown> = {}) => ({
   v: 1,
@@ -85,19 +84,5 @@ describe('units', () => {
     expect(toKg(12.34, 'kg', 2)).toBe(12.34);
     expect(toKg(1.234, 't', 3)).toBe(1234);
     expect(toKg(12.3, 'lb', 1)).toBe(5.579);
-  });
-});
-
-describe('InfluxDB points', () => {
-  it('makes the timestamp from capture time and sequence so a resend overwrites itself', () => {
-    expect(weighingTimestampNs('2026-03-29T21:30:00.000Z', 7)).toBe('1774819800000000007');
-    const w = decode('weighing', JSON.stringify(weighing()));
-    if (!w.ok) throw new Error(w.reason);
-    const a = weighingPoint({ site: 's', agent: 'a', device: 'd' }, w.value);
-    const b = weighingPoint({ site: 's', agent: 'a', device: 'd' }, w.value);
-    expect(a).toEqual(b);
-    expect(a.tags).toMatchObject({ category: 'textile', collect_type: 'apport-volontaire', entry: 'normal', direction: 'in' });
-    expect(a.tags).not.toHaveProperty('event_id');
-    expect(a.fields).toMatchObject({ event_id: w.value.id, net_kg: 12.34 });
   });
 });

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentConfigSchema } from '../../edge-agent/config.js';
-import { dashboardsConfigSchema } from '../../dashboards/config.js';
-import { parseTypedKg } from '../../protocol/units.js';
-import { categoryResolver, DEFAULT_TAXONOMY, taxonomySchema } from '../../protocol/taxonomy.js';
-import { ConfigError, validateConfig } from '../../runtime/config.js';
-import { siteTaxonomy } from '../../runtime/taxonomy-config.js';
+import { agentConfigSchema } from '../edge-agent/config.js';
+import { dashboardsConfigSchema } from '../dashboards/config.js';
+import { parseTypedKg } from './units.js';
+import { categoryResolver, DEFAULT_TAXONOMY, taxonomySchema } from './taxonomy.js';
+import { ConfigError, validateConfig } from '../runtime/config.js';
+import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 
 function problems(schema: Parameters<typeof validateConfig>[0], input: unknown): string {
   try {

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listSerialPorts } from '../../edge-agent/probe/list-ports.js';
+import { listSerialPorts } from './list-ports.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli/trebuchet.js');
+const CLI = join(import.meta.dirname, '../../../dist/cli/trebuchet.js');
 
 describe('serial port listing', () => {
   it('finds ports by scanning /dev and names their stable by-id link', async () => {

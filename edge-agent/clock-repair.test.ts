@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClockRepair, monotonicMs } from '../../edge-agent/clock-repair.js';
+import { ClockRepair, monotonicMs } from './clock-repair.js';
 
 const wrong = { now: () => Date.parse('1970-01-01T00:10:00Z'), synced: () => false };
 const right = { now: () => Date.now(), synced: () => true };

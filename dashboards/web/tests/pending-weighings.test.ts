@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { WeighingEvent } from '../../dashboards/api/types.js';
-import { PendingWeighings } from '../../dashboards/web/src/pending-weighings.js';
-import { weighingAt } from '../helpers/events.js';
+import type { WeighingEvent } from '../../api/types.js';
+import { PendingWeighings } from '../src/pending-weighings.js';
+import { weighingAt } from '../../../tests/helpers/events.js';
 
 const zones: Record<string, string> = { lilas: 'Europe/Paris', 'saint-denis': 'Indian/Reunion' };
 const zoneOf = (site: string) => zones[site]!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readDate } from '../../dashboards/web/src/dates.js';
+import { readDate } from '../src/dates.js';
 
 describe('a date typed in the range picker', () => {
   it('reads French dates day first, and ISO dates', () => {

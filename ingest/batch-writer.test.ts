@@ -1,7 +1,7 @@
 import type { IPoint } from 'influx';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BatchWriter } from '../../ingest/batch-writer.js';
+import { BatchWriter } from './batch-writer.js';
 
 const log = pino({ level: 'silent' });
 const point = (i: number): IPoint => ({ measurement: 'm', fields: { v: i }, timestamp: String(i) });

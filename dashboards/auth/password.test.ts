@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, hashPassword, passwordHashSchema, verifyPassword } from '../../dashboards/auth/password.js';
+import { DEFAULT_PARAMS, hashPassword, passwordHashSchema, verifyPassword } from './password.js';
 
 describe('dashboards passwords (scrypt)', () => {
   it('stores a self-describing scrypt$N$r$p$salt$hash string with a fresh salt each time', async () => {
