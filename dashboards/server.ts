@@ -1,16 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
 import type { Logger } from '../runtime/log.js';
 import { createHttpApp } from '../runtime/http-app.js';
 import { registerWebAssets } from '../runtime/web-assets.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { createInflux } from '../runtime/influx-client.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
-import { registerReports } from './api/reports-routes.js';
-import { LiveHub, registerLiveStream } from './api/live-stream.js';
-import { registerSite } from './api/site.js';
-import { registerAuth } from './auth/auth-routes.js';
+import { reportsRoutes } from './api/reports-routes.js';
+import { LiveHub, liveRoutes } from './api/live-stream.js';
+import { siteRoutes } from './api/site.js';
+import { Accounts } from './auth/accounts.js';
+import { requireSession } from './auth/access.js';
+import { sessionRoutes, signInRoutes } from './auth/auth-routes.js';
+import { loadSessionSecret, sessionSecretPath } from './auth/session.js';
+import { usersRoutes } from './auth/users-routes.js';
 import { servedSites, type DashboardsConfig } from './config.js';
 import { projectRoot } from '../runtime/project-root.js';
 
@@ -22,6 +27,8 @@ export interface RunningDashboards {
 }
 
 export const WEB_PUBLIC_DIR = join(projectRoot(), 'dist', 'dashboards', 'web', 'public');
+/** Where the API's routes are, public and signed-in alike; route files write their paths under it. */
+const API_PREFIX = '/api/v1';
 
 /**
  * Starts the dashboards: the read API over InfluxDB, the live SSE stream fed by MQTT and the web page.
@@ -61,13 +68,29 @@ export async function startDashboards(
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
   });
   try {
-    // Before any other route: its check guards every /api/ route, whoever registers it.
-    await registerAuth(app, { usersFile: config.usersFile, log: dlog, demo: config.demo });
+    const accounts = new Accounts(config.usersFile, dlog);
     const deps = { influx, sites: servedSites(config), taxonomy: siteTaxonomy(config), networkName: config.networkName, demo: config.demo };
-    registerSite(app, deps);
-    registerReports(app, deps);
-    registerLiveStream(app, hub, deps.sites);
-    await registerWebAssets(app, WEB_PUBLIC_DIR, dlog, 'dashboards');
+    // On the root, for both contexts below: signing in sets the session cookie, the signed-in context reads it.
+    await app.register(fastifyCookie, { secret: loadSessionSecret(sessionSecretPath(config.usersFile)) });
+
+    // Public: what works signed out. The page and its assets too, since the page shows the login form.
+    await app.register(async (pub) => {
+      await pub.register(signInRoutes, { prefix: API_PREFIX, accounts, log: dlog, demo: config.demo });
+      await registerWebAssets(pub, WEB_PUBLIC_DIR, dlog, 'dashboards');
+    });
+
+    // Signed in: the session check is this context's hook, so it covers every route registered in it.
+    await app.register(
+      async (api) => {
+        requireSession(api, accounts);
+        await api.register(sessionRoutes);
+        await api.register(usersRoutes, { users: accounts.file });
+        await api.register(siteRoutes, deps);
+        await api.register(reportsRoutes, deps);
+        await api.register(liveRoutes, { hub, sites: deps.sites });
+      },
+      { prefix: API_PREFIX },
+    );
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     hub.close();

@@ -3,8 +3,8 @@ import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic, slug } from '../../protocol/index.js';
 import type { SiteConfig } from '../../runtime/connections.js';
-import { parseQuery } from './query-errors.js';
-import { NETWORK, resolveScope } from './reports-routes.js';
+import { NETWORK } from '../queries/scope.js';
+import { parseQuery, resolveScope } from './query-errors.js';
 import { OncePerKind, type Logger } from '../../runtime/log.js';
 import { SseClients, sseFrame as frame, type SseClientsOptions } from '../../runtime/sse.js';
 import type { Health } from '../../protocol/index.js';
@@ -192,15 +192,16 @@ export class LiveHub {
 
 const devicesQuerySchema = z.object({ site: z.union([slug, z.literal(NETWORK)]).optional() }).strict();
 
-export function registerLiveStream(app: FastifyInstance, hub: LiveHub, sites: SiteConfig[]): void {
-  app.get('/api/v1/devices', async (req, reply): Promise<DevicesReport | FastifyReply> => {
+/** `devices`, the agents and their devices as the hub last heard of them, and `live`, the SSE stream itself. */
+export async function liveRoutes(app: FastifyInstance, { hub, sites }: { hub: LiveHub; sites: SiteConfig[] }): Promise<void> {
+  app.get('/devices', async (req, reply): Promise<DevicesReport | FastifyReply> => {
     const q = parseQuery(devicesQuerySchema, req.query, reply);
     const scope = q && resolveScope(q.site, sites, reply);
     if (!q || !scope) return reply;
     return { scope: scope.id, mqtt: hub.connected ? 'connected' : 'disconnected', agents: hub.devices(scope.sites.map((s) => s.id)) };
   });
 
-  app.get('/api/v1/live', (req, reply) => {
+  app.get('/live', (req, reply) => {
     hub.add(reply);
     req.log.debug('live stream client connected');
   });

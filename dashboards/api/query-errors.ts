@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { SiteConfig } from '../../runtime/connections.js';
+import { NETWORK, type Scope } from '../queries/scope.js';
 
 /**
  * Validates a query string; on failure answers 400 with a message that names the fields, and returns undefined.
@@ -21,6 +23,15 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown, reply
     }
   }
   void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: messages.join('; '), fields: [...new Set(fields)] });
+  return undefined;
+}
+
+/** The sites a `site` parameter names; answers 404 and returns undefined for a site this server does not show. */
+export function resolveScope(requested: string | undefined, sites: SiteConfig[], reply: FastifyReply): Scope | undefined {
+  if (requested === NETWORK) return { id: NETWORK, sites };
+  const site = requested === undefined ? sites[0] : sites.find((s) => s.id === requested);
+  if (site) return { id: site.id, sites: [site] };
+  void reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `site "${requested}" is not served here; sites: ${sites.map((s) => s.id).join(', ')}, or "${NETWORK}" for all` });
   return undefined;
 }
 

@@ -5,8 +5,9 @@ import { MEASUREMENT } from '../../storage/points.js';
 import { categoryResolver } from '../../protocol/taxonomy.js';
 import { byTimeZone, localDayBounds, localToday, siteCondition, type Scope } from '../queries/scope.js';
 import { selectSeries } from '../queries/select-series.js';
-import { influxUnavailable, parseQuery } from './query-errors.js';
-import { resolveScope, scopeParam, type ReportsApiDeps } from './reports-routes.js';
+import { scopeParam } from '../reports/report.js';
+import { influxUnavailable, parseQuery, resolveScope } from './query-errors.js';
+import type { ReportsApiDeps } from './reports-routes.js';
 import type { LatestWeighing, SiteInfo } from './types.js';
 
 const latestQuerySchema = z.object({ site: scopeParam, limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
@@ -51,9 +52,10 @@ export async function queryLatestWeighings(deps: Pick<ReportsApiDeps, 'influx' |
   return out.sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt)).slice(0, limit);
 }
 
-export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { networkName: string; demo: boolean }): void {
+/** `site`, what the page needs to know of the sites it shows, and `weighings/latest`. */
+export async function siteRoutes(app: FastifyInstance, deps: ReportsApiDeps & { networkName: string; demo: boolean }): Promise<void> {
   const [home] = deps.sites;
-  app.get('/api/v1/site', async (): Promise<SiteInfo> => ({
+  app.get('/site', async (): Promise<SiteInfo> => ({
     id: home!.id,
     name: home!.name,
     timeZone: home!.timeZone,
@@ -64,7 +66,7 @@ export function registerSite(app: FastifyInstance, deps: ReportsApiDeps & { netw
     demo: deps.demo,
   }));
 
-  app.get('/api/v1/weighings/latest', async (req, reply) => {
+  app.get('/weighings/latest', async (req, reply) => {
     const q = parseQuery(latestQuerySchema, req.query, reply);
     const scope = q && resolveScope(q.site, deps.sites, reply);
     if (!q || !scope) return reply;

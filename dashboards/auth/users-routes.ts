@@ -23,15 +23,16 @@ function refused(reply: FastifyReply, err: unknown): FastifyReply {
   throw err;
 }
 
-/** The admins' account management: list, create, remove. The same file as the `trebuchet user` command. */
-export function registerUsersRoutes(app: FastifyInstance, users: UsersFile): void {
-  const adminOnly = { preHandler: requireRole('admin') };
+/** `users`: the admins' account management, list, create, remove. The same file as the `trebuchet user` command. */
+export async function usersRoutes(app: FastifyInstance, { users }: { users: UsersFile }): Promise<void> {
+  // A hook of this context, like the session check of its parent: every route here is the admin's.
+  app.addHook('preHandler', requireRole('admin'));
 
-  app.get('/api/v1/users', adminOnly, async () => ({
+  app.get('/users', async () => ({
     users: users.list().map(({ name, role, createdAt }) => ({ name, role, createdAt })),
   }));
 
-  app.post('/api/v1/users', adminOnly, async (req, reply) => {
+  app.post('/users', async (req, reply) => {
     const body = parseBody(newUserBody, req.body, reply);
     if (!body) return reply;
     try {
@@ -43,7 +44,7 @@ export function registerUsersRoutes(app: FastifyInstance, users: UsersFile): voi
     }
   });
 
-  app.delete<{ Params: { name: string } }>('/api/v1/users/:name', adminOnly, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
     const { name } = req.params;
     // This also keeps an admin: the caller is one, and stays. (The command line may remove anyone.)
     if (name === req.user!.name) return conflict(reply, 'Vous ne pouvez pas supprimer votre propre compte. / You cannot remove your own account.');

@@ -8,10 +8,13 @@ import type { SiteConfig } from '../../runtime/connections.js';
  * time zone and their days are merged by date.
  */
 export interface Scope {
-  /** `*` for the whole network, else the one site's id. */
+  /** NETWORK for the whole network, else the one site's id. */
   id: string;
   sites: SiteConfig[];
 }
+
+/** The scope id, and the `site` parameter, of the whole network. */
+export const NETWORK = '*';
 
 export function byTimeZone(scope: Scope): Map<string, string[]> {
   const groups = new Map<string, string[]>();

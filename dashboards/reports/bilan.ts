@@ -1,9 +1,12 @@
+import { z } from 'zod';
 import { ROLLUPS } from '../../storage/rollups.js';
 import { rollupSums } from '../queries/rollup-sums.js';
 import type { Scope } from '../queries/scope.js';
 import { Grams, inListOrder } from './grams.js';
+import { exportParams, scopeParam, type ReportDefinition } from './report.js';
 import type { ReportDeps } from './report-deps.js';
 import type { BilanReport } from './report-types.js';
+import { LABELS, labeller, percent, valorisationTable } from './tables.js';
 import { valorisation } from './valorisation.js';
 
 /** The funder's yearly table: tonnes by category and destination, valorisation, customers, bons by collect type. */
@@ -37,3 +40,42 @@ export async function bilanReport(deps: ReportDeps, scope: Scope, year: number):
     },
   };
 }
+
+const bilanQuery = z.object({ site: scopeParam, year: z.coerce.number().int().min(2000).max(2100), ...exportParams }).strict();
+
+const T = {
+  ...LABELS,
+  bons: { fr: 'Bons', en: 'Slips' },
+  figure: { fr: 'Indicateur', en: 'Figure' },
+  value: { fr: 'Valeur', en: 'Value' },
+  customers: { fr: 'Clients (entrées comptées)', en: 'Customers (counted entries)' },
+  bonsIn: { fr: "Bons d'apport validés", en: 'Drop-off slips closed' },
+  bonsOut: { fr: 'Bons de sortie validés', en: 'Outgoing slips closed' },
+  bonsAbandoned: { fr: 'Bons abandonnés', en: 'Slips abandoned' },
+} as const;
+
+export const bilan: ReportDefinition<'bilan', z.infer<typeof bilanQuery>> = {
+  name: 'bilan',
+  query: bilanQuery,
+  build: (deps, scope, q) => bilanReport(deps, scope, q.year),
+  tables(r, { taxonomy, lang }) {
+    const label = labeller(taxonomy, lang);
+    return {
+      bilan: valorisationTable(lang, label, r.destinations, r.categories, r.totals),
+      collectes: { columns: [T.collectType[lang], T.bons[lang], T.kg[lang]], rows: r.collectTypes.map((c) => [label.collectType(c.collectType), c.bons, c.kg]) },
+      resume: {
+        columns: [T.figure[lang], T.value[lang]],
+        rows: [
+          [T.collected[lang], r.totals.collectedKg],
+          [T.valorised[lang], r.totals.valorisedKg],
+          [T.rate[lang], percent(r.totals.rate)],
+          [T.customers[lang], r.customers],
+          [T.bonsIn[lang], r.bons.in],
+          [T.bonsOut[lang], r.bons.out],
+          [T.bonsAbandoned[lang], r.bons.abandoned],
+        ],
+      },
+    };
+  },
+  fileName: (q) => `bilan-${q.year}`,
+};

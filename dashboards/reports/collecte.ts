@@ -4,8 +4,10 @@ import { bucketStart, bucketStarts, previousPeriod, sameRangeLastYear, type Buck
 import { rollupSums } from '../queries/rollup-sums.js';
 import type { Scope } from '../queries/scope.js';
 import { Grams, inListOrder, netLines } from './grams.js';
+import { rangeQuery, type RangeQuery, type ReportDefinition } from './report.js';
 import type { ReportDeps } from './report-deps.js';
 import type { CollecteReport, PeriodTotals } from './report-types.js';
+import { LABELS, labeller } from './tables.js';
 
 const IN = `"direction" = 'in'`;
 
@@ -56,3 +58,34 @@ export async function collecteReport(deps: ReportDeps, scope: Scope, range: Rang
     lastYear,
   };
 }
+
+const T = {
+  ...LABELS,
+  district: { fr: 'Provenance', en: 'District' },
+  previous: { fr: 'Période précédente (kg)', en: 'Previous period (kg)' },
+  lastYear: { fr: "L'an dernier (kg)", en: 'Last year (kg)' },
+} as const;
+
+export const collecte: ReportDefinition<'collecte', RangeQuery> = {
+  name: 'collecte',
+  query: rangeQuery,
+  build: (deps, scope, q) => collecteReport(deps, scope, q, q.bucket),
+  tables(r, { taxonomy, lang }) {
+    const label = labeller(taxonomy, lang);
+    return {
+      periodes: {
+        columns: [T.start[lang], ...r.categories.map((c) => `${label.category(c)} (kg)`), T.total[lang]],
+        rows: r.buckets.map((b) => [b.start, ...r.categories.map((c) => b.byCategory[c] ?? 0), b.totalKg]),
+      },
+      categories: {
+        columns: [T.category[lang], T.kg[lang], T.previous[lang], T.lastYear[lang]],
+        rows: [
+          ...r.categories.map((c) => [label.category(c), r.totals.byCategory[c] ?? 0, r.previous.byCategory[c] ?? 0, r.lastYear.byCategory[c] ?? 0]),
+          [T.allCategories[lang], r.totals.kg, r.previous.kg, r.lastYear.kg],
+        ],
+      },
+      'types-de-collecte': { columns: [T.collectType[lang], T.kg[lang]], rows: Object.entries(r.byCollectType).map(([id, kg]) => [label.collectType(id), kg]) },
+      provenances: { columns: [T.district[lang], T.kg[lang]], rows: Object.entries(r.byDistrict).map(([id, kg]) => [label.district(id), kg]) },
+    };
+  },
+};

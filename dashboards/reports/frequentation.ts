@@ -5,8 +5,10 @@ import { rollupSums, type SumsRow } from '../queries/rollup-sums.js';
 import { datesBetween, type Scope } from '../queries/scope.js';
 import { periodTotals } from './collecte.js';
 import { ratio } from './grams.js';
+import { rangeQuery, type RangeQuery, type ReportDefinition } from './report.js';
 import type { ReportDeps } from './report-deps.js';
 import type { FrequentationReport } from './report-types.js';
+import { LABELS } from './tables.js';
 
 /** 0 Monday … 6 Sunday. */
 const weekdayOf = (date: string) => DateTime.fromISO(date, { zone: 'utc' }).weekday - 1;
@@ -63,3 +65,35 @@ export async function frequentationReport(deps: ReportDeps, scope: Scope, range:
     totals: { visitors, exits, collectedKg: collected.kg, kgPerVisitor: ratio(collected.kg, visitors) },
   };
 }
+
+const WEEKDAYS = { fr: ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche'], en: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] };
+
+const T = {
+  ...LABELS,
+  visitors: { fr: 'Visiteurs', en: 'Visitors' },
+  lastYearStart: { fr: "Début l'an dernier", en: 'Start last year' },
+  lastYearVisitors: { fr: "Visiteurs l'an dernier", en: 'Visitors last year' },
+  weekday: { fr: 'Jour', en: 'Day' },
+  days: { fr: 'Nombre de jours', en: 'Days' },
+  average: { fr: 'Moyenne par jour', en: 'Average per day' },
+} as const;
+
+export const frequentation: ReportDefinition<'frequentation', RangeQuery> = {
+  name: 'frequentation',
+  query: rangeQuery,
+  build: (deps, scope, q) => frequentationReport(deps, scope, q, q.bucket),
+  tables: (r, { lang }) => ({
+    periodes: {
+      columns: [T.start[lang], T.visitors[lang], T.lastYearStart[lang], T.lastYearVisitors[lang]],
+      rows: r.buckets.map((b, i) => [b.start, b.visitors, r.lastYear.buckets[i]?.start ?? null, r.lastYear.buckets[i]?.visitors ?? null]),
+    },
+    heures: {
+      columns: [T.weekday[lang], ...Array.from({ length: 24 }, (_, h) => `${h} h`)],
+      rows: r.heatmap.map((hours, w) => [WEEKDAYS[lang][w]!, ...hours]),
+    },
+    'jours-de-semaine': {
+      columns: [T.weekday[lang], T.days[lang], T.visitors[lang], T.average[lang]],
+      rows: r.byWeekday.map((w) => [WEEKDAYS[lang][w.weekday]!, w.days, w.visitors, w.average]),
+    },
+  }),
+};

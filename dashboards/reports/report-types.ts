@@ -99,6 +99,19 @@ export interface TodayReport {
   visitors: { in: number; out: number; occupancy: number };
 }
 
+/**
+ * Every report by its name, `/api/v1/reports/{name}`, and what it answers: the server's definitions
+ * (reports/index.ts) build these, and the pages ask for them by these names.
+ */
+export interface ReportTypes {
+  collecte: CollecteReport;
+  sorties: SortiesReport;
+  frequentation: FrequentationReport;
+  bilan: BilanReport;
+  today: TodayReport;
+}
+export type ReportName = keyof ReportTypes;
+
 export interface DeviceState {
   id: string;
   state: string;

@@ -3,8 +3,10 @@ import { bucketStart, bucketStarts, type Bucket, type Range } from '../queries/p
 import { rollupSums } from '../queries/rollup-sums.js';
 import type { Scope } from '../queries/scope.js';
 import { Grams, inListOrder } from './grams.js';
+import { rangeQuery, type RangeQuery, type ReportDefinition } from './report.js';
 import type { ReportDeps } from './report-deps.js';
 import type { SortiesReport } from './report-types.js';
+import { LABELS, labeller, valorisationTable } from './tables.js';
 import { valorisation } from './valorisation.js';
 
 /** Outgoing kilograms per bucket and destination, by partner, and the valorisation rate of the range. */
@@ -38,3 +40,27 @@ export async function sortiesReport(deps: ReportDeps, scope: Scope, range: Range
     valorisation: { ...rate.totals, byCategory: rate.byCategory },
   };
 }
+
+const T = {
+  ...LABELS,
+  destination: { fr: 'Destination', en: 'Destination' },
+  partner: { fr: 'Filière', en: 'Partner' },
+} as const;
+
+export const sorties: ReportDefinition<'sorties', RangeQuery> = {
+  name: 'sorties',
+  query: rangeQuery,
+  build: (deps, scope, q) => sortiesReport(deps, scope, q, q.bucket),
+  tables(r, { taxonomy, lang }) {
+    const label = labeller(taxonomy, lang);
+    const { byCategory, ...totals } = r.valorisation;
+    return {
+      periodes: {
+        columns: [T.start[lang], ...r.destinations.map((d) => `${label.destination(d)} (kg)`), T.total[lang]],
+        rows: r.buckets.map((b) => [b.start, ...r.destinations.map((d) => b.byDestination[d] ?? 0), b.totalKg]),
+      },
+      filieres: { columns: [T.destination[lang], T.partner[lang], T.kg[lang]], rows: r.byPartner.map((p) => [label.destination(p.destination), label.partner(p.partner), p.kg]) },
+      valorisation: valorisationTable(lang, label, r.destinations, byCategory, totals),
+    };
+  },
+};

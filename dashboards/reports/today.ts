@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { ROLLUPS } from '../../storage/rollups.js';
 import { rollupSums } from '../queries/rollup-sums.js';
 import { localToday, zoneScopes, type Scope } from '../queries/scope.js';
 import { periodTotals } from './collecte.js';
 import { Grams, inListOrder } from './grams.js';
+import { scopeParam, type ReportDefinition } from './report.js';
 import type { ReportDeps } from './report-deps.js';
 import type { TodayReport } from './report-types.js';
 
@@ -44,3 +46,11 @@ export async function todayReport(deps: ReportDeps, scope: Scope, now = new Date
     visitors: { in: entries, out: exits, occupancy: Math.max(0, entries - exits) },
   };
 }
+
+const todayQuery = z.object({ site: scopeParam }).strict();
+
+export const today: ReportDefinition<'today', z.infer<typeof todayQuery>> = {
+  name: 'today',
+  query: todayQuery,
+  build: (deps, scope) => todayReport(deps, scope),
+};

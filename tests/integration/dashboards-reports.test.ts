@@ -3,8 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { InfluxDB, type IPoint } from 'influx';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerReports } from '../../dashboards/api/reports-routes.js';
-import { queryLatestWeighings, registerSite } from '../../dashboards/api/site.js';
+import { reportsRoutes } from '../../dashboards/api/reports-routes.js';
+import { queryLatestWeighings, siteRoutes } from '../../dashboards/api/site.js';
 import type { LatestWeighing } from '../../dashboards/api/types.js';
 import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, TodayReport } from '../../dashboards/reports/report-types.js';
 import { todayReport } from '../../dashboards/reports/today.js';
@@ -73,8 +73,9 @@ const weighings = (...ws: ReturnType<typeof weighing>[]) => store(ws.map((w) => 
 function appWith(taxonomy: Taxonomy = DEFAULT_TAXONOMY): FastifyInstance {
   const app = Fastify();
   const deps = { influx, sites: [site, reunion], taxonomy, networkName: 'Réseau test', demo: false };
-  registerReports(app, deps);
-  registerSite(app, deps);
+  // Under the prefix the server gives them, without its session check: these tests are about the figures.
+  app.register(reportsRoutes, { prefix: '/api/v1', ...deps });
+  app.register(siteRoutes, { prefix: '/api/v1', ...deps });
   return app;
 }
 

@@ -1,4 +1,5 @@
 import type { Lang } from '../../../web-kit/lang.js';
+import type { ReportName } from '../../reports/report-types.js';
 import { sessionEnded } from './login.js';
 
 /**
@@ -23,8 +24,6 @@ export async function getJson<T>(path: string): Promise<T> {
   }
   return (await res.json()) as T;
 }
-
-export type ReportName = 'collecte' | 'sorties' | 'frequentation' | 'bilan' | 'today';
 
 /** A report's URL; the same URL with `format=csv` gives one of its tables. */
 export function reportPath(name: ReportName, query: Record<string, string>): string {

@@ -9,37 +9,31 @@ import { clock } from './format.js';
 import type { MessageKey } from './i18n.js';
 import { linkState, onLive, startLiveStream } from './live-stream.js';
 import { signIn } from './login.js';
-import type { PageFactory, PageView } from './page.js';
-import { aujourdhuiPage } from './pages/aujourdhui.js';
-import { appareilsPage } from './pages/appareils.js';
-import { bilanPage } from './pages/bilan.js';
-import { collectePage } from './pages/collecte.js';
-import { frequentationPage } from './pages/frequentation.js';
-import { sortiesPage } from './pages/sorties.js';
-import { currentRoute, hrefOf, onRouteChange, type PageId, type Route } from './router.js';
+import type { PageDefinition, PageView } from './page.js';
+import { PAGES, type PageId } from './pages/index.js';
+import { currentRoute, hrefOf, onRouteChange, type Route } from './router.js';
 import { scopeParam } from './site-picker.js';
 import { requestFullscreen, tvHref, tvMode } from './tv-mode.js';
 
 /** The shell of the single-page app: top bar, navigation, language, and the page the address names. */
 
-type ViewId = Exclude<PageId, 'tv'>;
+/** What the app shows: a page of the list, or the TV mode; and the address's parameters. */
+interface Shown {
+  page: PageDefinition<PageId> | 'tv';
+  params: URLSearchParams;
+}
 
-const PAGES: Record<ViewId, PageFactory> = {
-  aujourdhui: aujourdhuiPage,
-  collecte: collectePage,
-  sorties: sortiesPage,
-  frequentation: frequentationPage,
-  bilan: bilanPage,
-  appareils: appareilsPage,
-};
-const NAV = Object.keys(PAGES) as ViewId[];
-/** Pages over a time range: going from one to another keeps the range. */
-const RANGED: readonly PageId[] = ['collecte', 'sorties', 'frequentation'];
 const SITE_RETRY_MS = 5_000;
 
+/** What an address shows: the page it names, the home page (the first) for one it does not know. */
+function shownAt({ page, params }: Route): Shown {
+  return { page: page === 'tv' ? 'tv' : (PAGES.find((p) => p.id === page) ?? PAGES[0]), params };
+}
+const idOf = (page: Shown['page']) => (page === 'tv' ? page : page.id);
+
 const view = $('[data-testid="view"]');
-let current: { id: PageId; view: PageView } | undefined;
-let route: Route = currentRoute();
+let current: { page: Shown['page']; view: PageView } | undefined;
+let route = shownAt(currentRoute());
 
 /** The words written in the HTML itself (the login form's too), in the current language. */
 function translateStatic(): void {
@@ -63,28 +57,28 @@ function renderHeader(): void {
   $('[data-testid="today-date"]').textContent = `${day} · ${clock(now, timeZone)}`;
   const name = app.site ? scopeName(scope) : '…';
   $('[data-testid="site-name"]').textContent = name;
-  const page = route.page === 'tv' ? t('tv.button') : t(`page.${route.page}` as MessageKey);
+  const page = t(route.page === 'tv' ? 'tv.button' : route.page.titleKey);
   document.title = `${app.site?.demo ? `${t('demo.title')} · ` : ''}${name} · ${page} · Trébuchet`;
 }
 
 /** The address of a page from the current view: the same site, and the same range between ranged pages. */
-function navHref(target: ViewId): string {
+function navHref(target: PageDefinition<PageId>): string {
   const params = new URLSearchParams();
   const site = route.params.get('site');
   if (site) params.set('site', site);
-  if (RANGED.includes(target) && RANGED.includes(route.page)) {
+  if (target.ranged && route.page !== 'tv' && route.page.ranged) {
     for (const key of ['from', 'to', 'bucket']) {
       const value = route.params.get(key);
       if (value) params.set(key, value);
     }
   }
-  return hrefOf(target, params);
+  return hrefOf(target.id, params);
 }
 
 function renderNav(): void {
   $('[data-testid="nav"]').replaceChildren(
-    ...NAV.map((id) =>
-      h('a', { class: `tab${id === route.page ? ' active' : ''}`, href: navHref(id), 'data-page': id, ...(id === route.page ? { 'aria-current': 'page' } : {}) }, t(`page.${id}` as MessageKey)),
+    ...PAGES.map((page) =>
+      h('a', { class: `tab${page === route.page ? ' active' : ''}`, href: navHref(page), 'data-page': page.id, ...(page === route.page ? { 'aria-current': 'page' } : {}) }, t(page.titleKey)),
     ),
   );
   $('[data-testid="nav"]').setAttribute('aria-label', t('nav.label'));
@@ -92,12 +86,14 @@ function renderNav(): void {
 }
 
 function show(next: Route): void {
-  route = next;
-  if (current?.id !== route.page) {
+  route = shownAt(next);
+  // The address names the page shown (the home page for an unknown one) before the page writes its parameters into it.
+  if (idOf(route.page) !== next.page) history.replaceState(null, '', hrefOf(idOf(route.page), route.params));
+  if (current?.page !== route.page) {
     current?.view.dispose();
     view.replaceChildren();
-    view.dataset.page = route.page;
-    current = { id: route.page, view: route.page === 'tv' ? tvMode(view, PAGES) : PAGES[route.page](view, { tv: false }) };
+    view.dataset.page = idOf(route.page);
+    current = { page: route.page, view: route.page === 'tv' ? tvMode(view, PAGES) : route.page.mount(view, { tv: false }) };
   }
   current.view.update(route.params);
   // The page may have written its defaults into the address.

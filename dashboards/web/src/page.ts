@@ -1,7 +1,8 @@
 import { h } from '../../../web-kit/dom.js';
 import { t } from './app.js';
+import type { MessageKey } from './i18n.js';
 
-/** What every page module gives the router: shown with the address's parameters, relabelled, left. */
+/** A page as shown: updated with the address's parameters, relabelled, left. */
 export interface PageView {
   /** Shows the view the parameters describe (at mount, then at every change of the address). */
   update(params: URLSearchParams): void;
@@ -16,6 +17,16 @@ export interface PageOptions {
 }
 
 export type PageFactory = (root: HTMLElement, options: PageOptions) => PageView;
+
+/** A page of the app, as pages/index.ts lists it: its address `#/{id}`, its tab, and how to show it. */
+export interface PageDefinition<Id extends string = string> {
+  id: Id;
+  /** The tab's title, and the window's. */
+  titleKey: MessageKey;
+  /** A page over a time range: going from one such page to another keeps the range. */
+  ranged?: boolean;
+  mount: PageFactory;
+}
 
 /** A card of a page: a title, what it shows, its CSV links, and its body. */
 export function panel(opts: { title: string; sub?: string; testid?: string; className?: string; headingId?: string; actions?: Node[] }, ...body: Node[]): HTMLElement {

@@ -1,5 +1,5 @@
 import { h, redraw, setText } from '../../../web-kit/dom.js';
-import type { Bucket } from '../../reports/report-types.js';
+import type { Bucket, ReportName, ReportTypes } from '../../reports/report-types.js';
 import { app, scopeName, t, timeZoneOf } from './app.js';
 import { reportPath } from './api.js';
 import { bucketPicker, isBucket } from './bucket-picker.js';
@@ -7,7 +7,7 @@ import { ChartSlots } from './chart.js';
 import { contains, isDate, localDate, presetRange, type DateRange, type Preset } from './dates.js';
 import { dateRange } from './format.js';
 import type { MessageKey } from './i18n.js';
-import { emptyNote, type PageFactory } from './page.js';
+import { emptyNote, type PageDefinition, type PageFactory } from './page.js';
 import { poll } from './poller.js';
 import { rangePicker, type RangePicker } from './range-picker.js';
 import { ReportLoader } from './report-loader.js';
@@ -29,14 +29,15 @@ export interface ReportContext {
 }
 
 /** A page of figures over a time range: Collecte, Sorties et valorisation, Fréquentation. */
-export interface ReportSpec<R> {
-  id: 'collecte' | 'sorties' | 'frequentation';
+export interface ReportSpec<N extends ReportName> {
+  /** The report drawn, and the page's address. */
+  id: N;
   titleKey: MessageKey;
   /** The view shown when the address does not say. */
   defaults: { preset: Preset; bucket: Bucket };
-  isEmpty(report: R): boolean;
+  isEmpty(report: ReportTypes[N]): boolean;
   /** The page's cards for a report, built anew at each redraw (charts keep their instance in `charts`). */
-  cards(report: R, ctx: ReportContext): HTMLElement[];
+  cards(report: ReportTypes[N], ctx: ReportContext): HTMLElement[];
 }
 
 /** Figures whose range includes today change as goods come in: fetched again this often. */
@@ -44,7 +45,7 @@ const LIVE_REFRESH_MS = 60_000;
 
 export const scopeToday = (site: string): string => localDate(new Date(), timeZoneOf(site));
 
-function reportParams(query: URLSearchParams, defaults: ReportSpec<unknown>['defaults']): ReportParams {
+function reportParams(query: URLSearchParams, defaults: ReportSpec<ReportName>['defaults']): ReportParams {
   const site = scopeParam(query);
   const from = query.get('from');
   const to = query.get('to');
@@ -58,8 +59,8 @@ export function pageHead(title: string, what: string): HTMLElement {
   return h('div', { class: 'page-head' }, h('h1', {}, title), h('span', { class: 'page-what', 'data-testid': 'page-what' }, what));
 }
 
-export function reportPage<R>(spec: ReportSpec<R>): PageFactory {
-  return (root, options) => {
+export function reportPage<N extends ReportName>(spec: ReportSpec<N>): PageDefinition<N> {
+  const mount: PageFactory = (root, options) => {
     const charts = new ChartSlots();
     let params: ReportParams | undefined;
     // The toolbar outlives redraws (see rangePicker); it is built again only for a new language.
@@ -87,7 +88,7 @@ export function reportPage<R>(spec: ReportSpec<R>): PageFactory {
       cards.replaceChildren(...(!report ? [] : spec.isEmpty(report.data) ? [emptyNote()] : spec.cards(report.data, { url: report.url, params, charts, today })));
       if (root.firstChild !== head) root.replaceChildren(head, ...(toolbar ? [toolbar.el] : []), cards);
     };
-    const loader = new ReportLoader<R>(root, `page:${spec.id}`, render);
+    const loader = new ReportLoader<ReportTypes[N]>(root, `page:${spec.id}`, render);
     const stopPolling = poll(() => {
       if (params && contains(params, scopeToday(params.site))) loader.refresh();
     }, LIVE_REFRESH_MS);
@@ -112,4 +113,5 @@ export function reportPage<R>(spec: ReportSpec<R>): PageFactory {
       },
     };
   };
+  return { id: spec.id, titleKey: spec.titleKey, ranged: true, mount };
 }

@@ -1,9 +1,10 @@
 import { h } from '../../../web-kit/dom.js';
 import { t } from './app.js';
 import { presetRange } from './dates.js';
-import type { PageFactory, PageView } from './page.js';
+import type { PageDefinition, PageView } from './page.js';
+import type { PageId } from './pages/index.js';
 import { scopeToday } from './report-page.js';
-import { hrefOf, type PageId } from './router.js';
+import { hrefOf } from './router.js';
 import { scopeParam } from './site-picker.js';
 
 const DEFAULT_EVERY_S = 20;
@@ -32,7 +33,7 @@ export function tvHref(site: string): string {
  * forever. Each page is mounted afresh at its turn, so it shows fresh figures even if the live stream
  * dropped meanwhile; the stream reconnects by itself.
  */
-export function tvMode(root: HTMLElement, pages: Record<Exclude<PageId, 'tv'>, PageFactory>): PageView {
+export function tvMode(root: HTMLElement, pages: readonly PageDefinition<PageId>[]): PageView {
   let index = 0;
   let site = '';
   let everyS = DEFAULT_EVERY_S;
@@ -49,7 +50,7 @@ export function tvMode(root: HTMLElement, pages: Record<Exclude<PageId, 'tv'>, P
     current?.dispose();
     stage.replaceChildren();
     stage.dataset.page = turn.page;
-    current = pages[turn.page as Exclude<PageId, 'tv'>](stage, { tv: true });
+    current = pages.find((p) => p.id === turn.page)!.mount(stage, { tv: true });
     current.update(new URLSearchParams(turn.params(site, scopeToday(site))));
     // Restart the bar that shows when the next page comes.
     progress.style.animation = 'none';

@@ -5,7 +5,7 @@ import { agentOnline, agentProblems, BACKLOG_ALERT_S, deviceAlert, deviceState, 
 import { clock, duration, kg, number } from '../format.js';
 import type { MessageKey } from '../i18n.js';
 import { onLive } from '../live-stream.js';
-import { panel, type PageFactory } from '../page.js';
+import { panel, type PageDefinition, type PageFactory } from '../page.js';
 import { poll } from '../poller.js';
 import { ReportLoader } from '../report-loader.js';
 import { pageHead } from '../report-page.js';
@@ -72,7 +72,7 @@ function agentCard(a: AgentState, now: number): HTMLElement {
 }
 
 /** Appareils: every agent and device, its state, last reading, errors, outbox backlog and clock; problems in colour. */
-export const appareilsPage: PageFactory = (root, options) => {
+const mount: PageFactory = (root, options) => {
   let scope = '';
   let redraw: number | undefined;
 
@@ -115,3 +115,5 @@ export const appareilsPage: PageFactory = (root, options) => {
     },
   };
 };
+
+export const appareilsPage: PageDefinition<'appareils'> = { id: 'appareils', titleKey: 'page.appareils', mount };

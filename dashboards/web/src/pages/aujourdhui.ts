@@ -12,7 +12,7 @@ import { bucketLabel, mass, massParts, number } from '../format.js';
 import { latestRows, latestTable } from '../latest-weighings.js';
 import { LiveScales } from '../live-scales.js';
 import { onLive } from '../live-stream.js';
-import { keyFigure, panel, type PageFactory } from '../page.js';
+import { keyFigure, panel, type PageDefinition, type PageFactory } from '../page.js';
 import { PendingWeighings } from '../pending-weighings.js';
 import { poll } from '../poller.js';
 import { pageHead } from '../report-page.js';
@@ -37,7 +37,7 @@ interface Stored {
 }
 
 /** Aujourd'hui: live weights, today's kilograms, bons and visitors, the last 30 days, devices; all live. */
-export const aujourdhuiPage: PageFactory = (root, options) => {
+const mount: PageFactory = (root, options) => {
   const source = 'page:aujourdhui';
   const charts = new ChartSlots();
   const pending = new PendingWeighings();
@@ -230,3 +230,5 @@ export const aujourdhuiPage: PageFactory = (root, options) => {
     },
   };
 };
+
+export const aujourdhuiPage: PageDefinition<'aujourdhui'> = { id: 'aujourdhui', titleKey: 'page.aujourdhui', mount };

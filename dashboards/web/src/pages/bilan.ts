@@ -4,7 +4,7 @@ import { scopeName, t } from '../app.js';
 import { reportPath } from '../api.js';
 import { csvLink } from '../csv-link.js';
 import { mass, number, percent } from '../format.js';
-import { emptyNote, keyFigure, panel, type PageFactory } from '../page.js';
+import { emptyNote, keyFigure, panel, type PageDefinition, type PageFactory } from '../page.js';
 import { ReportLoader } from '../report-loader.js';
 import { pageHead, scopeToday } from '../report-page.js';
 import { replaceParams, setParams } from '../router.js';
@@ -67,7 +67,7 @@ function collectTypes(r: BilanReport, url: string): HTMLElement {
 const isEmpty = (r: BilanReport) => r.totals.collectedKg === 0 && r.totals.outKg === 0 && r.customers === 0 && r.bons.in + r.bons.out + r.bons.abandoned === 0;
 
 /** Bilan annuel: the funder's yearly figures for one site or the network, printable and downloadable. */
-export const bilanPage: PageFactory = (root, options) => {
+const mount: PageFactory = (root, options) => {
   let view: { year: number; site: string } | undefined;
 
   const render = () => {
@@ -97,3 +97,5 @@ export const bilanPage: PageFactory = (root, options) => {
     dispose: () => loader.dispose(),
   };
 };
+
+export const bilanPage: PageDefinition<'bilan'> = { id: 'bilan', titleKey: 'page.bilan', mount };

@@ -90,7 +90,7 @@ function split(ctx: ReportContext, title: MessageKey, table: string, byId: Recor
 const SPLIT_COLORS = ['#0f4c5c', '#5b8e7d', '#9c6644', '#6d597a', '#b56576', '#4c6a92'];
 
 /** Collecte: kilograms per bucket and category, splits by collect type and district, comparisons. */
-export const collectePage = reportPage<CollecteReport>({
+export const collectePage = reportPage({
   id: 'collecte',
   titleKey: 'page.collecte',
   defaults: { preset: 'month', bucket: 'day' },

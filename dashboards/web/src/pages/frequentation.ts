@@ -98,7 +98,7 @@ function byWeekday(r: FrequentationReport, ctx: ReportContext): HTMLElement {
 }
 
 /** Fréquentation: visitors per bucket against last year, by hour and weekday, and kilograms per visitor. */
-export const frequentationPage = reportPage<FrequentationReport>({
+export const frequentationPage = reportPage({
   id: 'frequentation',
   titleKey: 'page.frequentation',
   defaults: { preset: 'month', bucket: 'day' },

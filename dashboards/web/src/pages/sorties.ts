@@ -69,7 +69,7 @@ function valorisation(r: SortiesReport, ctx: ReportContext): HTMLElement {
 }
 
 /** Sorties et valorisation: where the goods went, by destination and filière, and the valorisation rate. */
-export const sortiesPage = reportPage<SortiesReport>({
+export const sortiesPage = reportPage({
   id: 'sorties',
   titleKey: 'page.sorties',
   defaults: { preset: 'year', bucket: 'month' },
