@@ -2,78 +2,16 @@ import { z } from 'zod';
 import { slug } from '../protocol/index.js';
 import { httpListenSchema, mqttConnectionSchema, timeZoneSchema } from '../runtime/connections.js';
 import { refineOneTaxonomy, siteTaxonomy, taxonomyConfigKeys } from '../runtime/taxonomy-config.js';
-import { visitsConfigSchema } from './counters/door-counter.js';
-import { modbusCounterConfigSchema } from './drivers/modbus-counter/config.js';
-import { modbusScaleConfigSchema } from './drivers/modbus-scale/config.js';
-import { mtSicsConfigSchema } from './drivers/mt-sics/config.js';
-import { sartoriusConfigSchema } from './drivers/sartorius/config.js';
-import { serialCounterConfigSchema } from './drivers/serial-counter/config.js';
-import { smaConfigSchema } from './drivers/sma/config.js';
-import { stgsConfigSchema } from './drivers/stgs/config.js';
-import { toledoConfigSchema } from './drivers/toledo/config.js';
+import { deviceSchemas } from './drivers/definition.js';
+import { drivers } from './drivers/index.js';
 import { modbusBusSchema } from './modbus/config.js';
-import { transportSchema } from './transport/config.js';
-
-const weighingRulesSchema = z
-  .object({
-    /** The smallest load that makes a weighing. */
-    minKg: z.number().positive().max(100).default(0.2),
-    /** Back within this band around zero, the scale is ready for the next load. */
-    rearmBelowKg: z.number().positive().max(10).default(0.05),
-    /**
-     * `bon`: the counter runs bons on the kiosk, and a load becomes a line of the open bon once a category is
-     * tapped for it. `continuous`: every load is taken with the selected category, no bon (a scale alone).
-     */
-    capture: z.enum(['bon', 'continuous']).default('bon'),
-    /** The scale's capacity: a heavier load is refused with that reason (default: the scale's own overload). */
-    maxKg: z.number().positive().max(100_000).optional(),
-    /** Continuous capture: the direction of every load (on the kiosk, the bon decides). */
-    direction: z.enum(['in', 'out']).default('in'),
-    /** The category selected at start, until the counter picks another (continuous capture). */
-    defaultCategory: slug.default('autre'),
-    /** How goods came in (direction in). */
-    collectType: slug.default('apport-volontaire'),
-    /** Where goods go (direction out). */
-    destination: slug.optional(),
-  })
-  .strict()
-  .refine((r) => r.rearmBelowKg < r.minKg, { message: 'rearmBelowKg must be smaller than minKg', path: ['rearmBelowKg'] })
-  .refine((r) => r.direction === 'in' || r.destination, { message: 'an outgoing scale needs a destination', path: ['destination'] });
-
-const liveSchema = z
-  .object({ maxHz: z.number().positive().max(5).default(5) })
-  .strict()
-  .prefault({});
-
-/** What every scale has, whatever its driver: an id, the weighing rules, the live rate. */
-const scaleCommon = {
-  id: slug,
-  type: z.literal('scale'),
-  weighing: weighingRulesSchema.prefault({}),
-  live: liveSchema,
-};
-
-/** What every door counter has: an id and its bucketing and delta rules. */
-const counterCommon = {
-  id: slug,
-  type: z.literal('counter'),
-  visits: visitsConfigSchema.prefault({}),
-};
 
 /**
- * Devices, told apart by `driver`. A serial driver has a `transport` and its options under a key of its
- * own name; a Modbus device names its bus. Each driver's options schema lives in the driver's folder.
+ * Devices, told apart by `driver`: one entry schema per driver of `drivers/index.ts`. A serial driver has a
+ * `transport` and its options under a key of its own; a Modbus device names its bus. Each driver's options
+ * schema lives in the driver's folder, the keys every scale or counter has in `device-common.ts`.
  */
-export const deviceSchema = z.discriminatedUnion('driver', [
-  z.object({ ...scaleCommon, driver: z.literal('stgs'), transport: transportSchema, stgs: stgsConfigSchema.prefault({}) }).strict(),
-  z.object({ ...scaleCommon, driver: z.literal('mt-sics'), transport: transportSchema, mtSics: mtSicsConfigSchema.prefault({}) }).strict(),
-  z.object({ ...scaleCommon, driver: z.literal('toledo'), transport: transportSchema, toledo: toledoConfigSchema.prefault({}) }).strict(),
-  z.object({ ...scaleCommon, driver: z.literal('sartorius'), transport: transportSchema, sartorius: sartoriusConfigSchema.prefault({}) }).strict(),
-  z.object({ ...scaleCommon, driver: z.literal('sma'), transport: transportSchema, sma: smaConfigSchema.prefault({}) }).strict(),
-  z.object({ ...scaleCommon, driver: z.literal('modbus-scale'), modbus: modbusScaleConfigSchema }).strict(),
-  z.object({ ...counterCommon, driver: z.literal('modbus-counter'), modbus: modbusCounterConfigSchema }).strict(),
-  z.object({ ...counterCommon, driver: z.literal('serial-counter'), transport: transportSchema, serialCounter: serialCounterConfigSchema.prefault({}) }).strict(),
-]);
+export const deviceSchema = z.discriminatedUnion('driver', deviceSchemas(drivers));
 
 export const kioskConfigSchema = z
   .object({
@@ -160,6 +98,4 @@ export const agentConfigSchema = z
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
-export type DeviceConfig = z.infer<typeof deviceSchema>;
-export type ScaleDeviceConfig = Extract<DeviceConfig, { type: 'scale' }>;
-export type CounterDeviceConfig = Extract<DeviceConfig, { type: 'counter' }>;
+export type { CounterDeviceConfig, DeviceConfig, ScaleDeviceConfig } from './drivers/index.js';

@@ -1,16 +1,10 @@
 import type { Logger } from '../runtime/log.js';
 import { Attendant, dropoffScenario, type CounterActions } from './scenarios/dropoff-scenario.js';
 import { createPtyPair } from './common/pty-pair.js';
-import type { SimulatedDevice } from './common/sim-device.js';
 import type { SimulatedScaleBase } from './common/simulated-scale-base.js';
-import { SimulatedSerialCounter } from './counters/simulated-serial-counter.js';
-import { SimulatedMtSicsScale } from './mt-sics/simulated-mt-sics-scale.js';
-import { SimulatedSartoriusScale } from './sartorius/simulated-sartorius-scale.js';
-import { SimulatedSmaScale } from './sma/simulated-sma-scale.js';
-import { SimulatedStgsScale } from './stgs/simulated-stgs-scale.js';
-import { SimulatedToledoScale } from './toledo/simulated-toledo-scale.js';
 import type { SimConfig } from './sim-config.js';
 import { TcpSerialServer } from './common/tcp-serial-server.js';
+import { twins, type RunnableTwin } from './twins.js';
 
 
 /**
@@ -58,26 +52,16 @@ export function httpCounter(agentUrl: string, device: string, log: Logger): Coun
 }
 
 /** The twin a config names; a scale also for the attendant to load. */
-function createTwin(config: SimConfig): { device: SimulatedDevice & { start(): void; stop(): void }; scale?: SimulatedScaleBase } {
-  const scale = (s: SimulatedScaleBase) => ({ device: s, scale: s });
-  switch (config.device) {
-    case 'stgs':
-      return scale(new SimulatedStgsScale({ format: config.format }));
-    case 'mt-sics':
-      return scale(new SimulatedMtSicsScale());
-    case 'toledo':
-      return scale(new SimulatedToledoScale());
-    case 'sartorius':
-      return scale(new SimulatedSartoriusScale());
-    case 'sma':
-      return scale(new SimulatedSmaScale());
-    case 'serial-counter':
-      return { device: new SimulatedSerialCounter({ timeScale: config.counterTimeScale }) };
-  }
+async function createTwin(config: SimConfig): Promise<{ device: RunnableTwin; scale?: SimulatedScaleBase }> {
+  // The schema's enum of devices is the twins' drivers: there is one.
+  const twin = twins.find((t) => t.driver === config.device)!;
+  if (twin.kind === 'counter') return { device: await twin.create(config) };
+  const scale = await twin.create(config);
+  return { device: scale, scale };
 }
 
 export async function startSim(config: SimConfig, log: Logger): Promise<{ stop(): Promise<void> }> {
-  const { device, scale } = createTwin(config);
+  const { device, scale } = await createTwin(config);
   let closeOutput: () => Promise<void>;
   if (config.output.type === 'tcp') {
     const server = await TcpSerialServer.listen(device, { host: config.output.host, port: config.output.port });

@@ -1,19 +1,20 @@
 import { z } from 'zod';
-import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
 import { slug } from '../protocol/index.js';
+import { twins } from './twins.js';
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 
 /** The serial devices `trebuchet sim` can play: a twin for each serial driver. */
-export const simDevices = ['stgs', 'mt-sics', 'toledo', 'sartorius', 'sma', 'serial-counter'] as const;
+const simDevices = twins.map((t) => t.driver);
+/** Every twin's own keys, side by side. */
+const twinOptions = Object.assign({}, ...twins.map((t) => t.options)) as UnionToIntersection<(typeof twins)[number]['options']>;
 
 /** `trebuchet sim`: a simulated serial device and, for a scale, a counter attendant dropping goods on it. */
 export const simConfigSchema = z
   .object({
     /** Which driver's twin to play (the `driver:` to put in the agent's config). */
     device: z.enum(simDevices).default('stgs'),
-    /** Frame format of the ST,GS twin. */
-    format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
-    /** People counter: simulated seconds per real second, so a demo sees visitors come and go. */
-    counterTimeScale: z.number().positive().max(100_000).default(60),
+    ...twinOptions,
     output: z
       .discriminatedUnion('type', [
         /** Like a ser2net device server: the agent connects with a tcp transport. */

@@ -1,40 +1,55 @@
-import type { CounterDeviceConfig, ScaleDeviceConfig } from '../config.js';
+import type { z } from 'zod';
 import type { ModbusBus } from '../modbus/bus.js';
 import type { CounterDriver } from './counter.js';
-import { createModbusCounterDriver } from './modbus-counter/driver.js';
-import { createModbusScaleDriver } from './modbus-scale/driver.js';
-import { createMtSicsDriver } from './mt-sics/driver.js';
-import { createSartoriusDriver } from './sartorius/driver.js';
+import type { DriverDefinition } from './definition.js';
+import { modbusCounterDriver } from './modbus-counter/index.js';
+import { modbusScaleDriver } from './modbus-scale/index.js';
+import { mtSicsDriver } from './mt-sics/index.js';
+import { sartoriusDriver } from './sartorius/index.js';
 import type { ScaleDriver } from './scale.js';
-import { createSerialCounterDriver } from './serial-counter/driver.js';
-import { createSmaDriver } from './sma/driver.js';
-import { createStGsDriver } from './stgs/driver.js';
-import { createToledoDriver } from './toledo/driver.js';
+import { serialCounterDriver } from './serial-counter/index.js';
+import { smaDriver } from './sma/index.js';
+import { stgsDriver } from './stgs/index.js';
+import { toledoDriver } from './toledo/index.js';
+
+/**
+ * Every driver the agent knows: the device config schema, the factories below, probe sniff's candidates (and,
+ * in tests, the simulator twins and the sample configs) all derive from this list. Order matters to the probe
+ * only: it tries the drivers in this order and a tie goes to the first, so the strictest come first (the
+ * Sartorius driver takes any line ending in a weight and a unit: MT-SICS `S S      12.34 kg` reads as SBI).
+ */
+export const drivers = [
+  stgsDriver,
+  toledoDriver,
+  mtSicsDriver,
+  sartoriusDriver,
+  smaDriver,
+  serialCounterDriver,
+  modbusScaleDriver,
+  modbusCounterDriver,
+] as const satisfies readonly DriverDefinition[];
+
+type Definitions = (typeof drivers)[number];
+export type SerialDriverName = Extract<Definitions, { connection: 'serial' }>['name'];
+export type DeviceConfig = z.output<Definitions['deviceSchema']>;
+export type ScaleDeviceConfig = Extract<DeviceConfig, { type: 'scale' }>;
+export type CounterDeviceConfig = Extract<DeviceConfig, { type: 'counter' }>;
+
+/** The definitions of one kind, by name: a parsed config's `driver` is always one of them. */
+function definitionsOf<K extends DriverDefinition['kind']>(kind: K): ReadonlyMap<string, Extract<DriverDefinition, { kind: K }>> {
+  const definitions: readonly DriverDefinition[] = drivers;
+  return new Map(definitions.filter((d): d is Extract<DriverDefinition, { kind: K }> => d.kind === kind).map((d) => [d.name, d]));
+}
+
+const scaleDrivers = definitionsOf('scale');
+const counterDrivers = definitionsOf('counter');
 
 /** The driver a scale's config names, on its transport or its Modbus bus. */
 export function createScaleDriver(config: ScaleDeviceConfig, buses: ReadonlyMap<string, ModbusBus>): ScaleDriver {
-  switch (config.driver) {
-    case 'stgs':
-      return createStGsDriver(config);
-    case 'mt-sics':
-      return createMtSicsDriver(config);
-    case 'toledo':
-      return createToledoDriver(config);
-    case 'sartorius':
-      return createSartoriusDriver(config);
-    case 'sma':
-      return createSmaDriver(config);
-    case 'modbus-scale':
-      return createModbusScaleDriver(config.modbus, buses, config.id);
-  }
+  return scaleDrivers.get(config.driver)!.create(config, buses);
 }
 
 /** The driver a door counter's config names. */
 export function createCounterDriver(config: CounterDeviceConfig, buses: ReadonlyMap<string, ModbusBus>): CounterDriver {
-  switch (config.driver) {
-    case 'serial-counter':
-      return createSerialCounterDriver(config);
-    case 'modbus-counter':
-      return createModbusCounterDriver(config.modbus, buses, config.id);
-  }
+  return counterDrivers.get(config.driver)!.create(config, buses);
 }

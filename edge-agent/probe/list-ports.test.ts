@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listSerialPorts } from './list-ports.js';
 
-const CLI = join(import.meta.dirname, '../../../dist/cli/trebuchet.js');
+const CLI = join(import.meta.dirname, '../../dist/cli/trebuchet.js');
 
 describe('serial port listing', () => {
   it('finds ports by scanning /dev and names their stable by-id link', async () => {
