@@ -6,8 +6,8 @@ import type { ClockRepair } from './clock-repair.js';
 import type { CounterDeviceConfig, ScaleDeviceConfig } from './config.js';
 import type { DoorCounter } from './counters/door-counter.js';
 import type { VisitsBucket } from './counters/visits-buckets.js';
-import type { ScaleDevice } from './devices/scale-device.js';
-import type { CapturedLoad } from './weighing/weighing-state-machine.js';
+import type { ScaleDevice } from './scale/scale-device.js';
+import type { CapturedLoad } from './scale/weighing-state-machine.js';
 
 interface ScaleEntry {
   device: ScaleDevice;

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { startControlHttp } from './control-http.js';
 import { DoorCounter } from './counters/door-counter.js';
-import { ScaleDevice } from './devices/scale-device.js';
+import { ScaleDevice } from './scale/scale-device.js';
 import { createCounterDriver, createScaleDriver } from './drivers/index.js';
 import type { ModbusBus } from './modbus/bus.js';
 import { createModbusBus } from './modbus/modbus-bus.js';

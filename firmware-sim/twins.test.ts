@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { drivers } from '../../edge-agent/drivers/index.js';
-import { SimulatedScaleBase } from '../../firmware-sim/common/simulated-scale-base.js';
-import { simConfigSchema } from '../../firmware-sim/sim-config.js';
-import { twins } from '../../firmware-sim/twins.js';
+import { drivers } from '../edge-agent/drivers/index.js';
+import { SimulatedScaleBase } from './common/simulated-scale-base.js';
+import { simConfigSchema } from './sim-config.js';
+import { twins } from './twins.js';
 
 describe('simulator twins', () => {
   it('every serial driver has a twin of its kind, and every twin is read by a registered driver', () => {

@@ -30,7 +30,7 @@ function twin<const N extends string, K extends keyof TwinOfKind, S extends z.Zo
   return definition;
 }
 
-/** One twin per serial driver (`tests/unit/twins.test.ts` checks it against the driver registry). */
+/** One twin per serial driver (`twins.test.ts` checks it against the driver registry). */
 export const twins = [
   twin({
     driver: 'stgs',

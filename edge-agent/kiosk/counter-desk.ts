@@ -5,8 +5,8 @@ import type { Logger } from '../../runtime/log.js';
 import type { AgentDevices } from '../agent-devices.js';
 import type { Clock } from '../clock.js';
 import type { ScaleDeviceConfig } from '../config.js';
-import type { ScaleDevice } from '../devices/scale-device.js';
-import type { CapturedLoad } from '../weighing/weighing-state-machine.js';
+import type { ScaleDevice } from '../scale/scale-device.js';
+import type { CapturedLoad } from '../scale/weighing-state-machine.js';
 import type { BonBook } from './bon-book.js';
 import type { CaptureStep, KioskBon, KioskLine, KioskLiveEvent, KioskNotice, KioskScale, OpenBonInput, RefusalCode } from './kiosk-types.js';
 

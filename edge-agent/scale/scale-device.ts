@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { DeviceState } from '../../protocol/index.js';
 import type { FrameError, ScaleDriver, ScaleReading } from '../drivers/scale.js';
-import { LiveThrottle, type LiveValue } from '../live/live-throttle.js';
-import { loadOf, WeighingStateMachine, type CapturedLoad, type WeighingRules } from '../weighing/weighing-state-machine.js';
+import { LiveThrottle, type LiveValue } from './live-throttle.js';
+import { loadOf, WeighingStateMachine, type CapturedLoad, type WeighingRules } from './weighing-state-machine.js';
 
 /** No reading for this long while the link is open makes the device degraded (a scale streams continuously). */
 const SILENCE_MS = 5000;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LiveThrottle, type LiveValue } from '../../edge-agent/live/live-throttle.js';
+import { LiveThrottle, type LiveValue } from './live-throttle.js';
 
 describe('live throttle', () => {
   beforeEach(() => vi.useFakeTimers());

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ScaleDevice } from '../../edge-agent/devices/scale-device.js';
-import type { ScaleDriver, ScaleDriverEvents } from '../../edge-agent/drivers/scale.js';
+import { ScaleDevice } from './scale-device.js';
+import type { ScaleDriver, ScaleDriverEvents } from '../drivers/scale.js';
 import type { DeviceState } from '../../protocol/index.js';
 
 /** A driver whose events the test emits by hand: the device logic is what is under test here. */

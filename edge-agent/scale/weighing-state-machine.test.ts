@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ScaleReading } from '../../edge-agent/drivers/scale.js';
-import { WeighingStateMachine } from '../../edge-agent/weighing/weighing-state-machine.js';
+import type { ScaleReading } from '../drivers/scale.js';
+import { WeighingStateMachine } from './weighing-state-machine.js';
 
 const stable = (kg: number, extra: Partial<Extract<ScaleReading, { kind: 'mass' }>> = {}): ScaleReading => ({ kind: 'mass', kg, stable: true, net: false, ...extra });
 const moving = (kg: number): ScaleReading => ({ kind: 'mass', kg, stable: false, net: false });
