@@ -183,15 +183,20 @@ class Recovery implements RecoveredOutbox {
     }
   }
 
+  /** Cuts a segment's torn tail; the bytes cut are counted in the report. */
   private async truncate(path: string, to: number, from: number): Promise<void> {
+    await this.cut(path, to, 'segment');
+    this.report.truncatedBytes += from - to;
+  }
+
+  private async cut(path: string, to: number, kind: 'segment' | 'ack'): Promise<void> {
     const fh = await open(path, 'r+');
     try {
       await fh.truncate(to);
-      await this.io.sync(fh, 'segment');
+      await this.io.sync(fh, kind);
     } finally {
       await fh.close();
     }
-    this.report.truncatedBytes += from - to;
   }
 
   /** Offsets acknowledged in this segment's ack log; a damaged ack log is cut at its last good frame. */
@@ -223,13 +228,7 @@ class Recovery implements RecoveredOutbox {
     }
     if (goodEnd < buf.length) {
       this.report.ackLogsRepaired++;
-      const fh = await open(path, 'r+');
-      try {
-        await fh.truncate(goodEnd);
-        await this.io.sync(fh, 'ack');
-      } finally {
-        await fh.close();
-      }
+      await this.cut(path, goodEnd, 'ack');
     }
     seg.ackSize = goodEnd;
     return acked;
