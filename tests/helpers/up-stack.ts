@@ -7,6 +7,7 @@ import { upConfigSchema, upUsersFile, type UpConfigInput } from '../../cli/up-co
 import { UsersFile } from '../../dashboards/auth/users-file.js';
 import { dashboardsSession, jsonApi } from './http.js';
 import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 /** The admin account every test stack has in its dashboards' users file. */
 export const TEST_ADMIN = { name: 'test-admin', password: 'test-admin-password' };
@@ -17,6 +18,12 @@ export interface TestStack extends RunningUp {
   dashboardsCookie(): Promise<string>;
   /** A JSON client of the dashboards' API, signed in as the test admin. */
   dashboardsApi: ReturnType<typeof jsonApi>;
+  /**
+   * Resolves once every event the agent accepted is acknowledged by ingest. A receipt follows InfluxDB's
+   * acknowledgement of the whole write, whereas InfluxDB makes a point's fields visible one by one: a test
+   * polling until N rows appear can catch the last one half-written, one reading after this cannot.
+   */
+  acknowledged(): Promise<void>;
 }
 
 /**
@@ -48,6 +55,7 @@ export async function startTestStack(
         ...up,
         dashboardsCookie,
         dashboardsApi: jsonApi(() => up.dashboardsUrl, { cookie: dashboardsCookie }),
+        acknowledged: () => waitFor('the outbox acknowledged by ingest', () => up.agent.pending.depth === 0, 20_000).then(() => undefined),
         async stop() {
           await up.stop();
           // A demonstration keeps its data beside the stack's folder.

@@ -16,7 +16,7 @@ import { serveModbusTcp, type RunningServer } from '../../firmware-sim/modbus/se
 import { SimulatedModbusIndicator } from '../../firmware-sim/modbus/weighing-indicator.js';
 import { startIngest, type RunningIngest } from '../../ingest/ingest.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
-import { agentUsername, type Weighing } from '../../protocol/index.js';
+import { agentUsername, type Visits, type Weighing } from '../../protocol/index.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -86,7 +86,11 @@ describe('counters and a Modbus indicator, from the device to InfluxDB', () => {
     // Raw counts already on the devices before the agent ever saw them are its baseline, not visitors.
     serialCounter.walkIn(40);
     modbusCounter.enter(65_530); // near the top of a 16-bit register: it will wrap
+    // What the agents' closed buckets carry, both devices together.
+    const sent = { in: 0, out: 0 };
+    const tally = (a: RunningAgent) => a.events.on('visits', (v: Visits) => ((sent.in += v.in), (sent.out += v.out)));
     agent = await startAgent(config(), log);
+    tally(agent);
     await waitFor('both counters read', () => counterHealth('porte-serie')?.lastReadingAt && counterHealth('porte-modbus')?.lastReadingAt);
 
     serialCounter.walkIn(7);
@@ -100,6 +104,7 @@ describe('counters and a Modbus indicator, from the device to InfluxDB', () => {
     serialCounter.walkIn(5);
     modbusCounter.enter(4);
     agent = await startAgent(config(), log);
+    tally(agent);
     serialCounter.walkIn(2);
     serialCounter.walkOut(6);
     modbusCounter.enter(1);
@@ -110,15 +115,15 @@ describe('counters and a Modbus indicator, from the device to InfluxDB', () => {
     const [w] = await taken;
     expect(w).toMatchObject({ netKg: 23.45, category: 'mobilier' });
 
-    // Buckets close every 2 s; then every event needs its receipt.
-    await new Promise((r) => setTimeout(r, 4500));
+    // Buckets close every 2 s: wait for the buckets that hold every visitor, then for their receipts.
+    const expected = { 'porte-serie': { in: 7 + 5 + 2, out: 3 + 6 }, 'porte-modbus': { in: 9 + 4 + 1, out: 2 } };
+    await waitFor('every visitor in a closed bucket', () => sent.in === 14 + 14 && sent.out === 9 + 2, 20_000);
     await waitFor('every event stored', () => agent!.pending.depth === 0, 20_000);
 
     const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(influxd.url).port), database: 'trebuchet' });
     const sums = await influx.query<{ device: string; in: number; out: number }>(`SELECT sum("in") AS "in", sum("out") AS "out" FROM visits GROUP BY device`);
     const byDevice = Object.fromEntries(sums.map((r) => [(r as unknown as { device: string }).device, { in: r.in, out: r.out }]));
-    expect(byDevice['porte-serie']).toEqual({ in: 7 + 5 + 2, out: 3 + 6 });
-    expect(byDevice['porte-modbus']).toEqual({ in: 9 + 4 + 1, out: 2 });
+    expect(byDevice).toEqual(expected);
     const kg = await influx.query<{ sum: number }>(`SELECT sum(net_kg) FROM weighing WHERE device = 'indicateur'`);
     expect(kg[0]?.sum).toBe(23.45);
   });

@@ -54,11 +54,11 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     stack.simulatedScale!.unload();
     await waitFor('the scale back at zero', async () => ['idle', 'armed'].includes(await scaleStep()));
   };
-  const points = (where: string, count: number) =>
-    waitFor(`${count} points where ${where}`, async () => {
-      const rows = await influx.query<Record<string, unknown>>(`SELECT * FROM weighing WHERE ${where}`);
-      return rows.length === count && rows;
-    });
+  /** InfluxDB read once all the agent sent is acknowledged, so that no point is caught half-written. */
+  const stored = async <T = Record<string, unknown>>(sql: string): Promise<T[]> => {
+    await stack.acknowledged();
+    return influx.query<T>(sql);
+  };
 
   beforeAll(async () => {
     stack = await startTestStack(
@@ -113,22 +113,13 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect((await state()).bon).toBeNull();
     expect((await state()).recent[0]!.bonId).toBe(bon.bonId);
 
-    const stored = await waitFor('the five lines in InfluxDB', async () => {
-      const rows = await influx.query<{ net_kg: number; category: string; district: string; collect_type: string; bon_id: string }>(
-        `SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`,
-      );
-      return rows.length === 5 && rows;
-    });
-    expect(stored.map((r) => [r.category, r.net_kg, r.district, r.collect_type])).toEqual(
+    const lines = await stored<{ net_kg: number; category: string; district: string; collect_type: string }>(`SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`);
+    expect(lines.map((r) => [r.category, r.net_kg, r.district, r.collect_type])).toEqual(
       [l1, l2, l3, l4, l5].map((l) => [l.weighing.category, l.weighing.netKg, 'gare', 'apport-volontaire']),
     );
-    const [bonPoint] = await waitFor('the bon in InfluxDB', async () => {
-      const rows = await influx.query<{ lines: number; net_kg: number; state: string; comment: string; district: string; by: string }>(
-        `SELECT * FROM bons WHERE bon_id = '${bon.bonId}'`,
-      );
-      return rows.length === 1 && rows;
-    });
-    expect(bonPoint).toMatchObject({ lines: 5, net_kg: 25.85, state: 'closed', comment: 'Déménagement', district: 'gare', by: 'Awa' });
+    const bonPoints = await stored(`SELECT * FROM bons WHERE bon_id = '${bon.bonId}'`);
+    expect(bonPoints).toHaveLength(1);
+    expect(bonPoints[0]).toMatchObject({ lines: 5, net_kg: 25.85, state: 'closed', comment: 'Déménagement', district: 'gare', by: 'Awa' });
   }, 90_000);
 
   it('cancels a line with a compensating entry that nets to zero in every sum, keeping who and when', async () => {
@@ -143,12 +134,10 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect((await state()).bon!.lines.map((l) => Boolean(l.voided))).toEqual([false, true]);
     await call('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {});
 
-    const rows = await waitFor('the original and its void entry', async () => {
-      const r = await influx.query<{ net_kg: number; entry: string; voids: string | null; by: string; voided_at: string | null; category: string }>(
-        `SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`,
-      );
-      return r.length === 3 && r;
-    });
+    const rows = await stored<{ net_kg: number; entry: string; voids: string | null; by: string; voided_at: string | null; category: string }>(
+      `SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`,
+    );
+    expect(rows).toHaveLength(3);
     const original = rows.find((r) => r.entry === 'normal' && r.category === 'textile')!;
     const compensating = rows.find((r) => r.entry === 'void')!;
     expect(compensating).toMatchObject({ net_kg: -9.99, voids: wrong.id, by: 'Karim', category: 'textile' });
@@ -159,11 +148,9 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect(sum!.sum).toBeCloseTo(keep.weighing.netKg, 9);
     const [textile] = await influx.query<{ sum: number }>(`SELECT sum(net_kg) FROM weighing WHERE bon_id = '${bon.bonId}' AND category = 'textile'`);
     expect(textile!.sum).toBeCloseTo(0, 9);
-    const [bonRow] = await waitFor('the bon', async () => {
-      const r = await influx.query<{ lines: number; net_kg: number }>(`SELECT * FROM bons WHERE bon_id = '${bon.bonId}'`);
-      return r.length === 1 && r;
-    });
-    expect(bonRow).toMatchObject({ lines: 1, net_kg: 6 });
+    const bonRows = await stored(`SELECT * FROM bons WHERE bon_id = '${bon.bonId}'`);
+    expect(bonRows).toHaveLength(1);
+    expect(bonRows[0]).toMatchObject({ lines: 1, net_kg: 6 });
   }, 60_000);
 
   it('records a typed weight as typed, and refuses one that is not a number, not positive or above the maximum', async () => {
@@ -181,7 +168,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     const withBin = await typed('10,4 kg', { container: 'bac' });
     expect(withBin.body.weighing).toMatchObject({ netKg: 8, tareKg: 2.4, grossKg: 10.4, container: 'bac' });
     await call('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {});
-    const rows = await points(`bon_id = '${bon.bonId}'`, 2);
+    const rows = await stored(`SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`);
     expect(rows.map((r) => [r.source, r.net_kg])).toEqual([
       ['manual', 12.5],
       ['manual', 8],
@@ -199,8 +186,9 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect(line.weighing).toMatchObject({ direction: 'out', destination: 'recyclage', partner: 'filiere-textile' });
     expect(line.weighing.collectType).toBeUndefined();
     await call('POST', `/api/v1/kiosk/bons/${bon.bonId}/close`, {});
-    const [row] = await points(`bon_id = '${bon.bonId}'`, 1);
-    expect(row).toMatchObject({ direction: 'out', destination: 'recyclage', partner: 'filiere-textile', net_kg: 18.3 });
+    const rows = await stored(`SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ direction: 'out', destination: 'recyclage', partner: 'filiere-textile', net_kg: 18.3 });
   }, 30_000);
 
   it('refuses with a reason: no bon open, no category picked, above the maximum, overload, unstable, empty bon', async () => {
@@ -252,11 +240,9 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
     expect((await state()).bon!.lines).toEqual([]);
     const abandoned = await call<KioskBon>('POST', `/api/v1/kiosk/bons/${bon.bonId}/abandon`, {});
     expect(abandoned.body.state).toBe('abandoned');
-    const [row] = await waitFor('the abandoned bon', async () => {
-      const r = await influx.query<{ state: string; lines: number }>(`SELECT * FROM bons WHERE bon_id = '${bon.bonId}'`);
-      return r.length === 1 && r;
-    });
-    expect(row).toMatchObject({ state: 'abandoned', lines: 0 });
+    const bonRows = await stored(`SELECT * FROM bons WHERE bon_id = '${bon.bonId}'`);
+    expect(bonRows).toHaveLength(1);
+    expect(bonRows[0]).toMatchObject({ state: 'abandoned', lines: 0 });
     expect(await influx.query(`SELECT * FROM weighing WHERE bon_id = '${bon.bonId}'`)).toHaveLength(0);
   }, 60_000);
 
