@@ -8,6 +8,7 @@ import { YEAR_DISTRICTS, yearScenario } from '../firmware-sim/scenarios/year-sce
 import { siteTimeZone, type IngestConfig } from '../ingest/config.js';
 import { bonPoint, MEASUREMENT, visitsPoint, weighingPoint } from '../storage/points.js';
 import { rebuildRollups } from '../storage/rollup-rebuild.js';
+import { ROLLUP_RETENTION_POLICY, ROLLUPS } from '../storage/rollups.js';
 import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { upUsersFile, type UpConfig } from './up-config.js';
@@ -39,14 +40,31 @@ export interface DemoSeed {
   bons: number;
 }
 
-/** Local dates from `from` to `to` that already hold weighings of the site. */
-async function datesWithData(influx: InfluxDB, site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Set<string>> {
+/**
+ * Weighings per local date, from `from` to `to` (exclusive): counted in the raw points, or summed from the
+ * counts of the site's daily rollup.
+ */
+async function weighingsPerDay(influx: InfluxDB, source: 'raw' | 'rollup', site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Map<string, number>> {
+  const select =
+    source === 'raw'
+      ? `SELECT count("net_kg") AS n FROM ${escape.quoted(MEASUREMENT.weighing)}`
+      : `SELECT sum("n") AS n FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(ROLLUPS.weighingsByCategory.name)}`;
   const rows = await influx.query<{ time: Date; n: number }>(
-    `SELECT count("net_kg") AS n FROM "${MEASUREMENT.weighing}" WHERE "site" = ${escape.stringLit(site)} ` +
+    `${select} WHERE "site" = ${escape.stringLit(site)} ` +
       `AND time >= ${escape.stringLit(from.toUTC().toISO() as string)} AND time < ${escape.stringLit(to.toUTC().toISO() as string)} ` +
       `GROUP BY time(1d) fill(none) tz(${escape.stringLit(timeZone)})`,
   );
-  return new Set(rows.filter((r) => r.n > 0).map((r) => DateTime.fromJSDate(r.time, { zone: timeZone }).toISODate() as string));
+  return new Map(rows.filter((r) => r.n > 0).map((r) => [DateTime.fromJSDate(r.time, { zone: timeZone }).toISODate() as string, r.n]));
+}
+
+/**
+ * The days whose daily rollup does not count every weighing stored for them. A demonstration is shown as
+ * exact to the gram, so each start checks it: InfluxDB can run a `SELECT … INTO` short without an error,
+ * and a start interrupted between the points and their rollups leaves days the next start does not write.
+ */
+async function shortDays(influx: InfluxDB, site: string, timeZone: string, from: DateTime, to: DateTime): Promise<string[]> {
+  const [raw, rolled] = await Promise.all([weighingsPerDay(influx, 'raw', site, timeZone, from, to), weighingsPerDay(influx, 'rollup', site, timeZone, from, to)]);
+  return [...raw].filter(([date, n]) => rolled.get(date) !== n).map(([date]) => date);
 }
 
 /**
@@ -54,6 +72,7 @@ async function datesWithData(influx: InfluxDB, site: string, timeZone: string, f
  * year scenario of firmware-sim, one seed per year, so every start draws the same years), as ingest stores
  * them, then builds their rollups as `trebuchet rollup` does. A day that already holds weighings (an earlier
  * start, or the live simulation's day) is left as it is: each start fills only the days missing, none twice.
+ * Every start then checks that the rollups count each stored weighing, and builds again the days they do not.
  */
 export async function seedDemo(
   influx: InfluxDB,
@@ -66,9 +85,9 @@ export async function seedDemo(
   const today = DateTime.fromJSDate(now, { zone: timeZone }).startOf('day');
   const first = today.minus({ years: 1 }).startOf('year');
   const range = { from: first.toISODate() as string, to: today.minus({ days: 1 }).toISODate() as string };
-  const filled = await datesWithData(influx, ids.site, timeZone, first, today);
+  const filled = [...(await weighingsPerDay(influx, 'raw', ids.site, timeZone, first, today)).keys()];
   // The few days already stored, as epoch intervals: a year of events is filtered without a date per event.
-  const skip = [...filled].map((d) => {
+  const skip = filled.map((d) => {
     const start = DateTime.fromISO(d, { zone: timeZone });
     return [start.toMillis(), start.plus({ days: 1 }).toMillis()] as const;
   });
@@ -95,7 +114,15 @@ export async function seedDemo(
     seed.visits += visits.length;
     seed.bons += bons.length;
   }
-  if (seed.weighings + seed.visits + seed.bons > 0) await rebuildRollups(influx, ingest.influx.database, (site) => siteTimeZone(ingest, site), [ids.site], range, log);
+  const rebuild = (r: { from: string; to: string }) => rebuildRollups(influx, ingest.influx.database, (site) => siteTimeZone(ingest, site), [ids.site], r, log);
+  if (seed.weighings + seed.visits + seed.bons > 0) await rebuild(range);
+  const short = await shortDays(influx, ids.site, timeZone, first, today);
+  if (short.length > 0) {
+    log.warn({ days: short }, 'demonstration: rollups short of the stored weighings; building those days again');
+    await rebuild({ from: short[0]!, to: short.at(-1)! });
+    const still = await shortDays(influx, ids.site, timeZone, first, today);
+    if (still.length > 0) throw new Error(`demonstration: the rollups of ${still.join(', ')} do not count every stored weighing; run \`trebuchet rollup\``);
+  }
   return seed;
 }
 

@@ -1,0 +1,77 @@
+import { InfluxDB } from 'influx';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../../cli/up-demo.js';
+import { collecteReport } from '../../dashboards/reports/collecte.js';
+import { yearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
+import { ensureDatabase } from '../../ingest/database.js';
+import { ingestConfigSchema } from '../../ingest/config.js';
+import { DEFAULT_TAXONOMY } from '../../protocol/taxonomy.js';
+import { siteSchema } from '../../runtime/connections.js';
+import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+
+const ZONE = 'Europe/Paris';
+const SITE = 'ma-ressourcerie';
+const site = siteSchema.parse({ id: SITE, timeZone: ZONE });
+const scope = { id: SITE, sites: [site] };
+/** A start on 2 March 2026: last year whole, and this year up to 1 March. */
+const NOW = new Date('2026-03-02T10:00:00Z');
+const THIS_YEAR = { from: '2026-01-01', to: '2026-03-01' };
+
+/**
+ * `npm start -- --demo` fills a year and a bit, and checks at every start that the rollups count every
+ * weighing stored: a day whose rollup came out short (InfluxDB drops a `SELECT … INTO` without an error,
+ * or a start was cut between the points and their rollups) is built again and said so in the log.
+ */
+describe('the demonstration seed checks its rollups', () => {
+  let influxd: RunningInfluxd;
+  let influx: InfluxDB;
+  const warnings: { days?: string[]; msg: string }[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { days?: string[]; msg: string }) });
+  const ingest = () => ingestConfigSchema.parse({ influx: { url: influxd.url, database: 'trebuchet_demo' }, timeZone: ZONE });
+  const seed = () => seedDemo(influx, ingest(), { site: SITE, agent: 'comptoir' }, log, NOW);
+  const truth = yearScenario({ year: 2026, timeZone: ZONE, seed: 2026 }).truth;
+  const toDate = Object.entries(truth.collectedGramsByDate).reduce((g, [date, grams]) => g + (date <= THIS_YEAR.to ? grams : 0), 0);
+  const collected = async () => Math.round((await collecteReport({ influx, taxonomy: DEFAULT_TAXONOMY }, scope, THIS_YEAR, 'month')).totals.kg * 1000);
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'trebuchet_demo' });
+    await ensureDatabase(influx, 'trebuchet_demo');
+  }, 60_000);
+
+  afterAll(async () => {
+    await influxd?.stop();
+  });
+
+  it('holds this year to the gram after the first start, with nothing to say', async () => {
+    const first = await seed();
+    expect(first.weighings).toBeGreaterThan(0);
+    expect(await collected()).toBe(toDate);
+    expect(warnings).toEqual([]);
+  }, 120_000);
+
+  it('builds again the day whose rollup lost its points, and says which', async () => {
+    // One day's rollup gone, as a short `SELECT … INTO` would leave it.
+    await influx.query(`DELETE FROM "weighings_daily_category" WHERE time >= '2026-02-13T23:00:00Z' AND time < '2026-02-14T23:00:00Z'`);
+    expect(await collected()).toBe(toDate - truth.collectedGramsByDate['2026-02-14']!);
+
+    const again = await seed();
+    expect(again).toMatchObject({ weighings: 0, visits: 0, bons: 0 });
+    expect(warnings).toMatchObject([{ days: ['2026-02-14'], msg: expect.stringMatching(/short of the stored weighings/) }]);
+    expect(await collected()).toBe(toDate);
+  }, 120_000);
+
+  it('builds every rollup a start cut before them left missing', async () => {
+    warnings.length = 0;
+    await influx.query('DROP MEASUREMENT "weighings_daily_category"');
+    expect(await collected()).toBe(0);
+    await seed();
+    expect(warnings).toHaveLength(1);
+    // Every day that took goods in, of both years, was short.
+    const lastYear = Object.keys(yearScenario({ year: 2025, timeZone: ZONE, seed: 2025 }).truth.collectedGramsByDate);
+    const thisYear = Object.keys(truth.collectedGramsByDate).filter((d) => d <= THIS_YEAR.to);
+    expect(warnings[0]!.days).toEqual(expect.arrayContaining([...lastYear, ...thisYear]));
+    expect(await collected()).toBe(toDate);
+  }, 120_000);
+});
