@@ -121,6 +121,9 @@ class Slave extends EventEmitter<ModbusSlaveEvents> implements ModbusSlave {
   }
 }
 
+/** Tries of one read while the event loop keeps stalling (see TurnIo.exchange); a write is sent once. */
+const MAX_STALLED_ATTEMPTS = 3;
+
 /** The registers of one slave during its turn on the bus; unusable once the turn is over. */
 class TurnIo implements ModbusIo {
   private active = true;
@@ -139,9 +142,9 @@ class TurnIo implements ModbusIo {
     const what = `read ${kind} ${address}+${count}`;
     if (!Number.isInteger(count) || count < 1 || count > MAX_READ_COUNT) throw new RangeError(`${what}: count must be 1–${MAX_READ_COUNT}`);
     checkAddress(address + count - 1, what);
-    const result = await this.exchange(what, () =>
-      kind === 'holding' ? this.client.readHoldingRegisters(address, count) : this.client.readInputRegisters(address, count),
-    );
+    const request = () => (kind === 'holding' ? this.client.readHoldingRegisters(address, count) : this.client.readInputRegisters(address, count));
+    // A read changes nothing: when its answer came in late, reading again is safe.
+    const result = await this.exchange(what, request, () => ({ retry: true }));
     return result.data;
   }
 
@@ -149,11 +152,63 @@ class TurnIo implements ModbusIo {
     const what = `write holding ${address} = ${value}`;
     checkAddress(address, what);
     if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new RangeError(`${what}: not a 16-bit value`);
-    await this.exchange(what, () => this.client.writeRegister(address, value));
+    // A write is not sent twice (a command word would act twice): its late answer is its echo, or a failure.
+    const echo = Buffer.from([this.slave.unitId, 6, address >> 8, address & 0xff, value >> 8, value & 0xff]);
+    await this.exchange(
+      what,
+      () => this.client.writeRegister(address, value),
+      (late) => (late.subarray(0, echo.length).equals(echo) ? { answer: { address, value } } : undefined),
+    );
   }
 
-  private async exchange<T>(what: string, request: () => Promise<T>): Promise<T> {
+  /**
+   * One request and its answer. `late` decides what to do with an answer that came in after the timeout
+   * was declared. When the agent's event loop stalls (a loaded Pi, its kiosk browser beside it), modbus-serial's
+   * timer runs late, and before the answer already waiting in the socket or the tty is read: that is not a
+   * silent slave. A timer that ran late by more than `stallMs` is taken for such a stall, and the answer
+   * waited for a while longer; a timeout on time fails at once, as before.
+   */
+  private async exchange<T>(what: string, request: () => Promise<T>, late: (frame: Buffer) => { retry: true } | { answer: T } | undefined): Promise<T> {
     if (!this.active) throw new Error(`unit ${this.slave.unitId}: ${what} outside the slave's turn on the bus`);
+    const port = portOf(this.client);
+    let frame: Buffer | undefined;
+    let answered: (() => void) | undefined;
+    const onFrame = (f: Buffer) => {
+      if (f[0] !== this.slave.unitId) return;
+      frame = f;
+      answered?.();
+    };
+    port?.on('data', onFrame);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        frame = undefined;
+        const sentAt = performance.now();
+        try {
+          return await this.once(request);
+        } catch (err) {
+          const stallMs = Math.max(50, this.timeoutMs / 4);
+          if (attempt === MAX_STALLED_ATTEMPTS || !isTimeout(err) || performance.now() - sentAt - this.timeoutMs < stallMs) throw err;
+          if (!frame) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, this.timeoutMs);
+              answered = () => (clearTimeout(timer), resolve());
+            });
+          }
+          const verdict = frame ? late(frame) : undefined;
+          if (!verdict) throw err;
+          if ('answer' in verdict) return verdict.answer;
+        }
+      }
+    } catch (err) {
+      const message = errorMessage(err);
+      const hint = isTimeout(err) ? ` (no answer within ${this.timeoutMs} ms: slave off, wrong unit id or wiring?)` : '';
+      throw new Error(`unit ${this.slave.unitId} (${this.slave.name}): ${what}: ${message}${hint}`, { cause: err });
+    } finally {
+      port?.off('data', onFrame);
+    }
+  }
+
+  private async once<T>(request: () => Promise<T>): Promise<T> {
     this.client.setID(this.slave.unitId);
     this.client.setTimeout(this.timeoutMs);
     dropStaleBytes(this.client);
@@ -166,10 +221,6 @@ class TurnIo implements ModbusIo {
           guard = setTimeout(() => reject(new Error('Timed out')), this.timeoutMs * 2 + 100);
         }),
       ]);
-    } catch (err) {
-      const message = errorMessage(err);
-      const hint = /timed out/i.test(message) ? ` (no answer within ${this.timeoutMs} ms: slave off, wrong unit id or wiring?)` : '';
-      throw new Error(`unit ${this.slave.unitId} (${this.slave.name}): ${what}: ${message}${hint}`, { cause: err });
     } finally {
       clearTimeout(guard);
     }
@@ -451,8 +502,21 @@ function checkAddress(address: number, what: string): void {
  * length: a late answer of a slow slave would be taken for its next request's answer. Start each request clean.
  */
 function dropStaleBytes(client: ModbusClient): void {
-  const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
+  const port = portOf(client);
   if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
+}
+
+/**
+ * modbus-serial's port: every kind (RTU, TCP, RTU over TCP) emits each answer as an RTU frame (unit, PDU,
+ * CRC), which is all `exchange` needs to see of an answer that came in after its timeout.
+ */
+function portOf(client: ModbusClient): (EventEmitter & { _buffer?: unknown }) | undefined {
+  const port = (client as unknown as { _port?: unknown })._port;
+  return port instanceof EventEmitter ? (port as EventEmitter & { _buffer?: unknown }) : undefined;
+}
+
+function isTimeout(err: unknown): boolean {
+  return /timed out/i.test(errorMessage(err));
 }
 
 /** modbus-serial rejects with plain objects (a timeout is `{ name, message, errno }`), not always Errors. */

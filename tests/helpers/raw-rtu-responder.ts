@@ -3,14 +3,18 @@ import { ModbusException, type ModbusUnits } from '../../firmware-sim/modbus/ser
 
 /**
  * How one unit misbehaves: `ok` answers properly; `bad-crc` answers with a corrupted CRC; `wrong-unit`
- * answers with another unit id in the frame; `silent` never answers; `slow` answers after `delayMs`.
+ * answers with another unit id in the frame; `silent` never answers; `slow` answers after `delayMs`;
+ * `stall` answers at once, then blocks this whole process for `stallMs` (`times` times, then answers as
+ * `ok`): the answer waits unread in the kernel while the client's timer falls due, as when the agent's
+ * process is starved of CPU on a loaded Pi.
  */
 export type RawBehaviour =
   | { mode: 'ok' }
   | { mode: 'bad-crc' }
   | { mode: 'wrong-unit'; answerAs?: number }
   | { mode: 'silent' }
-  | { mode: 'slow'; delayMs: number };
+  | { mode: 'slow'; delayMs: number }
+  | { mode: 'stall'; stallMs: number; times: number };
 
 /** FC03, FC04 and FC06 requests are all 8 bytes: unit, function, two 16-bit words, CRC. */
 const REQUEST_BYTES = 8;
@@ -95,6 +99,13 @@ export class RawRtuResponder implements SimulatedDevice {
     let crc = crc16(frame.subarray(0, -2));
     if (behaviour.mode === 'bad-crc') crc ^= 0xa5a5;
     frame.writeUInt16LE(crc, frame.length - 2);
+    if (behaviour.mode === 'stall') {
+      this.sink?.write(frame);
+      // Blocks the thread without spinning: nothing of this process runs, as under a CPU hog.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, behaviour.stallMs);
+      this.behaviours.set(unitId, behaviour.times > 1 ? { ...behaviour, times: behaviour.times - 1 } : { mode: 'ok' });
+      return;
+    }
     if (behaviour.mode !== 'slow') {
       this.sink?.write(frame);
       return;
