@@ -58,11 +58,20 @@ async function rawLine(units: Map<number, ModbusUnit>, bus: Partial<ModbusBusCon
 }
 
 describe('one RS-485 bus, four slaves, one dead', () => {
-  it('keeps every healthy slave at ≥ 90 % of its nominal poll rate', async () => {
+  // The rate against the nominal one is a figure of `npm run bench modbus-bus` (a loaded machine slows every
+  // slave alike); what the bus owes whatever the load is below: no healthy slave fails, each gets its share,
+  // and the dead one is tried no more often than its backoff allows.
+  it('keeps every healthy slave polled, each as often as the others, while the dead one backs off', async () => {
     const rates = await measureModbusBusRates({ dead: [4], durationMs: 5_000 });
     console.log(formatBusRates('modbus bus, 4 slaves at 5 Hz, 1 dead', rates));
-    expect(rates.healthy).toHaveLength(3);
-    for (const h of rates.healthy) expect(h.ratio, `unit ${h.unitId}`).toBeGreaterThanOrEqual(0.9);
+    expect(rates.healthy.map((h) => h.unitId)).toEqual([1, 2, 3]);
+    for (const h of rates.healthy) expect(rates.failures.get(h.unitId) ?? 0, `unit ${h.unitId} failures`).toBe(0);
+    const readings = rates.healthy.map((h) => h.readings);
+    expect(Math.min(...readings)).toBeGreaterThanOrEqual(0.9 * Math.max(...readings));
+    // Tries at 0, 1, 3, 7… poll intervals (200 ms): doubling waits, each try one timeout at most.
+    const tries = rates.failures.get(4) ?? 0;
+    expect(tries).toBeGreaterThanOrEqual(1);
+    expect(tries).toBeLessThanOrEqual(Math.floor(Math.log2(rates.elapsedMs / 200 + 1)) + 1);
   });
 });
 
