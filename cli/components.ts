@@ -4,6 +4,7 @@ import { dashboardsConfigSchema } from '../dashboards/config.js';
 import { agentConfigSchema } from '../edge-agent/config.js';
 import { simConfigSchema } from '../firmware-sim/sim-config.js';
 import { ingestConfigSchema } from '../ingest/config.js';
+import type { InfluxConnection } from '../runtime/connections.js';
 import type { Logger } from '../runtime/log.js';
 import { upConfigSchema } from './up-config.js';
 
@@ -18,6 +19,15 @@ export interface Component<S extends z.ZodType> {
 
 function component<S extends z.ZodType>(c: Component<S>): Component<S> {
   return c;
+}
+
+/** A component that refuses to start when InfluxDB refuses its user: the error names the fix. */
+async function checkingInflux<C extends { influx: InfluxConnection }>(start: Start<z.ZodType<C>>): Promise<Start<z.ZodType<C>>> {
+  const { checkInfluxAccess } = await import('../runtime/influx-client.js');
+  return async (config, log) => {
+    await checkInfluxAccess(config.influx);
+    return start(config, log);
+  };
 }
 
 /** Every process kind `trebuchet` can run, with its config schema. */
@@ -40,12 +50,12 @@ export const components = {
   ingest: component({
     summary: 'MQTT → validation → InfluxDB, with receipts to the agents',
     schema: ingestConfigSchema,
-    load: async () => (await import('../ingest/ingest.js')).startIngest,
+    load: async () => checkingInflux((await import('../ingest/ingest.js')).startIngest),
   }),
   dashboards: component({
     summary: 'the web dashboards and their API',
     schema: dashboardsConfigSchema,
-    load: async () => (await import('../dashboards/server.js')).startDashboards,
+    load: async () => checkingInflux((await import('../dashboards/server.js')).startDashboards),
   }),
   sim: component({
     summary: 'a simulated scale (TCP or serial pty) and a counter attendant dropping goods on it',

@@ -3,9 +3,10 @@ import { DateTime } from 'luxon';
 import { ingestConfigSchema, siteTimeZone, type IngestConfig } from '../ingest/config.js';
 import { rebuildRollups, sitesWithData } from '../storage/rollup-rebuild.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
-import { createInflux } from '../runtime/influx-client.js';
+import { checkInfluxAccess, createInflux } from '../runtime/influx-client.js';
 import { createLogger } from '../runtime/log.js';
-import { upConfigSchema } from './up-config.js';
+import { managedInfluxCredentialsFile } from '../runtime/managed-influxd.js';
+import { upConfigSchema, upInfluxDir } from './up-config.js';
 
 interface RollupOptions {
   config?: string;
@@ -16,10 +17,13 @@ interface RollupOptions {
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Without a config: the InfluxDB and time zone `trebuchet up` runs with by default (while it runs). */
+/** Without a config: the InfluxDB, its generated credentials and the time zone `trebuchet up` runs with by default (while it runs). */
 function upDefaults(): IngestConfig {
   const up = upConfigSchema.parse({});
-  return ingestConfigSchema.parse({ influx: { url: `http://127.0.0.1:${up.influx.httpPort}`, database: up.influx.database }, timeZone: up.site.timeZone });
+  return ingestConfigSchema.parse({
+    influx: { url: `http://127.0.0.1:${up.influx.httpPort}`, database: up.influx.database, credentialsFile: managedInfluxCredentialsFile(upInfluxDir(up)) },
+    timeZone: up.site.timeZone,
+  });
 }
 
 /**
@@ -57,8 +61,9 @@ export function registerRollup(program: Command): void {
         process.exit(2);
       }
       const log = createLogger(undefined, { stderr: true }).child({ component: 'rollup' });
-      const influx = createInflux(config.influx);
       try {
+        await checkInfluxAccess(config.influx);
+        const influx = createInflux(config.influx);
         const sites = opts.site ?? (await sitesWithData(influx));
         await rebuildRollups(influx, config.influx.database, (site) => siteTimeZone(config, site), sites, { from, to }, log);
         process.stdout.write(`rollups rebuilt for ${sites.length ? sites.join(', ') : 'no site (no data stored)'} from ${from} to ${to}\n`);

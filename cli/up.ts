@@ -18,9 +18,10 @@ import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { SIMULATED_SCALE_ID, simulatedCounter, startSimulatedDevices, type SimulatedShop } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
-import { upUsersFile, type UpConfig } from './up-config.js';
+import { upInfluxDir, upUsersFile, type UpConfig } from './up-config.js';
 import { demoConfig, demoLogin, seedDemo } from './up-demo.js';
-import { createInflux } from '../runtime/influx-client.js';
+import { checkInfluxAccess, createInflux } from '../runtime/influx-client.js';
+import type { InfluxConnection } from '../runtime/connections.js';
 
 export { SIMULATED_SCALE_ID };
 
@@ -41,6 +42,8 @@ export interface RunningUp {
   demoAccount?: { name: string; password: string };
   dashboardsUrl: string;
   influxUrl: string;
+  /** How the components reach InfluxDB (the managed one's generated credentials file included). */
+  influx: InfluxConnection;
   brokerUrl: string;
   credentialsFile: string;
   agent: RunningAgent;
@@ -77,18 +80,16 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
     }
   };
   try {
-    let influxUrl = config.influx.url ?? '';
-    if (config.influx.managed) {
-      const influxd = await startManagedInfluxd({
-        dir: join(dataDir, 'influxdb'),
-        httpPort: config.influx.httpPort,
-        rpcPort: config.influx.rpcPort,
-        log: log.child({ component: 'influxd' }),
-      });
+    const { managed, httpPort, rpcPort, url, database, username, password, credentialsFile } = config.influx;
+    let influx: InfluxConnection;
+    if (managed) {
+      const influxd = await startManagedInfluxd({ dir: upInfluxDir(config), httpPort, rpcPort, log: log.child({ component: 'influxd' }) });
       started.push({ name: 'influxd', stop: influxd.stop });
-      influxUrl = influxd.url;
+      influx = { url: influxd.url, database, credentialsFile: influxd.credentialsFile };
+    } else {
+      influx = { url: url ?? '', database, username, password, credentialsFile };
+      await checkInfluxAccess(influx);
     }
-    const influx = { url: influxUrl, database: config.influx.database };
 
     const brokerConfig = brokerConfigSchema.parse({ listen: config.broker, dataDir, agents: [{ site: config.site.id, agent: config.agent }] });
     let broker = await startBroker(brokerConfig, log.child({ component: 'broker' }));
@@ -176,8 +177,8 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
         '',
         `  Trébuchet est démarré — ${config.site.name}`,
         `  Tableau de bord / dashboard : ${dashboards.url}`,
-        `  Identifiants générés / generated credentials : ${broker.credentialsFile} (mode 0600)`,
-        `  Données / data : ${dataDir}   InfluxDB : ${influxUrl}   MQTT : ${broker.url}`,
+        `  Identifiants générés / generated credentials : ${broker.credentialsFile}${managed ? `, ${influx.credentialsFile}` : ''} (mode 0600)`,
+        `  Données / data : ${dataDir}   InfluxDB : ${influx.url}   MQTT : ${broker.url}`,
         `  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${shop ? '   — balance et compteur simulés / simulated scale and door counter' : ''}`,
         ...(demoAccount
           ? [
@@ -193,7 +194,8 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
       dataDir,
       ...(demoAccount ? { demoAccount: { name: demoAccount.name, password: demoAccount.password } } : {}),
       dashboardsUrl: dashboards.url,
-      influxUrl,
+      influxUrl: influx.url,
+      influx,
       brokerUrl: broker.url,
       credentialsFile: broker.credentialsFile,
       agent,

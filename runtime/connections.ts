@@ -13,13 +13,18 @@ export const mqttConnectionSchema = z
   .strict();
 export type MqttConnection = z.infer<typeof mqttConnectionSchema>;
 
-/** How a component reaches InfluxDB 1.x. */
+/**
+ * How a component reaches InfluxDB 1.x. The password is best kept out of the YAML: in a 0600
+ * `credentialsFile` ({"influx": {"username", "password"}}, the file `trebuchet up` generates for its own
+ * InfluxDB) or in TREBUCHET_INFLUX_PASSWORD. No user at all: an InfluxDB without authentication.
+ */
 export const influxConnectionSchema = z
   .object({
     url: z.url().default('http://127.0.0.1:8086'),
     database: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('trebuchet'),
-    username: z.string().optional(),
-    password: z.string().optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    credentialsFile: z.string().min(1).optional(),
   })
   .strict();
 export type InfluxConnection = z.infer<typeof influxConnectionSchema>;

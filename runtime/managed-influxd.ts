@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { escape } from 'influx';
+import { readInfluxCredentials, writeInfluxCredentials, type InfluxCredentials } from './credentials-file.js';
 import type { Logger } from './log.js';
 
 export interface ManagedInfluxdOptions {
@@ -11,19 +14,39 @@ export interface ManagedInfluxdOptions {
   rpcPort: number;
   binary?: string;
   log?: Logger;
+  /**
+   * InfluxDB's authentication, with an admin whose password is generated at first start (default true).
+   * Only tests that drive a throw-away influxd of their own turn it off.
+   */
+  auth?: boolean;
 }
 
 export interface RunningInfluxd {
   url: string;
   port: number;
+  /** The 0600 file holding the admin's user and password (with auth): dir/credentials.json. */
+  credentialsFile?: string;
   stop(): Promise<void>;
+}
+
+/** The admin `trebuchet up`'s components connect as. */
+const ADMIN_USERNAME = 'trebuchet';
+
+/** Where a managed influxd with auth keeps its admin's credentials, for the tools that connect to it. */
+export function managedInfluxCredentialsFile(dir: string): string {
+  return join(resolve(dir), 'credentials.json');
 }
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-/** An influxd of our own: loopback only, no usage reporting, quiet logs, its files in `dir`. */
-export function influxdConfigToml(dir: string, httpPort: number, rpcPort: number): string {
+/**
+ * An influxd of our own: loopback only, no usage reporting, quiet logs, its files in `dir`. InfluxDB 1.x
+ * answers every Origin with Access-Control-Allow-Origin set to it, and no setting turns that off
+ * (services/httpd/handler.go, cors()): authentication is what keeps a web page in a browser on this machine
+ * from reading or writing, since it has no credentials to send.
+ */
+export function influxdConfigToml(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 
@@ -49,6 +72,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:${httpPort}"
+  auth-enabled = ${auth}
   log-enabled = false
   suppress-write-log = true
   pprof-enabled = false
@@ -89,6 +113,35 @@ async function waitForPing(url: string, child: ChildProcess, output: () => strin
   throw new Error(`influxd did not answer ${url}/ping within ${READY_TIMEOUT_MS} ms:\n${output()}`);
 }
 
+function influxQuery(url: string, q: string, auth?: InfluxCredentials): Promise<Response> {
+  const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
+  return fetch(`${url}/query`, { method: 'POST', headers, body: new URLSearchParams({ q }), signal: AbortSignal.timeout(10_000) });
+}
+
+/**
+ * Makes sure the admin of the credentials file exists, generating both at first start. InfluxDB 1.x lets
+ * anyone create the first admin while there is none, and nothing else: if someone beat us to it, our
+ * password is refused and the start fails rather than run on an InfluxDB another user controls.
+ */
+async function ensureAdmin(url: string, dir: string, file: string, log?: Logger): Promise<void> {
+  let admin = readInfluxCredentials(file);
+  if (!admin) {
+    admin = { username: ADMIN_USERNAME, password: randomBytes(24).toString('base64url') };
+    // Written before the user is created: a start cut in between leaves a file whose user the next one creates.
+    writeInfluxCredentials(file, admin);
+  }
+  if ((await influxQuery(url, 'SHOW USERS', admin)).ok) return;
+  const created = await influxQuery(url, `CREATE USER ${escape.quoted(admin.username)} WITH PASSWORD ${escape.stringLit(admin.password)} WITH ALL PRIVILEGES`);
+  if (created.ok && (await influxQuery(url, 'SHOW USERS', admin)).ok) {
+    log?.info({ username: admin.username, credentialsFile: file }, 'InfluxDB admin created');
+    return;
+  }
+  throw new Error(
+    `L'InfluxDB de ${dir} refuse le mot de passe de ${file} : restaurez ce fichier depuis une sauvegarde / ` +
+      `the InfluxDB in ${dir} refuses the password in ${file} (its admin was created with another one): restore that file from a backup`,
+  );
+}
+
 /**
  * Starts influxd and waits until it answers. If it dies later it is restarted (after 1 s, then up to
  * 30 s apart) until stop(): ingest keeps its batches and retries meanwhile.
@@ -96,8 +149,9 @@ async function waitForPing(url: string, child: ChildProcess, output: () => strin
 export async function startManagedInfluxd(opts: ManagedInfluxdOptions): Promise<RunningInfluxd> {
   const dir = resolve(opts.dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const auth = opts.auth ?? true;
   const configFile = join(dir, 'influxd.toml');
-  await writeFile(configFile, influxdConfigToml(dir, opts.httpPort, opts.rpcPort));
+  await writeFile(configFile, influxdConfigToml(dir, opts.httpPort, opts.rpcPort, auth));
   const url = `http://127.0.0.1:${opts.httpPort}`;
   let stopping = false;
   let restartDelayMs = 1000;
@@ -145,13 +199,15 @@ export async function startManagedInfluxd(opts: ManagedInfluxdOptions): Promise<
     }
   };
 
+  const credentialsFile = auth ? managedInfluxCredentialsFile(dir) : undefined;
   child = spawnOnce();
   try {
     await waitForPing(url, child, () => tail);
+    if (credentialsFile) await ensureAdmin(url, dir, credentialsFile, opts.log);
   } catch (err) {
     await stop();
     throw err;
   }
-  opts.log?.info({ url, dir }, 'InfluxDB started');
-  return { url, port: opts.httpPort, stop };
+  opts.log?.info({ url, dir, auth }, 'InfluxDB started');
+  return { url, port: opts.httpPort, ...(credentialsFile ? { credentialsFile } : {}), stop };
 }

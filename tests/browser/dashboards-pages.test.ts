@@ -116,7 +116,7 @@ describe("the managers' pages", () => {
       dashboardsConfigSchema.parse({
         http: { host: '127.0.0.1', port: 0 },
         mqtt: { url: stack.brokerUrl, username: 'dashboards', credentialsFile: stack.credentialsFile },
-        influx: { url: stack.influxUrl },
+        influx: stack.influx,
         site: { id: SITE, name: 'Ressourcerie des Lilas', timeZone: ZONE },
         usersFile: upUsersFile({ dataDir: stack.dataDir }),
         ...network,
@@ -159,7 +159,7 @@ describe("the managers' pages", () => {
       },
       { attendant: false, simulatedScale: { settleMs: [300, 600], intervalMs: 50 } },
     );
-    influx = createInflux({ url: stack.influxUrl, database: 'trebuchet' });
+    influx = createInflux(stack.influx);
     await influx.writePoints(seededPoints(), { precision: 'n' });
     for (const site of [SITE, OTHER_SITE]) await runStatements(influx, rebuildStatements('trebuchet', site, ZONE, `${Y - 1}-01-01`, day(TODAY)));
 

@@ -152,7 +152,7 @@ describe('npm start -- --demo: a year of use, with last year to compare', () => 
     expect(visitors.body.totals.visitors).toBe(Object.entries(current.customersByDate).reduce((n, [date, c]) => n + (date <= yesterday ? c : 0), 0));
 
     // A second start fills nothing more: every day already holds its figures.
-    const ingest = ingestConfigSchema.parse({ influx: { url: stack.influxUrl, database: 'trebuchet_demo' }, timeZone: ZONE });
+    const ingest = ingestConfigSchema.parse({ influx: { ...stack.influx, database: 'trebuchet_demo' }, timeZone: ZONE });
     const again = await seedDemo(createInflux(ingest.influx), ingest, { site: 'ma-ressourcerie', agent: 'comptoir' }, createLogger('silent'));
     expect(again).toMatchObject({ weighings: 0, visits: 0, bons: 0 });
     const after = await api<BilanReport>('GET', `/api/v1/reports/bilan?year=${lastYear}`);

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InfluxDB } from 'influx';
+import type { InfluxDB } from 'influx';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_SCALE_ID } from '../../cli/up.js';
@@ -8,6 +8,7 @@ import { startTestStack } from '../helpers/up-stack.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { readyAtZero } from '../helpers/kiosk.js';
 import { waitFor } from '../helpers/wait.js';
+import { createInflux } from '../../runtime/influx-client.js';
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const SCALE = SIMULATED_SCALE_ID;
@@ -67,7 +68,7 @@ describe('the drop-off kiosk on a tablet', () => {
       },
       { attendant: false, simulatedScale: { settleMs: [300, 600], intervalMs: 50 } },
     );
-    influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    influx = createInflux(stack.influx);
     browser = await launchChromium();
     // The tablet's clock on UTC, the site on Europe/Paris: the page must show the site's times.
     page = await browser.newPage({ viewport: { width: 800, height: 1280 }, hasTouch: true, isMobile: true, locale: 'fr-FR', timezoneId: 'UTC' });

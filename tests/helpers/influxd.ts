@@ -10,8 +10,9 @@ const INFLUXD = process.env.TREBUCHET_INFLUXD ?? '/usr/bin/influxd';
 
 /**
  * Starts a throw-away InfluxDB 1.x on free loopback ports with its data in a temporary directory,
- * removed at stop. Retries a few times because a port found free may be taken by a parallel suite
- * before influxd binds it.
+ * removed at stop, without authentication: the tests that drive it connect with a bare client (the
+ * test stack's influxd, as `trebuchet up` starts it, has authentication). Retries a few times because a
+ * port found free may be taken by a parallel suite before influxd binds it.
  */
 export async function startInfluxd(): Promise<RunningInfluxd> {
   let lastError: unknown;
@@ -21,7 +22,7 @@ export async function startInfluxd(): Promise<RunningInfluxd> {
       const port = await freePort();
       let rpcPort = await freePort();
       while (rpcPort === port) rpcPort = await freePort();
-      const influxd = await startManagedInfluxd({ dir, httpPort: port, rpcPort, binary: INFLUXD });
+      const influxd = await startManagedInfluxd({ dir, httpPort: port, rpcPort, binary: INFLUXD, auth: false });
       return {
         ...influxd,
         async stop() {

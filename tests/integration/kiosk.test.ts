@@ -1,4 +1,4 @@
-import { InfluxDB } from 'influx';
+import type { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_SCALE_ID } from '../../cli/up.js';
 import type { KioskBon, KioskLine, KioskNotice, KioskRefusal, KioskState } from '../../edge-agent/kiosk/kiosk-types.js';
@@ -6,6 +6,7 @@ import { startTestStack } from '../helpers/up-stack.js';
 import { jsonApi } from '../helpers/http.js';
 import { readyAtZero } from '../helpers/kiosk.js';
 import { waitFor } from '../helpers/wait.js';
+import { createInflux } from '../../runtime/influx-client.js';
 
 const SCALE = SIMULATED_SCALE_ID;
 
@@ -75,7 +76,7 @@ describe('the drop-off counter (kiosk API → outbox → broker → ingest → I
       },
       { attendant: false, simulatedScale: { settleMs: [150, 300], intervalMs: 50 } },
     );
-    influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    influx = createInflux(stack.influx);
     stack.agent.desk.on('notice', (n) => notices.push(n));
     await waitFor('the simulated scale at zero', async () => readyAtZero((await state()).scales.find((s) => s.id === SCALE)));
   }, 120_000);
