@@ -99,7 +99,7 @@ export async function benchAgentResources(): Promise<void> {
     }
 
     // The bench plays ingest: every event gets its receipt, as when InfluxDB holds it.
-    const ingest = await mqtt.connectAsync(broker.url, { ...creds['ingest']! });
+    const ingest = await mqtt.connectAsync(broker.url, { ...creds['ingest']!, clientId: 'ingest:bench' });
     let weighings = 0;
     let buckets = 0;
     ingest.on('message', (topic, payload) => {

@@ -48,8 +48,9 @@ export async function benchStableToStream(): Promise<void> {
 
     // Reference: publish → receive through the same broker, same machine, same moment.
     const creds = readCredentials(stack.credentialsFile)!.mqtt;
-    const sub = await mqtt.connectAsync(stack.brokerUrl, { ...creds['dashboards']! });
-    const pub = await mqtt.connectAsync(stack.brokerUrl, { ...creds[Object.keys(creds).find((k) => k.startsWith('agent.'))!]! });
+    const sub = await mqtt.connectAsync(stack.brokerUrl, { ...creds['dashboards']!, clientId: 'dashboards:bench' });
+    const agentCreds = creds[Object.keys(creds).find((k) => k.startsWith('agent.'))!]!;
+    const pub = await mqtt.connectAsync(stack.brokerUrl, { ...agentCreds, clientId: `${agentCreds.username}:bench` });
     const topic = 'tb/v1/ma-ressourcerie/comptoir/bench/live';
     await sub.subscribeAsync(topic, { qos: 1 });
     const mqttRtt: number[] = [];

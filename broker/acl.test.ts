@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentTopic, deviceTopic, kindFilter, KINDS, type Kind, type KindDefinition } from '../protocol/index.js';
-import { mayPublish, maySubscribe } from './acl.js';
+import { mayPublish, mayRetain, maySubscribe } from './acl.js';
 import type { BrokerUser } from './credentials.js';
 
 const user = (role: BrokerUser['role'], site?: string, agent?: string): BrokerUser => ({ role, salt: '', hash: '', ...(site ? { site, agent } : {}) });
@@ -11,6 +11,11 @@ const topicOf = (site: string, agent: string, kind: Kind) => (KINDS[kind].level 
 const kinds = Object.keys(KINDS) as Kind[];
 
 describe('the broker ACL, derived from the table of kinds', () => {
+  it('retains only the kinds the contract retains', () => {
+    for (const kind of kinds) expect(mayRetain(topicOf('lilas', 'comptoir', kind)), kind).toBe(KINDS[kind].delivery.retain);
+    expect(mayRetain('tb/v1/lilas/comptoir/balance-1/status')).toBe(false);
+  });
+
   it('lets an agent publish what agents send, under its own prefix only', () => {
     for (const kind of kinds) {
       expect(mayPublish(comptoir, topicOf('lilas', 'comptoir', kind)), kind).toBe(KINDS[kind].sender === 'agent');

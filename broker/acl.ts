@@ -1,4 +1,4 @@
-import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_SENT_KINDS, STORED_KINDS, TOPIC_ROOT, WATCHED_KINDS, agentTopic, parseTopic, type Kind } from '../protocol/index.js';
+import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_SENT_KINDS, KINDS, STORED_KINDS, TOPIC_ROOT, WATCHED_KINDS, agentTopic, parseTopic, type Kind } from '../protocol/index.js';
 import type { BrokerUser } from './credentials.js';
 
 /**
@@ -19,6 +19,15 @@ export function mayPublish(user: BrokerUser, topic: string): boolean {
     case 'dashboards':
       return false;
   }
+}
+
+/**
+ * Whether a message may be retained: only kinds the contract retains. Those are agent-level kinds, one topic
+ * each per agent, so an agent holds at most that many retained messages on the broker, by construction.
+ */
+export function mayRetain(topic: string): boolean {
+  const parsed = parseTopic(topic);
+  return parsed.ok && KINDS[parsed.parts.kind].delivery.retain;
 }
 
 /** Strips an MQTT 5 shared-subscription prefix (`$share/{group}/`) so ingest instances can share the load. */

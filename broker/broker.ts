@@ -1,10 +1,14 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from '../runtime/log.js';
-import { mayPublish, maySubscribe } from './acl.js';
+import { clientIdBelongsTo, CLIENT_ID_SEPARATOR } from '../runtime/mqtt-client-id.js';
+import { mayPublish, mayRetain, maySubscribe } from './acl.js';
 import type { BrokerConfig } from './config.js';
 import { agentUsername } from '../protocol/index.js';
 import { credentialsPaths, ensureUsers, verifyPassword, type BrokerUser } from './credentials.js';
+import { LoginBackoff } from './login-backoff.js';
+import { boundOutgoingQueues, type OutgoingStore } from './offline-queues.js';
+import { limitPacketSize, PACKET_HEADROOM_BYTES } from './packet-size.js';
 
 export interface RunningBroker {
   /** The aedes instance, for metrics and for tests that wait on its events. */
@@ -19,10 +23,14 @@ type AuthError = Error & { returnCode: number };
 function authError(message: string, returnCode: number): AuthError {
   return Object.assign(new Error(message), { returnCode });
 }
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
-/** The embedded aedes broker: no anonymous client, one user per component, per-agent ACL. */
+const addressOf = (client: { conn: unknown }) => (client.conn as Partial<Socket>).remoteAddress ?? 'unknown';
+
+/** The embedded aedes broker: no anonymous client, one user per component, per-agent ACL, bounded memory. */
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
   const users = ensureUsers(config.dataDir, [
     { username: 'ingest', role: 'ingest' },
@@ -30,25 +38,53 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     ...config.agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
   ]);
   const userOf = new WeakMap<object, BrokerUser>();
+  const { limits } = config;
+  const backoff = new LoginBackoff(config.loginBackoff);
 
   const aedes = await Aedes.createBroker({
     authenticate(client, username, password, done) {
-      const user = username ? users.get(username) : undefined;
-      if (!user || !password || !verifyPassword(user, password)) {
-        log.warn({ clientId: client.id, username: username ?? null }, 'MQTT connection refused: bad username or password');
-        done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), null);
-        return;
+      const address = addressOf(client);
+      const refuse = (message: string, returnCode: number, level: 'warn' | 'debug' = 'warn', extra: object = {}) => {
+        log[level]({ clientId: client.id, username: username ?? null, address, ...extra }, `MQTT connection refused: ${message}`);
+        done(authError(message, returnCode), null);
+      };
+      if (!username) return refuse('no username', BAD_USERNAME_OR_PASSWORD);
+      // Bound to its user: with another's id, a client would disconnect that one (and fire its will).
+      if (!clientIdBelongsTo(client.id, username)) {
+        return refuse(`client id must be the username "${username}" or start with "${username}${CLIENT_ID_SEPARATOR}"`, IDENTIFIER_REJECTED);
       }
-      userOf.set(client, user);
-      done(null, true);
+      const waitMs = backoff.refusedForMs(address, username);
+      // Debug: a guesser in backoff would otherwise write a line per attempt; its first one was logged.
+      if (waitMs > 0) return refuse('too many failed logins, password not checked', NOT_AUTHORIZED, 'debug', { retryInMs: waitMs });
+      const user = users.get(username);
+      verifyPassword(user, password ?? '').then(
+        (ok) => {
+          if (!ok || !user) {
+            const delay = backoff.failed(address, username);
+            if (delay) log.warn({ username, address, delayMs: delay }, 'MQTT logins from this address or for this user refused for a while: repeated failures');
+            return refuse('bad username or password', BAD_USERNAME_OR_PASSWORD);
+          }
+          backoff.succeeded(address, username);
+          userOf.set(client, user);
+          done(null, true);
+        },
+        (err: Error) => refuse(`password check failed (${err.message})`, SERVER_UNAVAILABLE, 'warn'),
+      );
     },
     authorizePublish(client, packet, callback) {
       // Messages the broker publishes itself ($SYS, wills already authorised) have no client.
       if (!client) return callback(null);
+      const refuse = (why: string, extra: object = {}) => {
+        log.warn({ clientId: client.id, topic: packet.topic, ...extra }, `MQTT publish refused: ${why}`);
+        callback(authError(why, NOT_AUTHORIZED));
+      };
       const user = userOf.get(client);
-      if (user && mayPublish(user, packet.topic)) return callback(null);
-      log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused by ACL');
-      callback(authError('publish not authorised', NOT_AUTHORIZED));
+      if (!user || !mayPublish(user, packet.topic)) return refuse('not allowed by the ACL');
+      const bytes = Buffer.byteLength(packet.payload);
+      if (bytes > limits.maxPayloadBytes) return refuse('payload too large', { bytes, maxBytes: limits.maxPayloadBytes });
+      // Only the kinds the contract retains: that bounds what an agent keeps on the broker.
+      if (packet.retain && !mayRetain(packet.topic)) return refuse('this kind is never retained');
+      callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
       const user = userOf.get(client);
@@ -59,8 +95,19 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     },
   });
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
+  // aedes creates its persistence in createBroker and never bounds it; no client is connected yet.
+  boundOutgoingQueues((aedes as unknown as { persistence: OutgoingStore }).persistence, limits.offlineQueue, (clientId, queued) =>
+    log.warn({ clientId, ...queued, limits: limits.offlineQueue }, 'MQTT session queue full: new messages for this client are dropped until it acknowledges some'),
+  );
 
-  const server: Server = createServer(aedes.handle);
+  const maxPacketBytes = limits.maxPayloadBytes + PACKET_HEADROOM_BYTES;
+  const server: Server = createServer((socket) => {
+    aedes.handle(socket);
+    limitPacketSize(socket, maxPacketBytes, (reason) => log.warn({ address: socket.remoteAddress, reason }, 'MQTT connection cut: packet too large'));
+  });
+  // Node refuses connections beyond this itself, before any byte is read.
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', (data) => log.warn({ address: data?.remoteAddress, maxConnections: limits.maxConnections }, 'MQTT connection refused: connection limit reached'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => resolve());

@@ -1,5 +1,6 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import { readCredentials, readJsonFile, writePrivateFile } from '../runtime/credentials-file.js';
 
@@ -24,14 +25,26 @@ export function credentialsPaths(dataDir: string) {
   return { users: join(dataDir, 'broker', 'users.json'), credentials: join(dataDir, 'credentials.json') };
 }
 
+const HASH_BYTES = 32;
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+/** Only when users are created, at start: nothing else runs yet. */
 function hashPassword(password: string, salt: string): string {
-  return scryptSync(password, Buffer.from(salt, 'base64'), 32).toString('base64');
+  return scryptSync(password, Buffer.from(salt, 'base64'), HASH_BYTES).toString('base64');
 }
 
-export function verifyPassword(user: BrokerUser, password: Buffer | string): boolean {
-  const candidate = Buffer.from(hashPassword(password.toString(), user.salt), 'base64');
-  const expected = Buffer.from(user.hash, 'base64');
-  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
+/** What an unknown username is checked against, so that it costs the same scrypt as a real one. */
+const NOBODY = { salt: randomBytes(16).toString('base64'), hash: randomBytes(HASH_BYTES).toString('base64') };
+
+/**
+ * Checks a password on libuv's thread pool: each guess costs ~40 ms of scrypt, which must not stop the
+ * event loop (in `trebuchet up` it is also the dashboards'). Unknown users go through the same hashing.
+ */
+export async function verifyPassword(user: Pick<BrokerUser, 'salt' | 'hash'> | undefined, password: Buffer | string): Promise<boolean> {
+  const { salt, hash } = user ?? NOBODY;
+  const candidate = await scryptAsync(password.toString(), Buffer.from(salt, 'base64'), HASH_BYTES);
+  const expected = Buffer.from(hash, 'base64');
+  return user !== undefined && candidate.length === expected.length && timingSafeEqual(candidate, expected);
 }
 
 /**

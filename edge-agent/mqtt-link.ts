@@ -48,8 +48,8 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   ) {
     super();
     const statusTopic = agentTopic(ids.site, ids.agent, 'status');
+    // No clientId: the agent's is its username, the one id the broker lets it (and only it) use.
     this.client = connectMqtt(mqttConfig, agentUsername(ids.site, ids.agent), {
-      clientId: `trebuchet-agent-${ids.site}-${ids.agent}`,
       queueQoSZero: false,
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ v: 1, state: 'offline' })), ...KINDS.status.delivery },
     });

@@ -1,6 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { readCredentials } from './credentials-file.js';
 import type { MqttConnection } from './connections.js';
+import { boundClientId } from './mqtt-client-id.js';
 
 /**
  * The password of an MQTT user, from (first found) the environment, the config, or the credentials
@@ -19,7 +20,10 @@ export function resolveMqttAuth(conn: MqttConnection, defaultUsername: string): 
   throw new Error(`no MQTT password for user "${username}": set mqtt.password, mqtt.credentialsFile or TREBUCHET_MQTT_PASSWORD`);
 }
 
-/** Connects with automatic reconnection; the caller listens for `connect` to (re)subscribe. */
+/**
+ * Connects with automatic reconnection; the caller listens for `connect` to (re)subscribe. The client id is
+ * bound to the user, as the broker requires: `options.clientId`, if any, becomes its suffix.
+ */
 export function connectMqtt(conn: MqttConnection, defaultUsername: string, options: IClientOptions = {}): MqttClient {
   const auth = resolveMqttAuth(conn, defaultUsername);
   return mqtt.connect(conn.url, {
@@ -27,5 +31,6 @@ export function connectMqtt(conn: MqttConnection, defaultUsername: string, optio
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     ...options,
+    clientId: boundClientId(auth.username, options.clientId),
   });
 }

@@ -139,7 +139,7 @@ beforeAll(async () => {
   dashboards = await startDashboards(config, createLogger('error'));
   await subscribed;
   const agentUser = agentUsername(SITE, AGENT);
-  publisher = await connectAsync(mqttUrl, { clientId: 'test-publisher', username: agentUser, password: readCredentials(broker.credentialsFile)!.mqtt[agentUser]!.password });
+  publisher = await connectAsync(mqttUrl, { clientId: `${agentUser}:test-publisher`, username: agentUser, password: readCredentials(broker.credentialsFile)!.mqtt[agentUser]!.password });
   await publisher.publishAsync(
     agentTopic(SITE, AGENT, 'status'),
     JSON.stringify({ v: 1, state: 'online', t: new Date().toISOString(), version: '0.1.0' } satisfies Status),

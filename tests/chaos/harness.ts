@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
+import { brokerConfigSchema } from '../../broker/config.js';
 import { ensureUsers, credentialsPaths } from '../../broker/credentials.js';
+import { PACKET_HEADROOM_BYTES } from '../../broker/packet-size.js';
 import { seededRandom } from '../../firmware-sim/common/sim-device.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedSerialCounter } from '../../firmware-sim/counters/simulated-serial-counter.js';
@@ -274,7 +276,7 @@ export class InfluxControl {
 
   async start(): Promise<void> {
     if (this.running) return;
-    this.running = await startManagedInfluxd({ dir: this.dir, httpPort: this.httpPort, rpcPort: this.rpcPort, binary: INFLUXD });
+    this.running = await startManagedInfluxd({ dir: this.dir, httpPort: this.httpPort, rpcPort: this.rpcPort, binary: INFLUXD, auth: false });
   }
 
   async stop(): Promise<void> {
@@ -625,6 +627,9 @@ export function writeMosquittoConfig(dir: string, port: number, credentialsFile:
   const aclFile = join(dir, 'acl');
   writeFileSync(aclFile, acl, { mode: 0o600 });
   const conf = join(dir, 'mosquitto.conf');
+  // The embedded broker's default limits (broker/config.ts). Mosquitto cannot refuse a retained message by
+  // kind, nor back off password guesses: those two stay with the embedded broker.
+  const { limits } = brokerConfigSchema.parse({});
   writeFileSync(
     conf,
     [
@@ -633,6 +638,10 @@ export function writeMosquittoConfig(dir: string, port: number, credentialsFile:
       `password_file ${passwd}`,
       `acl_file ${aclFile}`,
       'persistence false',
+      `message_size_limit ${limits.maxPayloadBytes}`,
+      `max_packet_size ${limits.maxPayloadBytes + PACKET_HEADROOM_BYTES}`,
+      `max_queued_messages ${limits.offlineQueue.messages}`,
+      `max_queued_bytes ${limits.offlineQueue.bytes}`,
       'log_dest stdout',
       'log_type error',
       'log_type warning',
@@ -641,6 +650,11 @@ export function writeMosquittoConfig(dir: string, port: number, credentialsFile:
       // Running as root, Mosquitto would switch to the `mosquitto` user, which cannot read these 0600 files.
       ...(process.getuid?.() === 0 ? ['user root'] : []),
       `listener ${port} 127.0.0.1`,
+      `max_connections ${limits.maxConnections}`,
+      // Client ids bound to users: Mosquitto replaces each client's id with its username, so no user can take
+      // over another's session (one connection per user: a second one of the same user replaces the first).
+      // A listener setting: before the first `listener`, it would open a default listener on 1883.
+      'use_username_as_clientid true',
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -680,7 +694,7 @@ export class AgentWatch {
       mqtt.connect(`mqtt://127.0.0.1:${brokerPort}`, {
         username: 'dashboards',
         password: credentials.password('dashboards'),
-        clientId: `chaos-watch-${randomUUID().slice(0, 8)}`,
+        clientId: `dashboards:chaos-watch-${randomUUID().slice(0, 8)}`,
         reconnectPeriod: 500,
         connectTimeout: 5000,
       }),

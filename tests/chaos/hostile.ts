@@ -306,7 +306,7 @@ export async function agentImpostor(brokerPort: number, credentials: BrokerCrede
   const client = mqtt.connect(`mqtt://127.0.0.1:${brokerPort}`, {
     username,
     password: credentials.password(username),
-    clientId: `chaos-impostor-${randomUUID().slice(0, 8)}`,
+    clientId: `${username}:chaos-impostor-${randomUUID().slice(0, 8)}`,
     reconnectPeriod: 300,
     connectTimeout: 5000,
   });
@@ -426,7 +426,7 @@ export async function publishHostile(opts: {
 
 /** One publish the ACL must refuse, on its own connection (our broker closes a client that publishes out of bounds). */
 async function publishRefused(port: number, username: string, password: string, m: HostileMessage): Promise<void> {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username, password, clientId: `chaos-refused-${randomUUID().slice(0, 8)}`, reconnectPeriod: 0, connectTimeout: 5000 });
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username, password, clientId: `${username}:chaos-refused-${randomUUID().slice(0, 8)}`, reconnectPeriod: 0, connectTimeout: 5000 });
   c.on('error', () => undefined);
   try {
     await Promise.race([new Promise<void>((r) => c.once('connect', () => r())), sleep(5000)]);

@@ -50,7 +50,7 @@ describe("agents' health and last readings in the dashboards' devices report", (
     counterServer = await TcpSerialServer.listen(counter);
     counter.start();
     await new UsersFile(join(dir, 'users.json')).add(ADMIN.name, 'admin', ADMIN.password);
-    watcher = await mqtt.connectAsync(broker.url, { ...readCredentials(broker.credentialsFile)!.mqtt['dashboards']!, clientId: 'test-watcher', reconnectPeriod: 200 });
+    watcher = await mqtt.connectAsync(broker.url, { ...readCredentials(broker.credentialsFile)!.mqtt['dashboards']!, clientId: 'dashboards:test-watcher', reconnectPeriod: 200 });
     watcher.on('message', (_topic, payload) => {
       const h = decode('health', payload);
       if (h.ok) healths.push(h.value);
@@ -123,7 +123,7 @@ describe("agents' health and last readings in the dashboards' devices report", (
   it('gives each device the latest reading the server heard of, and its state from the newer of status and health', async () => {
     const at = (s: number) => new Date(Date.UTC(2026, 2, 14, 10, 0, s)).toISOString();
     const user = agentUsername(SITE, OTHER);
-    const publisher = await mqtt.connectAsync(broker.url, { username: user, password: readCredentials(broker.credentialsFile)!.mqtt[user]!.password, clientId: 'test-publisher' });
+    const publisher = await mqtt.connectAsync(broker.url, { username: user, password: readCredentials(broker.credentialsFile)!.mqtt[user]!.password, clientId: `${user}:test-publisher` });
     try {
       const devices = await dashboardsStartedNow();
       const device = async (id: string) => (await devices()).agents.find((a) => a.agent === OTHER)?.devices.find((d) => d.id === id);

@@ -57,7 +57,7 @@ describe('the agent process', () => {
     );
     const agent = spawn(process.execPath, [CLI, 'agent', '--config', config], { stdio: 'ignore' });
     const creds = readCredentials(broker.credentialsFile)!.mqtt['dashboards']!;
-    const watcher = await mqtt.connectAsync(broker.url, creds);
+    const watcher = await mqtt.connectAsync(broker.url, { ...creds, clientId: 'dashboards:watcher' });
     const statuses: Status[] = [];
     const healths: Health[] = [];
     const weighings: Weighing[] = [];
@@ -122,7 +122,7 @@ describe('the agent process', () => {
       agent.kill('SIGKILL');
       await waitFor('the last will', () => statuses.at(-1)?.state === 'offline');
       // Retained: a dashboard that connects later sees the agent offline too.
-      const late = await mqtt.connectAsync(broker.url, { ...creds, clientId: 'late-dashboard' });
+      const late = await mqtt.connectAsync(broker.url, { ...creds, clientId: 'dashboards:late-dashboard' });
       const retained = new Promise<Status>((resolve) => late.on('message', (_t, p) => { const s = decode('status', p); if (s.ok) resolve(s.value); }));
       await late.subscribeAsync(agentTopic('lilas', 'comptoir', 'status'), { qos: 1 });
       expect((await retained).state).toBe('offline');

@@ -13,7 +13,8 @@ const log = pino({ level: 'silent' });
 
 function connect(url: string, username?: string, password?: string) {
   return new Promise<mqtt.MqttClient>((resolve, reject) => {
-    const c = mqtt.connect(url, { username, password, reconnectPeriod: 0, connectTimeout: 3000 });
+    // Bound to the user, as the broker requires (a random suffix: a test may hold two sessions of one user).
+    const c = mqtt.connect(url, { username, password, clientId: `${username}:${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 0, connectTimeout: 3000 });
     c.once('connect', () => resolve(c));
     c.once('error', (err) => {
       c.end(true);

@@ -59,7 +59,7 @@ describe(`a whole year (${YEAR}) through the pipeline, to the gram`, () => {
 
     year = yearScenario({ year: YEAR, timeZone: ZONE, seed: 7 });
     const username = agentUsername(SITE, AGENT);
-    agent = await mqtt.connectAsync(broker.url, { username, password: readCredentials(broker.credentialsFile)!.mqtt[username]!.password, clean: true });
+    agent = await mqtt.connectAsync(broker.url, { username, clientId: username, password: readCredentials(broker.credentialsFile)!.mqtt[username]!.password, clean: true });
     const stored = new Set<string>();
     let onReceipt = () => {};
     agent.on('message', (_topic, payload) => {
