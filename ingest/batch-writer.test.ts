@@ -6,7 +6,7 @@ import { BatchWriter } from './batch-writer.js';
 const log = pino({ level: 'silent' });
 const point = (i: number): IPoint => ({ measurement: 'm', fields: { v: i }, timestamp: String(i) });
 
-function writer(opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoints?: number; fail?: () => boolean } = {}) {
+function writer(opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoints?: number; fail?: () => boolean; incomplete?: (p: IPoint) => boolean } = {}) {
   const batches: number[][] = [];
   const acked: number[] = [];
   const w = new BatchWriter<number>({
@@ -17,6 +17,7 @@ function writer(opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoint
     async write(points) {
       if (opts.fail?.()) throw new Error('InfluxDB down');
       batches.push(points.map((p) => p.fields!.v as number));
+      if (opts.incomplete) return new Set(points.filter(opts.incomplete));
     },
     onWritten: (keys) => acked.push(...keys),
   });
@@ -52,6 +53,16 @@ describe('batch writer', () => {
     await vi.advanceTimersByTimeAsync(800);
     expect(batches).toEqual([[1]]);
     expect(acked).toEqual([1]);
+  });
+
+  it('withholds the receipts of points stored incompletely, acknowledges the rest, and does not retry them', async () => {
+    const { w, batches, acked } = writer({ incomplete: (p) => p.fields!.v === 2 });
+    for (let i = 1; i <= 3; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(acked).toEqual([1, 3]);
+    expect(w.stats).toMatchObject({ written: 3, withheld: 1, writeErrors: 0 });
+    expect(w.buffered).toBe(0);
   });
 
   it('refuses offers beyond its bound instead of growing', async () => {

@@ -11,7 +11,12 @@ export interface BatchWriterOptions<K> {
   maxPoints: number;
   maxWaitMs: number;
   maxBufferedPoints: number;
-  write(points: IPoint[]): Promise<void>;
+  /**
+   * Writes a batch; a rejection keeps it for a retry. It may resolve with points that are stored but not
+   * complete (their rollup ran short): the batch is done, but they get no receipt, so their agents resend
+   * them later, rather than the whole ingest retrying what will fail again.
+   */
+  write(points: IPoint[]): Promise<ReadonlySet<IPoint> | void>;
   onWritten(keys: K[]): void;
   log: Logger;
 }
@@ -32,7 +37,7 @@ export class BatchWriter<K> {
   private backoffMs = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
-  readonly stats = { written: 0, writeErrors: 0, refused: 0 };
+  readonly stats = { written: 0, writeErrors: 0, refused: 0, withheld: 0 };
 
   constructor(private readonly opts: BatchWriterOptions<K>) {}
 
@@ -70,12 +75,14 @@ export class BatchWriter<K> {
     this.writing = true;
     const batch = this.buffer.slice(0, this.opts.maxPoints);
     try {
-      await this.opts.write(batch.map((e) => e.point));
+      const incomplete = await this.opts.write(batch.map((e) => e.point));
       this.buffer.splice(0, batch.length);
       this.stats.written += batch.length;
       if (this.backoffMs) this.opts.log.info({ points: batch.length }, 'InfluxDB writes resumed');
       this.backoffMs = 0;
-      this.opts.onWritten(batch.map((e) => e.key));
+      const done = incomplete ? batch.filter((e) => !incomplete.has(e.point)) : batch;
+      this.stats.withheld += batch.length - done.length;
+      this.opts.onWritten(done.map((e) => e.key));
     } catch (err) {
       this.stats.writeErrors++;
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));

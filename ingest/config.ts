@@ -22,7 +22,7 @@ export const ingestConfigSchema = z
     /** Refuse events captured before this date, whatever the agent says (a Pi that booted in 1970). */
     earliestCaptureAt: z.iso.datetime({ offset: true }).default('2020-01-01T00:00:00Z'),
     /**
-     * The time zone whose local days the rollups are cut on (ingest/rollups.ts): it must be the one the
+     * The time zone whose local days the rollups are cut on (storage/rollups.ts): it must be the one the
      * dashboards show the site in. `sites` gives another one to a site of the network that needs it.
      */
     timeZone: timeZoneSchema.default('Europe/Paris'),

@@ -4,8 +4,6 @@ import { decode, kindFilter, parseTopic, STORED_KINDS, WATCHED_KINDS, type Kind,
 import { createInflux } from '../runtime/influx-client.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
-import { rollupStatementsFor } from '../storage/rollups.js';
-import { runStatements } from '../storage/run-statements.js';
 import { BatchWriter } from './batch-writer.js';
 import { CaptureTimes } from './capture-times.js';
 import { siteTimeZone, type IngestConfig } from './config.js';
@@ -14,6 +12,7 @@ import { deadLetters } from './dead-letters.js';
 import { STORED_HANDLERS, WATCHED_HANDLERS } from './handlers/index.js';
 import type { StoredKindHandler, WatchedKindHandler } from './handlers/handler.js';
 import { publishReceipts, type ReceiptKey } from './receipts.js';
+import { rollUp } from './roll-up.js';
 
 export interface IngestStats {
   received: number;
@@ -21,6 +20,8 @@ export interface IngestStats {
   stored: number;
   deadLetters: number;
   refusedBufferFull: number;
+  /** Points stored whose rollup ran short: no receipt went out for them (see roll-up.ts). */
+  receiptsWithheld: number;
   rejected: Record<string, number>;
   buffered: number;
 }
@@ -35,9 +36,10 @@ const isWatched = (kind: Kind): kind is WatchedKind => (WATCHED_KINDS as Kind[])
 
 /**
  * MQTT → zod → InfluxDB → receipt. A receipt is published only once InfluxDB has acknowledged the
- * write, so an agent forgets an event only when it is really stored. A malformed message is counted,
- * logged once per kind of fault, and dropped: it never blocks the valid ones around it. What each kind
- * becomes is its handler's (`handlers/`); which kinds come here is the contract's table.
+ * write and the rollups it feeds ran in full, so an agent forgets an event only when it is really stored
+ * and counted. A malformed message (one beyond the contract's bounds too) is counted, logged once per kind
+ * of fault, and dead-lettered: it never blocks the valid ones around it. What each kind becomes is its
+ * handler's (`handlers/`); which kinds come here is the contract's table.
  */
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
   const influx = createInflux(config.influx);
@@ -63,7 +65,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       }
       // Before the receipt: a crash here leaves the events unacknowledged, so they come back and the
       // days they touched are recomputed then.
-      await runStatements(influx, rollupStatementsFor(points, config.influx.database, (site) => siteTimeZone(config, site)));
+      return rollUp(influx, points, config.influx.database, (site) => siteTimeZone(config, site), log);
     },
     onWritten: (keys) => publishReceipts(client, keys),
   });
@@ -114,6 +116,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       stored: writer.stats.written,
       deadLetters: letters.count,
       refusedBufferFull: writer.stats.refused,
+      receiptsWithheld: writer.stats.withheld,
       rejected: rejects.snapshot(),
       buffered: writer.buffered,
     }),

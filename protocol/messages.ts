@@ -4,7 +4,25 @@ import { eventId, slug } from './ids.js';
 /** Every message carries the contract version so that a future v2 can be told apart at ingest. */
 const v = z.literal(1);
 const isoTime = z.iso.datetime({ offset: true });
-const kg = z.number().finite();
+/**
+ * The hard ceiling of every mass in the contract, whatever the device: 100 t, the largest weighbridge a
+ * ressourcerie could have (road vehicles stop at 44 t in France; agents already refuse a scale `maxKg`
+ * above 100 000). It keeps every figure exact and every sum finite: InfluxDB silently drops a rollup row
+ * whose sum overflowed, so a 1e308 kg weighing would wipe its whole day. Each scale's own maximum is the
+ * agent's (its device config): ingest does not know it.
+ */
+export const MAX_KG = 100_000;
+/** A bon is one drop-off or one outgoing load: far fewer lines than this, each a weighing under MAX_KG. */
+export const MAX_BON_LINES = 1000;
+/**
+ * Passages through a door in one bucket: a busy ressourcerie sees hundreds a day. Not a rate: the bucket
+ * resumed after an outage takes every passage counted meanwhile, and must not be refused for it.
+ */
+export const MAX_PASSAGES = 100_000;
+/** zod numbers are finite and `int()` safe integers: nothing that InfluxDB could not store exactly. */
+const seq = z.number().int().nonnegative();
+const beyond = { message: `beyond the ${MAX_KG} kg that any scale weighs` };
+const kg = z.number().min(-MAX_KG, beyond).max(MAX_KG, beyond);
 /** A person's name or initials as typed at the counter: audit only, never a tag. */
 const operator = z.string().trim().min(1).max(64);
 const bonId = z.string().min(1).max(64);
@@ -23,14 +41,14 @@ const clockRef = z
   .strict();
 
 /**
- * One stable weighing. `capturedAt` and `seq` make the stored point's timestamp, so a resent
- * event overwrites itself; `id` travels as a field for receipts and audits.
+ * One stable weighing. `capturedAt` and `id` make the stored point's timestamp (storage/points.ts), so a
+ * resent event overwrites itself; `id` also travels as a field for receipts and audits, `seq` for audits.
  */
 export const weighingSchema = z
   .object({
     v,
     id: eventId,
-    seq: z.number().int().nonnegative(),
+    seq,
     capturedAt: isoTime,
     clockSynced: z.boolean(),
     clockRef: clockRef.optional(),
@@ -53,7 +71,7 @@ export const weighingSchema = z
     container: slug.optional(),
     source: z.enum(['auto', 'manual']),
     entry: z.enum(['normal', 'void']).default('normal'),
-    /** A void entry names the entry it cancels: same capture time, seq and tags, the opposite weight. */
+    /** A void entry names the entry it cancels: same capture time and tags, the opposite weight. */
     voids: eventId.optional(),
     /** When the line was cancelled (a void entry keeps the capture time of what it cancels). */
     voidedAt: isoTime.optional(),
@@ -96,7 +114,7 @@ export const bonSchema = z
   .object({
     v,
     id: eventId,
-    seq: z.number().int().nonnegative(),
+    seq,
     bonId,
     capturedAt: isoTime,
     closedAt: isoTime,
@@ -111,8 +129,8 @@ export const bonSchema = z
     partner: slug.optional(),
     comment: z.string().max(500).optional(),
     /** Lines still standing (not voided) and their net kilograms. */
-    lines: z.number().int().nonnegative(),
-    netKg: kg.nonnegative(),
+    lines: z.number().int().nonnegative().max(MAX_BON_LINES),
+    netKg: z.number().nonnegative().max(MAX_BON_LINES * MAX_KG),
     by: operator.optional(),
   })
   .strict()
@@ -122,21 +140,24 @@ export const bonSchema = z
     if (b.state === 'abandoned' && (b.lines !== 0 || b.netKg !== 0)) {
       ctx.addIssue({ code: 'custom', path: ['lines'], message: 'an abandoned bon has had its lines voided' });
     }
+    if (b.netKg > b.lines * MAX_KG) ctx.addIssue({ code: 'custom', path: ['netKg'], message: `${b.lines} lines weigh at most ${b.lines * MAX_KG} kg` });
   });
+
+const passages = z.number().int().nonnegative().max(MAX_PASSAGES, `beyond the ${MAX_PASSAGES} passages a door sees in a bucket`);
 
 /** A door counter bucket: deltas over [bucketStart, bucketStart + bucketSeconds), never raw counters. */
 export const visitsSchema = z
   .object({
     v,
     id: eventId,
-    seq: z.number().int().nonnegative(),
+    seq,
     bucketStart: isoTime,
     bucketSeconds: z.number().int().positive().max(86_400),
     clockSynced: z.boolean(),
     clockRef: clockRef.optional(),
     clockRepaired: z.boolean().optional(),
-    in: z.number().int().nonnegative(),
-    out: z.number().int().nonnegative(),
+    in: passages,
+    out: passages,
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { agentTopic, decode, deviceTopic, kindFilter, parseTopic, toKg } from './index.js';
+import { agentTopic, decode, deviceTopic, kindFilter, MAX_KG, parseTopic, toKg } from './index.js';
 
 const weighing = (over: Record<string, unknown> = {}) => ({
   v: 1,
@@ -58,6 +58,31 @@ describe('message schemas', () => {
       expect(r.ok, JSON.stringify(over)).toBe(false);
       if (!r.ok) expect(r.reason).toMatch(reason);
     }
+  });
+
+  it('bounds every quantity to what a scale weighs or a door counts, void entries included', () => {
+    const bon = { v: 1, id: randomUUID(), seq: 1, bonId: 'b-1', capturedAt: '2026-03-29T21:30:00.000Z', closedAt: '2026-03-29T21:40:00.000Z', clockSynced: true, state: 'closed', direction: 'in', collectType: 'apport-volontaire', lines: 2, netKg: 30 };
+    const visits = { v: 1, id: randomUUID(), seq: 1, bucketStart: '2026-03-29T21:30:00.000Z', bucketSeconds: 60, clockSynced: true, in: 3, out: 1 };
+    const refused: [string, Record<string, unknown>, RegExp][] = [
+      ['weighing', weighing({ netKg: 1e308 }), /netKg: beyond the 100000 kg/],
+      ['weighing', weighing({ netKg: MAX_KG + 0.01 }), /netKg/],
+      ['weighing', weighing({ grossKg: 1e308 }), /grossKg/],
+      ['weighing', weighing({ tareKg: 2e5 }), /tareKg/],
+      ['weighing', weighing({ entry: 'void', netKg: -1e308, voids: randomUUID(), voidedAt: '2026-03-29T21:31:00.000Z' }), /netKg/],
+      ['weighing', weighing({ seq: 2 ** 60 }), /seq/],
+      ['bon', { ...bon, netKg: 1e308 }, /netKg/],
+      ['bon', { ...bon, netKg: 2 * MAX_KG + 1 }, /2 lines weigh at most/],
+      ['bon', { ...bon, lines: 1e9 }, /lines/],
+      ['visits', { ...visits, in: 1e15 }, /in: beyond/],
+      ['visits', { ...visits, out: 2 ** 60 }, /out/],
+    ];
+    for (const [kind, payload, reason] of refused) {
+      expect(decode(kind as 'weighing', JSON.stringify(payload)), JSON.stringify(payload)).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+    }
+    // JSON.parse makes Infinity of 1e999: refused as the others.
+    expect(decode('weighing', JSON.stringify(weighing()).replace('12.34', '1e999'))).toMatchObject({ ok: false, reason: expect.stringMatching(/netKg/) });
+    expect(decode('weighing', JSON.stringify(weighing({ netKg: MAX_KG, grossKg: MAX_KG }))).ok).toBe(true);
+    expect(decode('bon', JSON.stringify({ ...bon, netKg: 2 * MAX_KG })).ok).toBe(true);
   });
 
   it('refuses non-JSON, oversized and wrong-kind payloads', () => {

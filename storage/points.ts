@@ -3,8 +3,8 @@ import type { Bon, DeadLetter, Visits, Weighing } from '../protocol/index.js';
 
 /**
  * How messages become InfluxDB points. A point's identity is measurement + tags + timestamp, so the
- * timestamp is the capture time in ms plus the agent's sequence number in the sub-millisecond digits:
- * a resent event lands on exactly the same point and overwrites itself.
+ * timestamp is the capture time in ms plus a number drawn from the event id in the sub-millisecond
+ * digits: a resent event lands on exactly the same point and overwrites itself.
  */
 export const MEASUREMENT = { weighing: 'weighing', visits: 'visits', bon: 'bons', deadLetter: 'dead_letters' } as const;
 
@@ -14,9 +14,17 @@ export interface Origin {
   device: string;
 }
 
-export function weighingTimestampNs(capturedAt: string, seq: number): string {
+/**
+ * A weighing's or a bon's timestamp. The sub-millisecond digits come from the event id, not from the
+ * agent's `seq`: one event id is one point, whatever another copy of it says (the same id sent with two
+ * seqs made two points, both counted). A void entry takes the id it voids, so it sits on its original's
+ * timestamp (its `entry` tag tells them apart) and a second void of the same line cancels nothing more.
+ * Two events of one series (same device, category…) captured in the same millisecond collide once in a
+ * million: a scale weighs one load at a time.
+ */
+export function eventTimestampNs(capturedAt: string, id: string): string {
   const ms = BigInt(Date.parse(capturedAt));
-  return (ms * 1_000_000n + BigInt(seq % 1_000_000)).toString();
+  return (ms * 1_000_000n + (BigInt(`0x${id.replaceAll('-', '')}`) % 1_000_000n)).toString();
 }
 
 /** How goods came in or where they went, as tags: the same on a weighing and on its bon. */
@@ -54,7 +62,7 @@ export function weighingPoint(origin: Origin, w: Weighing): IPoint {
   if (w.voids) fields.voids = w.voids;
   if (w.voidedAt) fields.voided_at = w.voidedAt;
   if (w.by) fields.by = w.by;
-  return { measurement: MEASUREMENT.weighing, tags, fields, timestamp: weighingTimestampNs(w.capturedAt, w.seq) };
+  return { measurement: MEASUREMENT.weighing, tags, fields, timestamp: eventTimestampNs(w.capturedAt, w.voids ?? w.id) };
 }
 
 export function visitsPoint(origin: Origin, v: Visits): IPoint {
@@ -67,7 +75,7 @@ export function visitsPoint(origin: Origin, v: Visits): IPoint {
   };
 }
 
-/** One point per bon, at its opening time (with the agent's sequence, as weighings): a resend overwrites it. */
+/** One point per bon, at its opening time (with its id, as weighings): a resend overwrites it. */
 export function bonPoint(origin: { site: string; agent: string }, b: Bon): IPoint {
   const tags: Record<string, string> = { site: origin.site, agent: origin.agent, direction: b.direction, state: b.state };
   Object.assign(tags, whereFromTags(b));
@@ -82,7 +90,7 @@ export function bonPoint(origin: { site: string; agent: string }, b: Bon): IPoin
   if (b.comment) fields.comment = b.comment;
   if (b.by) fields.by = b.by;
   if (b.clockRepaired) fields.clock_repaired = true;
-  return { measurement: MEASUREMENT.bon, tags, fields, timestamp: weighingTimestampNs(b.capturedAt, b.seq) };
+  return { measurement: MEASUREMENT.bon, tags, fields, timestamp: eventTimestampNs(b.capturedAt, b.id) };
 }
 
 let deadLetterSeq = 0;

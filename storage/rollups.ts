@@ -99,8 +99,26 @@ export interface RollupSpan {
   end: DateTime;
 }
 
+/**
+ * A `SELECT … INTO` and how to tell it ran in full. InfluxDB answers it with the number of points written
+ * and silently drops a point it cannot store: a sum that overflowed to +Inf, out of reach of valid input
+ * (protocol/messages.ts MAX_KG) but not of a point written around ingest. `expected` counts, without
+ * writing, the rows it must write (run first: a point written in between can only make more).
+ */
+export interface RollupStatement {
+  into: string;
+  expected: string;
+  /** What it recomputes: the rollup written, the raw measurement it reads, the site. */
+  rollup: string;
+  source: string;
+  site: string;
+}
+
+/** The argument of a `SELECT` expression's aggregate: `"net_kg"` of `sum("net_kg") AS "kg"`. */
+const aggregated = (field: string) => field.slice(field.indexOf('(') + 1, field.indexOf(')'));
+
 /** The `SELECT … INTO` that recomputes one rollup for one site over whole buckets. */
-export function rollupStatement(database: string, r: RollupDefinition, span: RollupSpan, timeZone: string): string {
+export function rollupStatement(database: string, r: RollupDefinition, span: RollupSpan, timeZone: string): RollupStatement {
   const where = [
     `"site" = ${escape.stringLit(span.site)}`,
     ...(r.where ? [r.where] : []),
@@ -109,11 +127,15 @@ export function rollupStatement(database: string, r: RollupDefinition, span: Rol
   ];
   const groupBy = [`time(${r.bucket})`, '"site"', ...r.tags.map((t) => escape.quoted(t))];
   // fill(none): without it, count() writes a zero row for every empty bucket of every series.
-  return (
-    `SELECT ${r.fields.join(', ')} INTO ${escape.quoted(database)}.${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(r.name)} ` +
-    `FROM ${escape.quoted(r.source)} WHERE ${where.join(' AND ')} ` +
-    `GROUP BY ${groupBy.join(', ')} fill(none) tz(${escape.stringLit(timeZone)})`
-  );
+  const rest = `FROM ${escape.quoted(r.source)} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none) tz(${escape.stringLit(timeZone)})`;
+  return {
+    into: `SELECT ${r.fields.join(', ')} INTO ${escape.quoted(database)}.${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(r.name)} ${rest}`,
+    // Every field of a row comes from the same raw points: counting the first one counts the rows.
+    expected: `SELECT count(${aggregated(r.fields[0]!)}) ${rest}`,
+    rollup: r.name,
+    source: r.source,
+    site: span.site,
+  };
 }
 
 export function monthlyName(r: RollupDefinition): string {
@@ -125,29 +147,31 @@ export function monthlyName(r: RollupDefinition): string {
  * without GROUP BY time, InfluxDB stamps each sum with its range's start, the month's local midnight.
  * They must run after the daily statements of the same request (InfluxDB runs them in order).
  */
-export function monthlyStatements(database: string, r: RollupDefinition, span: RollupSpan): string[] {
+export function monthlyStatements(database: string, r: RollupDefinition, span: RollupSpan): RollupStatement[] {
   const rp = `${escape.quoted(database)}.${escape.quoted(ROLLUP_RETENTION_POLICY)}`;
-  const fields = r.fields.map((f) => {
-    const as = f.slice(f.lastIndexOf(' AS ') + 4);
-    return `sum(${as}) AS ${as}`;
-  });
-  const out: string[] = [];
+  const aliases = r.fields.map((f) => f.slice(f.lastIndexOf(' AS ') + 4));
+  const fields = aliases.map((as) => `sum(${as}) AS ${as}`);
+  const out: RollupStatement[] = [];
   for (let month = span.start.startOf('month'); month < span.end; month = month.plus({ months: 1 })) {
     const where = [
       `"site" = ${escape.stringLit(span.site)}`,
       `time >= ${escape.stringLit(month.toUTC().toISO() as string)}`,
       `time < ${escape.stringLit(month.plus({ months: 1 }).toUTC().toISO() as string)}`,
     ];
-    out.push(
-      `SELECT ${fields.join(', ')} INTO ${rp}.${escape.quoted(monthlyName(r))} FROM ${rp}.${escape.quoted(r.name)} ` +
-        `WHERE ${where.join(' AND ')} GROUP BY ${['"site"', ...r.tags.map((t) => escape.quoted(t))].join(', ')}`,
-    );
+    const rest = `FROM ${rp}.${escape.quoted(r.name)} WHERE ${where.join(' AND ')} GROUP BY ${['"site"', ...r.tags.map((t) => escape.quoted(t))].join(', ')}`;
+    out.push({
+      into: `SELECT ${fields.join(', ')} INTO ${rp}.${escape.quoted(monthlyName(r))} ${rest}`,
+      expected: `SELECT count(${aliases[0]!}) ${rest}`,
+      rollup: monthlyName(r),
+      source: r.source,
+      site: span.site,
+    });
   }
   return out;
 }
 
 /** The daily (or hourly) statement of a rollup over a span, then its monthly ones. */
-function spanStatements(database: string, r: RollupDefinition, span: RollupSpan, timeZone: string): string[] {
+function spanStatements(database: string, r: RollupDefinition, span: RollupSpan, timeZone: string): RollupStatement[] {
   return [rollupStatement(database, r, span, timeZone), ...(r.monthly ? monthlyStatements(database, r, span) : [])];
 }
 
@@ -162,7 +186,7 @@ function wholeBuckets(bucket: RollupDefinition['bucket'], from: DateTime, to: Da
  * statement over the whole buckets from the earliest to the latest point of the batch (a batch is
  * usually one day; a drained backlog spans a few).
  */
-export function rollupStatementsFor(points: readonly IPoint[], database: string, timeZoneOf: (site: string) => string): string[] {
+export function rollupStatementsFor(points: readonly IPoint[], database: string, timeZoneOf: (site: string) => string): RollupStatement[] {
   const spans = new Map<string, { site: string; min: number; max: number }>();
   for (const p of points) {
     const site = p.tags?.site;
@@ -176,7 +200,7 @@ export function rollupStatementsFor(points: readonly IPoint[], database: string,
       span.max = Math.max(span.max, ms);
     }
   }
-  const statements: string[] = [];
+  const statements: RollupStatement[] = [];
   for (const [key, { site, min, max }] of spans) {
     const measurement = key.slice(0, key.indexOf('\u0000'));
     const timeZone = timeZoneOf(site);
@@ -189,7 +213,7 @@ export function rollupStatementsFor(points: readonly IPoint[], database: string,
 }
 
 /** Every rollup of one site over the local days [from, to] (inclusive): `trebuchet rollup` and the benches. */
-export function rebuildStatements(database: string, site: string, timeZone: string, from: string, to: string): string[] {
+export function rebuildStatements(database: string, site: string, timeZone: string, from: string, to: string): RollupStatement[] {
   const start = DateTime.fromISO(from, { zone: timeZone }).startOf('day');
   const end = DateTime.fromISO(to, { zone: timeZone }).plus({ days: 1 }).startOf('day');
   return ALL_ROLLUPS.flatMap((r) => spanStatements(database, r, { site, start, end }, timeZone));

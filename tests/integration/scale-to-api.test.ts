@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollecteReport } from '../../dashboards/reports/report-types.js';
@@ -12,6 +11,7 @@ import { agentUsername, deviceTopic, type Weighing } from '../../protocol/index.
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { startTestStack } from '../helpers/up-stack.js';
 import { waitFor } from '../helpers/wait.js';
+import { createInflux } from '../../runtime/influx-client.js';
 
 /** A clock the test sets: weighings are captured at chosen local times (DST nights). */
 class TestClock implements Clock {
@@ -120,7 +120,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     const user = agentUsername(SITE, AGENT);
     const password = readCredentials(stack.credentialsFile)!.mqtt[user]!.password;
     // A second session of the agent's own user, as a buggy firmware would publish.
-    const client = await mqtt.connectAsync(stack.brokerUrl, { username: user, password, clientId: 'rogue-firmware' });
+    const client = await mqtt.connectAsync(stack.brokerUrl, { username: user, password, clientId: `${user}:rogue-firmware` });
     const topic = deviceTopic(SITE, AGENT, DEVICE, 'weighing');
     const valid = {
       v: 1,
@@ -146,7 +146,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     expect(stats.rejected['invalid-weighing']).toBe(garbage.length);
     expect(stats.deadLetters).toBe(garbage.length);
 
-    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    const influx = createInflux(stack.influx);
     const rows = await influx.query<{ event_id: string }>(`SELECT event_id, net_kg FROM weighing WHERE time >= '2026-05-01T00:00:00Z' AND time < '2026-05-02T00:00:00Z'`);
     expect(rows.map((r) => r.event_id)).toEqual([valid.id]);
     const all = await influx.query<{ count: number }>('SELECT count(net_kg) FROM weighing');
@@ -167,7 +167,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     const letter = kept.find((k) => k.id === w.id);
     expect(letter?.reason).toMatch(/before the agent was installed/);
     expect(JSON.parse(letter!.payload!)).toMatchObject({ id: w.id, netKg: 4.44 });
-    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    const influx = createInflux(stack.influx);
     expect(await influx.query(`SELECT net_kg FROM weighing WHERE event_id = '${w.id}'`)).toHaveLength(0);
     const ahead = await weigh(new Date(Date.now() + 3_600_000).toISOString(), 1.5, 'jouets');
     await waitFor('the second dead letter', () => stack.agent.pending.depth === 0);
@@ -179,7 +179,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     // The agent was installed at 2026-03-28T10:00:00Z (its test clock at first start); buckets are aligned on the minute.
     const user = agentUsername(SITE, AGENT);
     const password = readCredentials(stack.credentialsFile)!.mqtt[user]!.password;
-    const client = await mqtt.connectAsync(stack.brokerUrl, { username: user, password, clientId: 'door-firmware' });
+    const client = await mqtt.connectAsync(stack.brokerUrl, { username: user, password, clientId: `${user}:door-firmware` });
     const topic = deviceTopic(SITE, AGENT, 'porte', 'visits');
     const bucket = (id: string, bucketStart: string) => JSON.stringify({ v: 1, id, seq: 1, bucketStart, bucketSeconds: 60, clockSynced: true, in: 3, out: 1 });
     const before = stack.ingest.stats();
@@ -187,7 +187,7 @@ describe('a weighing from a serial scale to the API (socat pty → agent → aed
     await client.publishAsync(topic, bucket('1c0e2b3f-4d5e-4f60-9b7c-8d9e0f1a2b3c', '2026-03-28T09:58:00.000Z'), { qos: 1 });
     await client.endAsync();
     await waitFor('the refused one', () => stack.ingest.stats().deadLetters > before.deadLetters);
-    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(stack.influxUrl).port), database: 'trebuchet' });
+    const influx = createInflux(stack.influx);
     // The dead letter's own point counts as stored too: wait for the bucket itself.
     const rows = await waitFor('the stored bucket', async () => {
       const r = await influx.query<{ event_id: string }>(`SELECT event_id FROM visits WHERE device = 'porte'`);
