@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { deviceSchema, kioskConfigSchema } from '../edge-agent/config.js';
+import { agentHttpSchema, deviceSchema, kioskConfigSchema } from '../edge-agent/config.js';
 import { modbusBusSchema } from '../edge-agent/modbus/config.js';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
 import { slug } from '../protocol/index.js';
@@ -31,10 +31,22 @@ export const upConfigSchema = z
         rpcPort: port(18088),
         url: z.url().optional(),
         database: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('trebuchet'),
+        /**
+         * With managed: false, your InfluxDB's user (as in ingest's config): the password best in a 0600
+         * credentialsFile or TREBUCHET_INFLUX_PASSWORD. Our own influxd's admin and password are generated
+         * at its first start, in dataDir/influxdb/credentials.json.
+         */
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        credentialsFile: z.string().min(1).optional(),
       })
       .strict()
       .prefault({})
-      .refine((i) => i.managed || i.url, { message: 'with managed: false, give the url of your InfluxDB', path: ['url'] }),
+      .refine((i) => i.managed || i.url, { message: 'with managed: false, give the url of your InfluxDB', path: ['url'] })
+      .refine((i) => !i.managed || (!i.username && !i.password && !i.credentialsFile), {
+        message:
+          "avec managed: true, trebuchet up génère lui-même l'utilisateur d'InfluxDB (dataDir/influxdb/credentials.json) / with managed: true, trebuchet up generates InfluxDB's user itself (dataDir/influxdb/credentials.json): remove username, password and credentialsFile",
+      }),
     broker: z
       .object({ host: z.string().default('127.0.0.1'), port: port(1883) })
       .strict()
@@ -43,10 +55,8 @@ export const upConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: port(8080) })
       .strict()
       .prefault({}),
-    agentHttp: z
-      .object({ host: z.string().default('127.0.0.1'), port: port(8081) })
-      .strict()
-      .prefault({}),
+    /** The agent's HTTP listener, as in the agent's config (`http`): address, port and the names it answers to. */
+    agentHttp: agentHttpSchema.prefault({}),
     ...taxonomyConfigKeys,
     /** The counter's kiosk (as in the agent's config). */
     kiosk: kioskConfigSchema,
@@ -82,6 +92,11 @@ export const upConfigSchema = z
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
 export type UpConfigInput = z.input<typeof upConfigSchema>;
+
+/** Where the managed influxd of an `up` system keeps its data, and its generated admin's credentials file. */
+export function upInfluxDir(config: Pick<UpConfig, 'dataDir'>): string {
+  return join(resolve(config.dataDir), 'influxdb');
+}
 
 /** The dashboards' accounts of an `up` system: in its data folder, where `trebuchet user -c up.yaml` finds them too. */
 export function upUsersFile(config: Pick<UpConfig, 'dataDir'>): string {

@@ -62,6 +62,8 @@ export async function startDashboards(
   mqtt.on('error', (err) => dlog.warn({ err: err.message, url: config.mqtt.url }, 'MQTT error'));
 
   const hub = new LiveHub(mqtt, dlog, { sites: servedSites(config).map((s) => s.id) });
+  // No Host check: the dashboards are reached under names this config does not list (a domain, a proxy),
+  // and a rebound page gets no session cookie; cross-site writes are still refused (request-guard.ts).
   const app = createHttpApp(dlog);
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -83,7 +85,7 @@ export async function startDashboards(
     await app.register(
       async (api) => {
         requireSession(api, accounts);
-        await api.register(sessionRoutes);
+        await api.register(sessionRoutes, { accounts });
         await api.register(usersRoutes, { users: accounts.file });
         await api.register(siteRoutes, deps);
         await api.register(reportsRoutes, deps);

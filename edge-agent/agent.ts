@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, statfs } from 'node:fs/promises';
+import { chmod, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { roundTo, type Bon, type Health, type Status, type Visits, type Weighing } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { AgentDevices } from './agent-devices.js';
 import { systemClock, type Clock } from './clock.js';
-import type { AgentConfig } from './config.js';
+import type { AgentConfig, ScaleDeviceConfig } from './config.js';
 import { startControlHttp } from './control-http.js';
 import { DoorCounter } from './counters/door-counter.js';
 import { ScaleDevice } from './scale/scale-device.js';
@@ -26,6 +26,7 @@ import type { FastifyInstance } from 'fastify';
 import { AgentLink } from './mqtt-link.js';
 import { DurableOutbox, OutboxFullError } from './outbox/durable-outbox.js';
 import { PendingEvents } from './outbox/pending-events.js';
+import { PRIVATE_DIR } from '../runtime/durable-file.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -59,7 +60,9 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, log: Logger, options: AgentOptions = {}): Promise<RunningAgent> {
   const ownClock = options.clock ? undefined : systemClock(config.clock, log);
   const clock = options.clock ?? ownClock!;
-  await mkdir(config.dataDir, { recursive: true });
+  // Private, the folder made by an older version too: the outbox and bons hold operators' names and comments.
+  await mkdir(config.dataDir, { recursive: true, mode: PRIVATE_DIR });
+  await chmod(config.dataDir, PRIVATE_DIR);
   // The outbox on disk is the truth; `pending` schedules (re)sends of what it holds, oldest first.
   const outbox = await DurableOutbox.open(join(config.dataDir, 'outbox'), { maxBytes: config.outbox.maxBytes, log: log.child({ component: 'outbox' }) });
   const pending = new PendingEvents({ receiptTimeoutMs: config.receipts.timeoutMs, maxBackoffMs: config.receipts.maxBackoffMs });
@@ -243,7 +246,8 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
     }));
     await registerWebAssets(app, KIOSK_PUBLIC_DIR, log, 'kiosk');
   };
-  const http = await startControlHttp(config.http, devices, log, async (m) => {
+  const scaleLimits = (id: string) => config.devices.find((d): d is ScaleDeviceConfig => d.id === id && d.type === 'scale')?.weighing;
+  const http = await startControlHttp(config.http, devices, scaleLimits, log, async (m) => {
     const at = clock.now();
     const load = m.tareKg === undefined ? { netKg: m.netKg } : { netKg: m.netKg, tareKg: m.tareKg, grossKg: roundTo(m.netKg + m.tareKg, 6) };
     const { topic, weighing } = devices.weighingEvent(m.device, load, at, { category: m.category, bonId: m.bonId, source: 'manual' });

@@ -23,13 +23,25 @@ export const kioskConfigSchema = z
   .strict()
   .prefault({});
 
+/** The agent's HTTP listener: where the kiosk and the control API answer, and under which names. */
+export const agentHttpSchema = httpListenSchema(8081).extend({
+  /**
+   * Names the kiosk's browser uses for this Pi (`comptoir.local`), besides its IP addresses and `localhost`:
+   * a request naming another host is refused, so that a web page cannot reach the agent by DNS rebinding.
+   */
+  allowedHosts: z
+    .array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name, without scheme nor port'))
+    .max(32)
+    .default([]),
+});
+
 export const agentConfigSchema = z
   .object({
     site: slug.default('ma-ressourcerie'),
     agent: slug.default('comptoir'),
     mqtt: mqttConnectionSchema.prefault({}),
-    /** The agent's local HTTP endpoint (category selection, device state); loopback by default. */
-    http: httpListenSchema(8081).prefault({}),
+    /** The agent's local HTTP endpoint (category selection, device state, the kiosk); loopback by default. */
+    http: agentHttpSchema.prefault({}),
     /** The site's name for people, shown on the kiosk (the dashboards have theirs in `site.name`). */
     siteName: z.string().min(1).max(100).optional(),
     /**

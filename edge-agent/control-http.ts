@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { describeIssues, slug } from '../protocol/index.js';
+import { describeIssues, roundTo, slug } from '../protocol/index.js';
 import { createHttpApp } from '../runtime/http-app.js';
 import type { Logger } from '../runtime/log.js';
 import type { AgentDevices } from './agent-devices.js';
+import { limitBreach, type WeightLimits } from './kiosk/weight-limits.js';
 
 const categoryBody = z.object({ category: slug }).strict();
 
@@ -22,17 +23,20 @@ export type ManualWeighing = z.infer<typeof manualWeighingBody>;
 
 /**
  * The agent's local HTTP endpoint: the counter (or its kiosk) selects the category of the next load
- * here, and anyone on the Pi can see each device's state. It listens on loopback unless configured.
+ * here, and anyone on the Pi can see each device's state. It listens on loopback unless configured, and
+ * answers only under its own names (its address, `localhost` and `allowedHosts`).
  */
 export async function startControlHttp(
-  listen: { host: string; port: number },
+  listen: { host: string; port: number; allowedHosts: readonly string[] },
   devices: AgentDevices,
+  /** The bounds of each scale: a typed weight is held to them as the kiosk's are. */
+  scaleLimits: (scale: string) => WeightLimits | undefined,
   log: Logger,
   recordManual: (w: ManualWeighing) => Promise<{ id: string }>,
   /** More routes on the same server: the kiosk's page and API. */
   register: (app: FastifyInstance) => Promise<void>,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const app = createHttpApp(log.child({ component: 'agent-http' }));
+  const app = createHttpApp(log.child({ component: 'agent-http' }), { allowedHosts: [listen.host, ...listen.allowedHosts] });
   await register(app);
 
   app.get('/api/v1/devices', async () => devices.describe());
@@ -55,7 +59,11 @@ export async function startControlHttp(
   app.post('/api/v1/weighings', async (req, reply) => {
     const body = manualWeighingBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: describeIssues(body.error) });
-    if (!devices.hasScale(body.data.device)) return reply.code(404).send({ error: `no scale "${body.data.device}"` });
+    const limits = devices.hasScale(body.data.device) && scaleLimits(body.data.device);
+    if (!limits) return reply.code(404).send({ error: `no scale "${body.data.device}"` });
+    const { netKg, tareKg = 0 } = body.data;
+    const breach = limitBreach(limits, { netKg, grossKg: roundTo(netKg + tareKg, 6) });
+    if (breach) return reply.code(422).send({ error: breach.message, code: breach.code, params: breach.params });
     if (!devices.categories.includes(body.data.category)) {
       return reply.code(400).send({ error: `category: "${body.data.category}" is not one of ${devices.categories.join(', ')}` });
     }

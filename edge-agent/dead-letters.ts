@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from '../runtime/durable-file.js';
 import type { DeadLetter } from '../protocol/index.js';
 import type { OutboxEvent } from './outbox/pending-events.js';
 
@@ -23,7 +24,7 @@ export class DeadLetterFile {
 
   async keep(letter: DeadLetter, event: OutboxEvent | undefined): Promise<void> {
     const line = `${JSON.stringify({ ...letter, payload: event?.payload ?? null })}\n`;
-    const file = await open(this.path, 'a', 0o600);
+    const file = await open(this.path, 'a', PRIVATE_FILE);
     try {
       await file.write(line);
       await file.sync();

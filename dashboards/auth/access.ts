@@ -43,7 +43,7 @@ export function requireSession(app: FastifyInstance, accounts: Accounts): void {
     const session = readSession(req);
     const user = session && accounts.of(session);
     if (!session || !user) return unauthorized(reply);
-    if (sessionDueForRenewal(session)) openSession(reply, user);
+    if (sessionDueForRenewal(session)) openSession(reply, user, session.i);
     req.user = user;
     open.set(reply.raw, session);
     reply.raw.on('close', () => open.delete(reply.raw));

@@ -7,7 +7,7 @@ import type { Accounts } from './accounts.js';
 import { unauthorized } from './access.js';
 import { passwordHashSchema, verifyPassword } from './password.js';
 import { parseBody } from './request-body.js';
-import { closeSession, openSession } from './session.js';
+import { closeSession, openSession, readSession } from './session.js';
 import { DEFAULT_USERS_FILE } from './users-file.js';
 
 /** Sign-in attempts per minute and per address: enough for typos, far too few to guess a password. */
@@ -91,8 +91,10 @@ export async function signInRoutes(app: FastifyInstance, { accounts, log, demo }
 }
 
 /** `me` and `logout`: the session's own routes, registered in the signed-in context. */
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  app.post('/logout', async (_req, reply) => {
+export async function sessionRoutes(app: FastifyInstance, { accounts }: { accounts: Accounts }): Promise<void> {
+  app.post('/logout', async (req, reply) => {
+    // The session check let the request in: its cookie holds a session.
+    accounts.signOut(readSession(req)!);
     closeSession(reply);
     return reply.code(204).send();
   });

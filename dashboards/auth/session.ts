@@ -7,10 +7,10 @@ import { writePrivateFile } from '../../runtime/credentials-file.js';
 import { ROLES, userNameSchema, type User } from './users-file.js';
 
 /**
- * A stateless session: a cookie signed with the server's secret (@fastify/cookie) holding who the user is,
- * the generation of the account it was opened for, and when it ends. The server keeps no session table;
- * an account whose password changes or that is removed loses its sessions because the generation no
- * longer matches the users file.
+ * A session is a cookie signed with the server's secret (@fastify/cookie) holding its id, who the user is,
+ * the generation of the account it was opened for, and when it ends. The server keeps no session table,
+ * only the ids of sessions signed out before their end (revoked-sessions.ts); an account whose password
+ * changes or that is removed loses its sessions because the generation no longer matches the users file.
  */
 export const SESSION_COOKIE = 'tb_session';
 
@@ -18,11 +18,13 @@ export const SESSION_COOKIE = 'tb_session';
  * Seven days, renewed as the page is used: a screen left on the dashboard in the shop (it reloads its
  * figures every minute) stays signed in for good, a laptop not opened for a week signs in again.
  */
-const TTL_MS = 7 * 24 * 3600_000;
+export const TTL_MS = 7 * 24 * 3600_000;
 /** A new cookie at most once an hour, not on every request of a page that polls. */
 const RENEW_AFTER_MS = 3600_000;
 
-const sessionSchema = z.object({ n: userNameSchema, r: z.enum(ROLES), g: z.number().int().min(0), e: z.number().int() }).strict();
+/** 16 random bytes in base64url: the id a sign-out revokes, kept when the cookie is renewed. */
+const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
+const sessionSchema = z.object({ i: sessionIdSchema, n: userNameSchema, r: z.enum(ROLES), g: z.number().int().min(0), e: z.number().int() }).strict();
 export type Session = z.infer<typeof sessionSchema>;
 
 /** The secret's file sits beside the users file: the sessions survive a restart, and a new folder starts afresh. */
@@ -36,6 +38,11 @@ const secretSchema = z
   .transform((s) => Buffer.from(s, 'base64'))
   .refine((b) => b.length === 32, 'must hold 32 bytes in base64');
 
+/** The sessions signed out before their end, beside the secret. */
+export function revokedSessionsPath(usersFile: string): string {
+  return join(dirname(usersFile), 'revoked-sessions.json');
+}
+
 /** The signing secret, generated at first start (32 random bytes) and kept in a 0600 file. */
 export function loadSessionSecret(path: string): Buffer {
   if (!existsSync(path)) {
@@ -48,8 +55,9 @@ export function loadSessionSecret(path: string): Buffer {
   return parsed.data;
 }
 
-export function openSession(reply: FastifyReply, user: User): void {
-  const session: Session = { n: user.name, r: user.role, g: user.generation, e: Date.now() + TTL_MS };
+/** Sets the session cookie: a new session, or with `id` the same one renewed. */
+export function openSession(reply: FastifyReply, user: User, id = randomBytes(16).toString('base64url')): void {
+  const session: Session = { i: id, n: user.name, r: user.role, g: user.generation, e: Date.now() + TTL_MS };
   void reply.setCookie(SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), {
     signed: true,
     httpOnly: true,

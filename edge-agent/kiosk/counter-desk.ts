@@ -8,6 +8,7 @@ import type { ScaleDeviceConfig } from '../config.js';
 import type { ScaleDevice } from '../scale/scale-device.js';
 import type { CapturedLoad } from '../scale/weighing-state-machine.js';
 import type { BonBook } from './bon-book.js';
+import { limitBreach } from './weight-limits.js';
 import type { CaptureStep, KioskBon, KioskLine, KioskLiveEvent, KioskNotice, KioskScale, OpenBonInput, RefusalCode } from './kiosk-types.js';
 
 /** A refused kiosk action: the code the page words, the reason in English, and the HTTP status. */
@@ -311,9 +312,10 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
         throw new Refusal(typed.reason, typed.reason === 'not-a-number' ? `"${input.typed}" is not a weight in kg` : 'a weight is more than 0 kg', 400, { typed: input.typed.slice(0, 20) });
       }
       const tare = this.tareOf(input.container);
-      this.checkMax(slot, typed.kg);
       const load = lessTare({ netKg: typed.kg }, tare);
       if (load.netKg <= 0) throw new Refusal('under-tare', `${typed.kg} kg is not more than the container's ${tare} kg`, 422, { kg: typed.kg, tareKg: tare });
+      const breach = limitBreach(slot.config.weighing, { netKg: load.netKg, grossKg: typed.kg });
+      if (breach) throw new Refusal(breach.code, breach.message, 422, breach.params);
       const line = await this.record(bon, slot, load, this.clock.now(), { category: input.category, source: 'manual', container: input.container, by });
       this.emit('changed');
       return line;
@@ -458,11 +460,6 @@ export class CounterDesk extends EventEmitter<CounterDeskEvents> {
     if (!active(this.taxonomy.categories).some((c) => c.id === category)) {
       throw new Refusal('unknown-category', `no category "${category}" at this counter`, 400, { category });
     }
-  }
-
-  private checkMax(slot: ScaleSlot, kg: number): void {
-    const max = slot.config.weighing.maxKg;
-    if (max !== undefined && kg > max) throw new Refusal('over-max', `${kg} kg is above the scale's maximum of ${max} kg`, 422, { kg, maxKg: max });
   }
 
   private tareOf(containerId: string | undefined): number {

@@ -50,7 +50,8 @@ async function answer(reply: FastifyReply, action: () => Promise<unknown> | unkn
  * actions of the screen. Served by the agent itself, so the counter works while the server is away.
  */
 export function registerKiosk(app: FastifyInstance, desk: CounterDesk, state: () => KioskState): { close(): void; watchers(): number } {
-  const clients = new SseClients({ maxClients: 20, heartbeatMs: 10_000 });
+  // Four streams per address: the counter's tablet (and a reload or two) always finds a slot free.
+  const clients = new SseClients({ maxClients: 20, maxPerAddress: 4, heartbeatMs: 10_000 });
   desk.on('changed', () => clients.broadcast(sseFrame('state', state())));
   desk.on('notice', (n) => clients.broadcast(sseFrame('notice', n)));
   desk.on('live', (l) => clients.broadcast(sseFrame('live', l)));

@@ -91,6 +91,7 @@ export const REFUSALS = [
   'no-category',
   'unknown-category',
   'over-max',
+  'under-min',
   'overload',
   'unstable',
   'not-a-number',

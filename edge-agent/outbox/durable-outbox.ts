@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../runtime/log.js';
 import type { OutboxEvent } from './pending-events.js';
@@ -13,6 +13,7 @@ import {
 } from './record-format.js';
 import { recoverOutbox, type RecoveryReport } from './recovery.js';
 import { newSegment, segmentName, unlinkIfThere, type Entry, type Loc, type Segment } from './segment.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../../runtime/durable-file.js';
 
 /**
  * The agent's durable outbox (DESIGN.md, "Nothing is lost"): an event is accepted once its record is
@@ -170,7 +171,9 @@ export class DurableOutbox {
     const outbox = new DurableOutbox(abs, options);
     openDirs.add(abs);
     try {
-      await mkdir(abs, { recursive: true });
+      // Private: events carry operators' names and bon comments.
+      await mkdir(abs, { recursive: true, mode: PRIVATE_DIR });
+      await chmod(abs, PRIVATE_DIR);
       const found = await recoverOutbox(abs, {
         segmentBytes: outbox.segmentBytes,
         sync: (fh, kind) => outbox.sync(fh, kind),
@@ -490,7 +493,7 @@ export class DurableOutbox {
     await this.retireActive();
     const seg: Segment = newSegment(this.nextSeq++, 0);
     const path = this.path(seg, 'log');
-    const fh = await open(path, 'wx');
+    const fh = await open(path, 'wx', PRIVATE_FILE);
     try {
       await writeAll(fh, SEGMENT_HEADER, 0);
       // The header reaches the disk with the first commit's fdatasync; the name must be durable before that
@@ -528,7 +531,7 @@ export class DurableOutbox {
       seg.ackBuf = [];
       const frame = encodeAck(offsets);
       const buf = seg.ackSize === 0 ? Buffer.concat([ACK_HEADER, frame]) : frame;
-      const fh = await open(this.path(seg, 'ack'), seg.ackSize === 0 ? 'w' : 'r+');
+      const fh = await open(this.path(seg, 'ack'), seg.ackSize === 0 ? 'w' : 'r+', PRIVATE_FILE);
       try {
         await writeAll(fh, buf, seg.ackSize);
         seg.ackSize += buf.length;
@@ -615,7 +618,7 @@ export class DurableOutbox {
     const newLog = this.path(next, 'log');
     const tmp = `${newLog}.tmp`;
     const content = Buffer.concat([SEGMENT_HEADER, ...keep.map((k) => k.frame)]);
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w', PRIVATE_FILE);
     try {
       await writeAll(fh, content, 0);
       await this.sync(fh, 'segment');

@@ -175,7 +175,7 @@ describe('dashboards sign-in', () => {
     });
     expect(live).toBe(200);
 
-    const out = await call('POST', '/api/v1/logout', { cookie });
+    const out = await call('POST', '/api/v1/logout', { body: {}, cookie });
     expect(out.status).toBe(204);
     expect(out.setCookie.find((c) => c.startsWith('tb_session='))).toMatch(/tb_session=;.*Expires=Thu, 01 Jan 1970/);
   });

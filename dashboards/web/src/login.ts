@@ -114,7 +114,8 @@ export async function signIn(screen: HTMLElement, t: Translate): Promise<SignedI
   const user = (await currentUser()) ?? (await showForm(screen, t));
   document.querySelector('[data-testid="user-name"]')!.textContent = user.name;
   document.querySelector('[data-testid="logout"]')!.addEventListener('click', () => {
-    void fetch('/api/v1/logout', { method: 'POST' }).finally(() => location.reload());
+    // A JSON body, as the server asks of every POST (a cross-site form cannot send one).
+    void fetch('/api/v1/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).finally(() => location.reload());
   });
   document.body.classList.add('signed-in');
   return user;

@@ -16,7 +16,7 @@ type Params = Record<string, string | number>;
 /** The params as words: kilograms with the page's decimal comma, categories by their label. */
 function wordedParams(p: Params): Params {
   const out: Params = { ...p };
-  for (const k of ['kg', 'maxKg', 'tareKg'] as const) {
+  for (const k of ['kg', 'minKg', 'maxKg', 'tareKg'] as const) {
     const v = p[k];
     if (typeof v === 'number') out[k] = formatKg(v, 0, 3);
   }
