@@ -1,3 +1,5 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
+
 /**
  * A JSON client of one of our HTTP APIs: `call(method, path, body?)` sends the body as JSON and gives the
  * status with the parsed answer. The base URL is read at each call: a test may restart the server. With
@@ -20,4 +22,36 @@ export async function dashboardsSession(baseUrl: string, user: { name: string; p
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith('tb_session='));
   if (res.status !== 200 || !cookie) throw new Error(`sign-in as ${user.name} at ${baseUrl}: HTTP ${res.status} ${await res.text()}`);
   return cookie.split(';')[0]!;
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  // The tests read what they expect of each answer's body.
+  body: any;
+}
+
+/**
+ * A request as an outside client sends it: exactly the headers given (a forged Host, a foreign Origin, a
+ * form's content type), from the loopback address given (each address its own client for rate limits).
+ * Host defaults to the URL's, as every client sends it.
+ */
+export function rawRequest(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<RawAnswer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, method, path, agent: false, localAddress: opts.from ?? '127.0.0.1', headers: { host: url.host, ...opts.headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          const json = res.headers['content-type']?.startsWith('application/json');
+          resolve({ status: res.statusCode!, headers: res.headers, body: json && text ? JSON.parse(text) : text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersFile } from '../../dashboards/auth/users-file.js';
 import { dashboardsConfigSchema } from '../../dashboards/config.js';
 import { startDashboards, type RunningDashboards } from '../../dashboards/server.js';
+import { rawRequest } from '../helpers/http.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/trebuchet.js');
 const PUBLIC_API = ['/api/v1/login', '/api/v1/login-state'];
@@ -34,33 +35,11 @@ let usersFile: string;
 let dashboards: RunningDashboards;
 const logs: { level: number; msg: string; command?: string; err?: string }[] = [];
 
-function call(method: string, path: string, opts: { body?: unknown; cookie?: string; from?: string } = {}): Promise<Answer> {
-  const url = new URL(dashboards.url);
+async function call(method: string, path: string, opts: { body?: unknown; cookie?: string; from?: string } = {}): Promise<Answer> {
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        localAddress: opts.from ?? '127.0.0.1',
-        agent: false,
-        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(opts.cookie ? { cookie: opts.cookie } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          const json = res.headers['content-type']?.startsWith('application/json');
-          resolve({ status: res.statusCode!, body: json && text ? JSON.parse(text) : text, setCookie: res.headers['set-cookie'] ?? [] });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const headers = { ...(payload ? { 'content-type': 'application/json' } : {}), ...(opts.cookie ? { cookie: opts.cookie } : {}) };
+  const answer = await rawRequest(dashboards.url, method, path, { headers, ...(payload ? { body: payload } : {}), ...(opts.from ? { from: opts.from } : {}) });
+  return { status: answer.status, body: answer.body, setCookie: answer.headers['set-cookie'] ?? [] };
 }
 
 async function signIn(user: { name: string; password: string }): Promise<string> {

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,39 +8,9 @@ import { upUsersFile } from '../../cli/up-config.js';
 import { dashboardsConfigSchema } from '../../dashboards/config.js';
 import { startDashboards } from '../../dashboards/server.js';
 import type { KioskBon, KioskState } from '../../edge-agent/kiosk/kiosk-types.js';
-import { dashboardsSession, jsonApi } from '../helpers/http.js';
+import { dashboardsSession, jsonApi, rawRequest } from '../helpers/http.js';
 import { startTestStack, TEST_ADMIN, type TestStack } from '../helpers/up-stack.js';
 import { waitFor } from '../helpers/wait.js';
-
-interface RawAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: any;
-}
-
-/**
- * An outside client: exactly the headers given (a forged Host, a foreign Origin, a form's content type),
- * from the loopback address given. Host defaults to the URL's, as every client sends it.
- */
-function raw(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<RawAnswer> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, method, path, agent: false, localAddress: opts.from ?? '127.0.0.1', headers: { host: url.host, ...opts.headers } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          const json = res.headers['content-type']?.startsWith('application/json');
-          resolve({ status: res.statusCode!, headers: res.headers, body: json && text ? JSON.parse(text) : text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 /** Opens the kiosk's live stream from `from` and keeps it open; resolves with the status once the head arrives. */
 function openStream(base: string, from: string, held: ClientRequest[]): Promise<{ status: number; body: Promise<string> }> {
@@ -97,20 +67,20 @@ describe('HTTP attacks on the agent, the kiosk and the dashboards (issue 13)', (
 
     // DNS rebinding: the attacker's name, resolved to the agent.
     for (const path of ['/api/v1/kiosk/state', '/api/v1/devices', '/']) {
-      const rebound = await raw(agent, 'GET', path, { headers: { host: `evil.example:${port}` } });
+      const rebound = await rawRequest(agent, 'GET', path, { headers: { host: `evil.example:${port}` } });
       expect(rebound.status, path).toBe(421);
       expect(rebound.body).toMatchObject({ statusCode: 421, message: expect.stringContaining('http.allowedHosts') });
     }
-    expect((await raw(agent, 'POST', abandon, { headers: { host: `evil.example:${port}`, 'content-type': 'application/json' }, body: '{}' })).status).toBe(421);
+    expect((await rawRequest(agent, 'POST', abandon, { headers: { host: `evil.example:${port}`, 'content-type': 'application/json' }, body: '{}' })).status).toBe(421);
 
     // Cross-site requests a page of another site can send without a preflight.
-    const noBody = await raw(agent, 'POST', abandon, { headers: { origin: 'http://evil.example' } });
+    const noBody = await rawRequest(agent, 'POST', abandon, { headers: { origin: 'http://evil.example' } });
     expect(noBody).toMatchObject({ status: 403, body: { error: 'Forbidden', message: expect.stringContaining('http://evil.example') } });
-    const opaque = await raw(agent, 'POST', abandon, { headers: { origin: 'null', 'content-type': 'application/json' }, body: '{}' });
+    const opaque = await rawRequest(agent, 'POST', abandon, { headers: { origin: 'null', 'content-type': 'application/json' }, body: '{}' });
     expect(opaque.status).toBe(403);
     // Without Origin (an old browser, a non-browser client) the body type still tells.
     for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const r = await raw(agent, 'POST', abandon, { headers: type ? { 'content-type': type } : {}, body: type ? 'by=evil' : undefined });
+      const r = await rawRequest(agent, 'POST', abandon, { headers: type ? { 'content-type': type } : {}, body: type ? 'by=evil' : undefined });
       expect(r.status, String(type)).toBe(415);
       expect(r.body).toMatchObject({ statusCode: 415, message: expect.stringContaining('application/json') });
     }
@@ -118,28 +88,28 @@ describe('HTTP attacks on the agent, the kiosk and the dashboards (issue 13)', (
 
     // The agent's own names still work, with the page's own Origin.
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST.:${port}`]) {
-      expect((await raw(agent, 'GET', '/api/v1/kiosk/state', { headers: { host } })).status, host).toBe(200);
+      expect((await rawRequest(agent, 'GET', '/api/v1/kiosk/state', { headers: { host } })).status, host).toBe(200);
     }
-    const own = await raw(agent, 'POST', abandon, { headers: { origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json; charset=utf-8' }, body: '{"by":"Awa"}' });
+    const own = await rawRequest(agent, 'POST', abandon, { headers: { origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json; charset=utf-8' }, body: '{"by":"Awa"}' });
     expect(own.status, JSON.stringify(own.body)).toBe(200);
     expect(own.body).toMatchObject({ state: 'abandoned' });
 
     // The dashboards refuse cross-site writes too: a forged sign-in from another site's form.
     const dash = stack.dashboardsUrl;
     const login = JSON.stringify(TEST_ADMIN);
-    expect((await raw(dash, 'POST', '/api/v1/login', { headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: login, from: '127.0.0.20' })).status).toBe(403);
-    expect((await raw(dash, 'POST', '/api/v1/login', { headers: { 'content-type': 'text/plain' }, body: login, from: '127.0.0.20' })).status).toBe(415);
+    expect((await rawRequest(dash, 'POST', '/api/v1/login', { headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: login, from: '127.0.0.20' })).status).toBe(403);
+    expect((await rawRequest(dash, 'POST', '/api/v1/login', { headers: { 'content-type': 'text/plain' }, body: login, from: '127.0.0.20' })).status).toBe(415);
   }, 60_000);
 
   it('ends a session at « Se déconnecter »: a cookie copied before is refused after, across a restart too', async () => {
     const dash = stack.dashboardsUrl;
     const copied = await dashboardsSession(dash, TEST_ADMIN);
     const other = await dashboardsSession(dash, TEST_ADMIN);
-    expect((await raw(dash, 'GET', '/api/v1/me', { headers: { cookie: copied } })).status).toBe(200);
-    const out = await raw(dash, 'POST', '/api/v1/logout', { headers: { cookie: copied, 'content-type': 'application/json' }, body: '{}' });
+    expect((await rawRequest(dash, 'GET', '/api/v1/me', { headers: { cookie: copied } })).status).toBe(200);
+    const out = await rawRequest(dash, 'POST', '/api/v1/logout', { headers: { cookie: copied, 'content-type': 'application/json' }, body: '{}' });
     expect(out.status).toBe(204);
-    expect((await raw(dash, 'GET', '/api/v1/me', { headers: { cookie: copied } })).status).toBe(401);
-    expect((await raw(dash, 'GET', '/api/v1/me', { headers: { cookie: other } })).status).toBe(200);
+    expect((await rawRequest(dash, 'GET', '/api/v1/me', { headers: { cookie: copied } })).status).toBe(401);
+    expect((await rawRequest(dash, 'GET', '/api/v1/me', { headers: { cookie: other } })).status).toBe(200);
 
     const usersFile = upUsersFile({ dataDir: stack.dataDir });
     expect(statSync(join(usersFile, '..', 'revoked-sessions.json')).mode & 0o777).toBe(0o600);
@@ -154,8 +124,8 @@ describe('HTTP attacks on the agent, the kiosk and the dashboards (issue 13)', (
       pino({ level: 'silent' }),
     );
     try {
-      expect((await raw(again.url, 'GET', '/api/v1/me', { headers: { cookie: copied } })).status).toBe(401);
-      expect((await raw(again.url, 'GET', '/api/v1/me', { headers: { cookie: other } })).status).toBe(200);
+      expect((await rawRequest(again.url, 'GET', '/api/v1/me', { headers: { cookie: copied } })).status).toBe(401);
+      expect((await rawRequest(again.url, 'GET', '/api/v1/me', { headers: { cookie: other } })).status).toBe(200);
     } finally {
       await again.stop();
     }
@@ -168,7 +138,7 @@ describe('HTTP attacks on the agent, the kiosk and the dashboards (issue 13)', (
       [stack.agent.httpUrl, '/'],
       [stack.agent.httpUrl, '/api/v1/kiosk/state'],
     ] as const) {
-      const { headers } = await raw(base, 'GET', path);
+      const { headers } = await rawRequest(base, 'GET', path);
       const where = `${base}${path}`;
       expect(headers['content-security-policy'], where).toContain("script-src 'self'");
       expect(headers['content-security-policy'], where).toContain("frame-ancestors 'none'");
