@@ -56,6 +56,11 @@ describe('configuration', () => {
     expect(msg).toMatch(/allowed keys here: maxPoints, maxWaitMs, maxBufferedPoints/);
   });
 
+  it("takes the names a tablet uses for the agent in up's agentHttp, as in the agent's http, and refuses a URL there", () => {
+    expect(upConfigSchema.parse({ agentHttp: { host: '0.0.0.0', allowedHosts: ['comptoir.local'] } }).agentHttp).toEqual({ host: '0.0.0.0', port: 8081, allowedHosts: ['comptoir.local'] });
+    expect(problems(upConfigSchema, `agentHttp:\n  allowedHosts: ["http://comptoir.local:8081"]\n`)).toContain('a host name, without scheme nor port');
+  });
+
   it('refuses a wrong value, naming the key, the value and what is allowed', () => {
     const msg = problems(
       agentConfigSchema,
