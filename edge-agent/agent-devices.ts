@@ -150,8 +150,9 @@ export class AgentDevices {
   }
 
   /**
-   * The compensating entry of a weighing (DESIGN.md): same capture time, sequence and tags, every figure
-   * negated, `entry=void`. Its point sits beside the original's and every sum of the two is zero.
+   * The compensating entry of a weighing (DESIGN.md): same capture time and tags, every figure negated,
+   * `entry=void`, naming the id it voids. Ingest stamps it with that id's digits (storage/points.ts), so its
+   * point sits beside the original's and every sum of the two is zero.
    */
   voidEvent(deviceId: string, original: Weighing, voidedAtMs: number, by?: string): { topic: string; weighing: Weighing } {
     const negate = (kg: number | undefined) => (kg === undefined ? undefined : -kg);
