@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { escape } from 'influx';
+import { z } from 'zod';
 import { readInfluxCredentials, writeInfluxCredentials, type InfluxCredentials } from './credentials-file.js';
 import type { Logger } from './log.js';
 
@@ -98,15 +99,27 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+const debugVarsSchema = z.object({ cmdline: z.array(z.string()) });
+
+/**
+ * Waits until our influxd answers. "Ours" is checked: when the port was taken (another data folder's
+ * influxd, a parallel test's), /ping is answered by that other server while ours fails to bind, and the
+ * admin set-up would then talk to someone else's InfluxDB. /debug/vars (open without auth) tells its config file.
+ */
+async function waitForPing(url: string, configFile: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited(child)) throw new Error(`influxd exited (${child.exitCode ?? child.signalCode}) before answering /ping:\n${output()}`);
+    let answered = false;
     try {
-      const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 204) return;
+      answered = (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) })).status === 204;
     } catch {
       // Not listening yet.
+    }
+    if (answered) {
+      const vars = debugVarsSchema.safeParse(await (await fetch(`${url}/debug/vars`, { signal: AbortSignal.timeout(5000) })).json().catch(() => null));
+      if (vars.success && vars.data.cmdline.includes(configFile)) return;
+      throw new Error(`${url} est servi par un autre influxd (${vars.success ? vars.data.cmdline.join(' ') : '?'}) : port déjà pris / ${url} is answered by another influxd: the port is taken`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -173,7 +186,7 @@ export async function startManagedInfluxd(opts: ManagedInfluxdOptions): Promise<
       opts.log?.error({ code, signal, output: tail.slice(-500), restartInMs: restartDelayMs }, 'influxd exited; restarting');
       restartTimer = setTimeout(() => {
         child = spawnOnce();
-        waitForPing(url, child, () => tail).then(
+        waitForPing(url, configFile, child, () => tail).then(
           () => {
             restartDelayMs = 1000;
             opts.log?.info({ url }, 'influxd is back');
@@ -202,7 +215,7 @@ export async function startManagedInfluxd(opts: ManagedInfluxdOptions): Promise<
   const credentialsFile = auth ? managedInfluxCredentialsFile(dir) : undefined;
   child = spawnOnce();
   try {
-    await waitForPing(url, child, () => tail);
+    await waitForPing(url, configFile, child, () => tail);
     if (credentialsFile) await ensureAdmin(url, dir, credentialsFile, opts.log);
   } catch (err) {
     await stop();

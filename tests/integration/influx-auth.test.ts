@@ -36,11 +36,18 @@ function listenAddresses(port: number): string[] {
   );
 }
 
+/** A managed influxd on `dir`, on free ports; other ports are tried when a parallel suite took one first. */
 async function tempInfluxd(dir: string) {
-  const httpPort = await freePort();
-  let rpcPort = await freePort();
-  while (rpcPort === httpPort) rpcPort = await freePort();
-  return startManagedInfluxd({ dir, httpPort, rpcPort, binary: INFLUXD });
+  for (let attempt = 1; ; attempt++) {
+    const httpPort = await freePort();
+    let rpcPort = await freePort();
+    while (rpcPort === httpPort) rpcPort = await freePort();
+    try {
+      return await startManagedInfluxd({ dir, httpPort, rpcPort, binary: INFLUXD });
+    } catch (err) {
+      if (attempt === 3 || !/port is taken|address already in use/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 describe("the managed InfluxDB refuses whoever has not trebuchet up's generated credentials", () => {
@@ -115,6 +122,19 @@ describe("the managed InfluxDB refuses whoever has not trebuchet up's generated 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("never sets up its admin on another data folder's influxd that holds its port", async () => {
+    // The stack's influxd holds the port; a second data folder asks for the same one.
+    const dir = mkdtempSync(join(tmpdir(), 'tb-influx-auth-taken-'));
+    try {
+      const port = Number(new URL(stack.influxUrl).port);
+      await expect(startManagedInfluxd({ dir, httpPort: port, rpcPort: await freePort(), binary: INFLUXD })).rejects.toThrow(/answered by another influxd: the port is taken/);
+      expect(readInfluxCredentials(join(dir, 'credentials.json'))).toBeUndefined();
+      await checkInfluxAccess(stack.influx);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('refuses to start on an InfluxDB that is not managed with a missing or wrong password, naming the fix', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tb-influx-auth-up-'));
