@@ -23,8 +23,8 @@ export interface BusRates {
   nominalHz: number;
   /** Achieved poll rate of each healthy slave over the window. */
   healthy: Array<{ unitId: number; hz: number; ratio: number; readings: number }>;
-  /** Failed polls of each unit (timeouts of the dead ones), from the bus's start to the window's end. */
-  failures: Map<number, number>;
+  /** Why each unit's polls failed (timeouts of the dead ones), from the bus's start to the window's end. */
+  failures: Map<number, string[]>;
   /** From the bus's start to the window's end, in ms. */
   elapsedMs: number;
   medianHz: number;
@@ -49,7 +49,7 @@ export async function measureModbusBusRates(options: BusRateOptions = {}): Promi
   const healthy = [...units.keys()];
   const counts = new Map<number, number>();
   const answered = new Set<number>();
-  const failures = new Map<number, number>();
+  const failures = new Map<number, string[]>();
   let t0 = 0;
   let allAnswered!: () => void;
   const started = new Promise<void>((resolve) => (allAnswered = resolve));
@@ -65,7 +65,7 @@ export async function measureModbusBusRates(options: BusRateOptions = {}): Promi
           allAnswered();
         }
       });
-      driver.on('frameError', () => failures.set(unitId, (failures.get(unitId) ?? 0) + 1));
+      driver.on('frameError', (e) => failures.set(unitId, [...(failures.get(unitId) ?? []), e.reason]));
       driver.start();
     }
     const busStartedAt = performance.now();

@@ -44,6 +44,11 @@ function pollAll(bus: ModbusBus, unitIds: number[], pollMs: number) {
   return log;
 }
 
+/**
+ * A line through a socat pty pair to a responder in this process. Its buses keep the product's timeout
+ * (300 ms): socat is a process of its own, and on a loaded 2-core machine it can relay an answer later
+ * than a tighter timeout allows, which no code of ours can tell from a slow slave.
+ */
 async function rawLine(units: Map<number, ModbusUnit>, bus: Partial<ModbusBusConfigInput> = {}) {
   const pair = await createPtyPair();
   cleanups.push(() => pair.close());
@@ -51,7 +56,7 @@ async function rawLine(units: Map<number, ModbusUnit>, bus: Partial<ModbusBusCon
   cleanups.push(() => responder.stop());
   await pair.attach(responder);
   const links: string[] = [];
-  const b = createModbusBus({ id: 'ligne-1', transport: { type: 'rtu', path: pair.devicePath }, timeoutMs: 150, ...bus });
+  const b = createModbusBus({ id: 'ligne-1', transport: { type: 'rtu', path: pair.devicePath }, ...bus });
   b.on('link', (state, detail) => links.push(`${state} ${detail ?? ''}`));
   cleanups.push(() => b.stop());
   return { pair, responder, bus: b, links };
@@ -65,11 +70,11 @@ describe('one RS-485 bus, four slaves, one dead', () => {
     const rates = await measureModbusBusRates({ dead: [4], durationMs: 5_000 });
     console.log(formatBusRates('modbus bus, 4 slaves at 5 Hz, 1 dead', rates));
     expect(rates.healthy.map((h) => h.unitId)).toEqual([1, 2, 3]);
-    for (const h of rates.healthy) expect(rates.failures.get(h.unitId) ?? 0, `unit ${h.unitId} failures`).toBe(0);
+    for (const h of rates.healthy) expect(rates.failures.get(h.unitId) ?? [], `unit ${h.unitId} failures`).toEqual([]);
     const readings = rates.healthy.map((h) => h.readings);
     expect(Math.min(...readings)).toBeGreaterThanOrEqual(0.9 * Math.max(...readings));
     // Tries at 0, 1, 3, 7… poll intervals (200 ms): doubling waits, each try one timeout at most.
-    const tries = rates.failures.get(4) ?? 0;
+    const tries = rates.failures.get(4)?.length ?? 0;
     expect(tries).toBeGreaterThanOrEqual(1);
     expect(tries).toBeLessThanOrEqual(Math.floor(Math.log2(rates.elapsedMs / 200 + 1)) + 1);
   });
@@ -103,7 +108,7 @@ describe('a misbehaving slave is a failure of that slave only (raw RTU responder
       expect(bad.errors.length, `unit ${id} after ${Math.round(elapsedMs)} ms`).toBeLessThanOrEqual(allowed);
     }
     expect(log.get(2)!.errors[0]).toMatch(/^unit 2 \(unit-2\): read holding 0\+2: CRC error/);
-    expect(log.get(3)!.errors[0]).toMatch(/^unit 3 \(unit-3\): read holding 0\+2: Timed out \(no answer within 150 ms/);
+    expect(log.get(3)!.errors[0]).toMatch(/^unit 3 \(unit-3\): read holding 0\+2: Timed out \(no answer within 300 ms/);
     expect(log.get(4)!.errors[0]).toMatch(/Timed out/);
 
     // A slave that answers again is polled again at its rate: as often as the healthy one, over the same polls
@@ -174,7 +179,7 @@ describe('an agent whose event loop stalls while an answer waits unread', () => 
       responder = new RawRtuResponder(units);
       const server = await TcpSerialServer.listen(responder);
       cleanups.push(() => server.close());
-      bus = createModbusBus({ id: 'ser2net', transport: { type: 'rtu-over-tcp', host: server.host, port: server.port }, timeoutMs: 150 });
+      bus = createModbusBus({ id: 'ser2net', transport: { type: 'rtu-over-tcp', host: server.host, port: server.port } });
       cleanups.push(() => bus.stop());
     }
     responder.setBehaviour(1, STALL);
@@ -235,7 +240,7 @@ describe('Modbus TCP and RTU over TCP', () => {
     const port = await freePort();
     const server = await serveModbusTcp(counters(1), { port });
     cleanups.push(() => server.close());
-    const bus = createModbusBus({ id: 'tcp-1', transport: { type: 'tcp', host: '127.0.0.1', port }, timeoutMs: 150 });
+    const bus = createModbusBus({ id: 'tcp-1', transport: { type: 'tcp', host: '127.0.0.1', port } });
     cleanups.push(() => bus.stop());
     const log = pollAll(bus, [1, 9], 100);
     bus.start();
@@ -248,7 +253,7 @@ describe('Modbus TCP and RTU over TCP', () => {
   it('Modbus TCP: reconnects after the server drops the connection', async () => {
     const port = await freePort();
     let server = await serveModbusTcp(counters(1), { port });
-    const bus = createModbusBus({ id: 'tcp-2', transport: { type: 'tcp', host: '127.0.0.1', port }, timeoutMs: 150 });
+    const bus = createModbusBus({ id: 'tcp-2', transport: { type: 'tcp', host: '127.0.0.1', port } });
     cleanups.push(() => bus.stop());
     const links: string[] = [];
     bus.on('link', (s) => links.push(s));
@@ -269,7 +274,7 @@ describe('Modbus TCP and RTU over TCP', () => {
     responder.setBehaviour(2, { mode: 'bad-crc' });
     const server = await TcpSerialServer.listen(responder);
     cleanups.push(() => server.close());
-    const bus = createModbusBus({ id: 'ser2net', transport: { type: 'rtu-over-tcp', host: server.host, port: server.port }, timeoutMs: 150 });
+    const bus = createModbusBus({ id: 'ser2net', transport: { type: 'rtu-over-tcp', host: server.host, port: server.port } });
     cleanups.push(() => bus.stop());
     const log = pollAll(bus, [1, 2], 100);
     bus.start();
