@@ -80,10 +80,15 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       };
       const user = userOf.get(client);
       if (!user || !mayPublish(user, packet.topic)) return refuse('not allowed by the ACL');
-      const bytes = Buffer.byteLength(packet.payload);
-      if (bytes > limits.maxPayloadBytes) return refuse('payload too large', { bytes, maxBytes: limits.maxPayloadBytes });
-      // Only the kinds the contract retains: that bounds what an agent keeps on the broker.
-      if (packet.retain && !mayRetain(packet.topic)) return refuse('this kind is never retained');
+      // A refusal here closes the client (MQTT 3.1.1 has no negative PUBACK), and a client resends its
+      // unacknowledged QoS 1 publish on reconnect: refusing one for what it carries would cut an agent again
+      // and again. So payloads are not refused here: the packet limit (limitPacketSize) already bounds them,
+      // and ingest dead-letters one beyond the contract's maximum, which stops the agent's resends.
+      // Only the kinds the contract retains are kept: that bounds what an agent keeps on the broker.
+      if (packet.retain && !mayRetain(packet.topic)) {
+        log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT retain flag dropped: this kind is never retained');
+        packet.retain = false;
+      }
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
