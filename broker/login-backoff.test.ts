@@ -28,6 +28,17 @@ describe('the login backoff', () => {
     expect(b.refusedForMs('10.0.0.9', 'agent.lilas.comptoir')).toBe(0);
   });
 
+  it('never holds back a user at an address it logged in from, whoever guesses there', () => {
+    const b = new LoginBackoff(config, clock().now);
+    b.succeeded('127.0.0.1', 'ingest');
+    // Someone on the same machine guesses names and passwords: the address is held back for them…
+    for (let i = 0; i < 5; i++) b.failed('127.0.0.1', `guess-${i}`);
+    expect(b.refusedForMs('127.0.0.1', 'guess-9')).toBe(2000);
+    expect(b.refusedForMs('127.0.0.1', 'dashboards')).toBe(2000);
+    // …but not ingest, which logs in from there.
+    expect(b.refusedForMs('127.0.0.1', 'ingest')).toBe(0);
+  });
+
   it('forgets failures on success and after a quiet period as long as the longest delay', () => {
     const c = clock();
     const b = new LoginBackoff(config, c.now);

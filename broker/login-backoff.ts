@@ -1,8 +1,8 @@
 /**
  * Slows password guessing: after a few failed logins from one address, or for one username, that address
  * or user is refused at once (no password check, no hashing) for a delay that doubles on each further
- * failure. A success clears both. An address that already logged in as a user is exempt from that user's
- * backoff, so that someone guessing an agent's password elsewhere cannot keep the agent itself out.
+ * failure. A success clears both. A user at an address it already logged in from is exempt from both, so
+ * that someone guessing elsewhere, or at the same address, cannot keep that user itself out.
  */
 export interface BackoffConfig {
   freeFailures: number;
@@ -35,8 +35,13 @@ export class LoginBackoff {
     return known ? [`address ${address}`] : [`address ${address}`, `user ${username}`];
   }
 
-  /** How long this login is still refused, in ms (0: it may try). */
+  /**
+   * How long this login is still refused, in ms (0: it may try). A user at an address it logged in from is
+   * never held back: on `trebuchet up` every component logs in from 127.0.0.1, and shops' agents can share a
+   * NAT, so a guesser there must not keep ingest or an agent out. Its failures still count for the others.
+   */
   refusedForMs(address: string, username: string): number {
+    if (this.knownAddresses.get(username)?.has(address)) return 0;
     const now = this.now();
     return Math.max(0, ...this.keys(address, username).map((k) => (this.failures.get(k)?.until ?? now) - now));
   }
