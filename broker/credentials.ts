@@ -1,8 +1,8 @@
-import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import { readCredentials, readJsonFile, writePrivateFile } from '../runtime/credentials-file.js';
+import { scryptDecoy, verifyScrypt, type ScryptParams } from '../runtime/scrypt-hash.js';
 
 /**
  * Broker users. Passwords are generated at first start (there is no default password anywhere),
@@ -26,25 +26,25 @@ export function credentialsPaths(dataDir: string) {
 }
 
 const HASH_BYTES = 32;
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+const SALT_BYTES = 16;
+/** Node's scryptSync defaults, which the stored hashes were made with. */
+const PARAMS: ScryptParams = { N: 16_384, r: 8, p: 1 };
 
 /** Only when users are created, at start: nothing else runs yet. */
 function hashPassword(password: string, salt: string): string {
-  return scryptSync(password, Buffer.from(salt, 'base64'), HASH_BYTES).toString('base64');
+  return scryptSync(password, Buffer.from(salt, 'base64'), HASH_BYTES, PARAMS).toString('base64');
 }
 
 /** What an unknown username is checked against, so that it costs the same scrypt as a real one. */
-const NOBODY = { salt: randomBytes(16).toString('base64'), hash: randomBytes(HASH_BYTES).toString('base64') };
+const NOBODY = scryptDecoy(PARAMS, SALT_BYTES, HASH_BYTES);
 
 /**
  * Checks a password on libuv's thread pool: each guess costs ~40 ms of scrypt, which must not stop the
  * event loop (in `trebuchet up` it is also the dashboards'). Unknown users go through the same hashing.
  */
-export async function verifyPassword(user: Pick<BrokerUser, 'salt' | 'hash'> | undefined, password: Buffer | string): Promise<boolean> {
-  const { salt, hash } = user ?? NOBODY;
-  const candidate = await scryptAsync(password.toString(), Buffer.from(salt, 'base64'), HASH_BYTES);
-  const expected = Buffer.from(hash, 'base64');
-  return user !== undefined && candidate.length === expected.length && timingSafeEqual(candidate, expected);
+export function verifyPassword(user: Pick<BrokerUser, 'salt' | 'hash'> | undefined, password: Buffer | string): Promise<boolean> {
+  const stored = user && { params: PARAMS, salt: Buffer.from(user.salt, 'base64'), hash: Buffer.from(user.hash, 'base64') };
+  return verifyScrypt(stored, NOBODY, password.toString());
 }
 
 /**
@@ -62,7 +62,7 @@ export function ensureUsers(
   for (const w of wanted) {
     if (users[w.username]) continue;
     const password = randomBytes(18).toString('base64url');
-    const salt = randomBytes(16).toString('base64');
+    const salt = randomBytes(SALT_BYTES).toString('base64');
     users[w.username] = { role: w.role, salt, hash: hashPassword(password, salt), site: w.site, agent: w.agent };
     creds.mqtt[w.username] = { username: w.username, password };
     changed = true;

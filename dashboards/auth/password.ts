@@ -1,12 +1,8 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { deriveScrypt, scryptDecoy, verifyScrypt, type ScryptParams } from '../../runtime/scrypt-hash.js';
 
-/** scrypt's cost parameters, as kept in each stored hash so that they can be raised later without a reset. */
-export interface ScryptParams {
-  N: number;
-  r: number;
-  p: number;
-}
+export type { ScryptParams };
 
 /** N=2^15, r=8: 32 MiB and about 0.1 s per hash on a small server, the cost OWASP names for scrypt. */
 export const DEFAULT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
@@ -43,28 +39,16 @@ export const passwordHashSchema = z
   .refine((h) => h.salt.length >= SALT_BYTES && h.hash.length === KEY_BYTES, `salt of at least ${SALT_BYTES} bytes and a ${KEY_BYTES}-byte hash`);
 export type PasswordHash = z.infer<typeof passwordHashSchema>;
 
-function derive(password: string, salt: Buffer, { N, r, p }: ScryptParams): Promise<Buffer> {
-  // scrypt needs 128·N·r bytes; Node refuses anything above maxmem (32 MiB by default, just too little for N=2^15).
-  const options: ScryptOptions = { N, r, p, maxmem: 2 * 128 * N * r * p };
-  // NFC: an « é » typed on one keyboard as one character and on another as e + accent is the same password.
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const hash = await derive(password, salt, params);
+  const hash = await deriveScrypt(password, salt, params, KEY_BYTES);
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
 /** Stands in for the hash of a name nobody has, so that a wrong name costs as much as a wrong password. */
-const decoy = { params: DEFAULT_PARAMS, salt: randomBytes(SALT_BYTES), hash: randomBytes(KEY_BYTES) };
+const decoy = scryptDecoy(DEFAULT_PARAMS, SALT_BYTES, KEY_BYTES);
 
-/**
- * Checks a password against a stored hash, or against a decoy when there is no such user: the answer takes
- * the same time either way, so timing does not tell which names exist.
- */
-export async function verifyPassword(stored: PasswordHash | undefined, password: string): Promise<boolean> {
-  const { params, salt, hash } = stored ?? decoy;
-  const candidate = await derive(password, salt, params);
-  return timingSafeEqual(candidate, hash) && stored !== undefined;
+/** Checks a password against a stored hash, or the decoy when there is no such user (same time either way). */
+export function verifyPassword(stored: PasswordHash | undefined, password: string): Promise<boolean> {
+  return verifyScrypt(stored, decoy, password);
 }
