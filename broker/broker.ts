@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import type { Socket } from 'node:net';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../runtime/log.js';
 import { clientIdBelongsTo, CLIENT_ID_SEPARATOR } from '../runtime/mqtt-client-id.js';
 import { mayPublish, mayRetain, maySubscribe } from './acl.js';
@@ -7,14 +7,24 @@ import type { BrokerConfig } from './config.js';
 import { agentUsername } from '../protocol/index.js';
 import { credentialsPaths, ensureUsers, verifyPassword, type BrokerUser } from './credentials.js';
 import { LoginBackoff } from './login-backoff.js';
+import { openListeners } from './listeners.js';
 import { boundOutgoingQueues, type OutgoingStore } from './offline-queues.js';
-import { limitPacketSize, PACKET_HEADROOM_BYTES } from './packet-size.js';
+import { loadServerIdentity, type ServerIdentity } from './tls/server-identity.js';
+import { serverTlsFiles } from './tls/paths.js';
+import { UsersWatch } from './users-watch.js';
 
 export interface RunningBroker {
   /** The aedes instance, for metrics and for tests that wait on its events. */
   aedes: Aedes;
   port: number;
   url: string;
+  /** MQTT over TLS (`mqtts://…`) and MQTT over WebSocket on the HTTPS port (`wss://…/mqtt`), when configured. */
+  tlsPort: number | undefined;
+  httpsPort: number | undefined;
+  /** The certificate served on them, for a renewal asked by hand (and the tests). */
+  identity: ServerIdentity | undefined;
+  /** The CA agents pin, when the broker is its own CA or the operator named one. */
+  caFile: string | undefined;
   credentialsFile: string;
   stop(): Promise<void>;
 }
@@ -32,12 +42,32 @@ const addressOf = (client: { conn: unknown }) => (client.conn as Partial<Socket>
 
 /** The embedded aedes broker: no anonymous client, one user per component, per-agent ACL, bounded memory. */
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
-  const users = ensureUsers(config.dataDir, [
+  const initialUsers = ensureUsers(config.dataDir, [
     { username: 'ingest', role: 'ingest' },
     { username: 'dashboards', role: 'dashboards' },
     ...config.agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
   ]);
   const userOf = new WeakMap<object, BrokerUser>();
+  const usernames = new WeakMap<object, string>();
+  let aedesRef: Aedes | undefined;
+  // A revoked agent, or one enrolled again (a new password), loses its live connection at once.
+  const users = new UsersWatch(
+    config.dataDir,
+    initialUsers,
+    (now) => {
+      const clients = Object.values((aedesRef as unknown as { clients: Record<string, Client> } | undefined)?.clients ?? {});
+      for (const client of clients) {
+        const was = userOf.get(client);
+        const username = usernames.get(client);
+        if (!was || !username) continue;
+        const user = now.get(username);
+        if (user && !user.revokedAt && user.hash === was.hash) continue;
+        log.warn({ clientId: client.id, reason: !user ? 'removed' : user.revokedAt ? 'revoked' : 'password changed' }, 'MQTT connection closed: its user was revoked or changed');
+        client.close();
+      }
+    },
+    log,
+  );
   const { limits } = config;
   const backoff = new LoginBackoff(config.loginBackoff);
 
@@ -57,6 +87,8 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       // Debug: a guesser in backoff would otherwise write a line per attempt; its first one was logged.
       if (waitMs > 0) return refuse('too many failed logins, password not checked', NOT_AUTHORIZED, 'debug', { retryInMs: waitMs });
       const user = users.get(username);
+      // Refused before any hashing: a revoked Pi retrying every second must cost nothing.
+      if (user?.revokedAt) return refuse(`agent revoked on ${user.revokedAt}`, NOT_AUTHORIZED);
       verifyPassword(user, password ?? '').then(
         (ok) => {
           if (!ok || !user) {
@@ -66,6 +98,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
           }
           backoff.succeeded(address, username);
           userOf.set(client, user);
+          usernames.set(client, username);
           done(null, true);
         },
         (err: Error) => refuse(`password check failed (${err.message})`, SERVER_UNAVAILABLE, 'warn'),
@@ -105,31 +138,33 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     log.warn({ clientId, ...queued, limits: limits.offlineQueue }, 'MQTT session queue full: new messages for this client are dropped until it acknowledges some'),
   );
 
-  const maxPacketBytes = limits.maxPayloadBytes + PACKET_HEADROOM_BYTES;
-  const server: Server = createServer((socket) => {
-    aedes.handle(socket);
-    limitPacketSize(socket, maxPacketBytes, (reason) => log.warn({ address: socket.remoteAddress, reason }, 'MQTT connection cut: packet too large'));
+  aedesRef = aedes;
+
+  const identity = config.tls || config.https ? await loadServerIdentity(config, log) : undefined;
+  const listeners = await openListeners(config, aedes, identity, log).catch(async (err: Error) => {
+    identity?.close();
+    users.close();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
   });
-  // Node refuses connections beyond this itself, before any byte is read.
-  server.maxConnections = limits.maxConnections;
-  server.on('drop', (data) => log.warn({ address: data?.remoteAddress, maxConnections: limits.maxConnections }, 'MQTT connection refused: connection limit reached'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const credentialsFile = credentialsPaths(config.dataDir).credentials;
-  log.info({ host: config.listen.host, port, credentialsFile }, 'MQTT broker listening');
+  const caFile = identity?.caPem ? serverTlsFiles(config).caFile : undefined;
+  log.info({ credentialsFile, caFile, caSha256: identity?.caSha256 }, 'MQTT broker ready');
 
   return {
     aedes,
-    port,
-    url: `mqtt://${config.listen.host}:${port}`,
+    port: listeners.port,
+    url: `mqtt://${config.listen.host}:${listeners.port}`,
+    tlsPort: listeners.tlsPort,
+    httpsPort: listeners.httpsPort,
+    identity,
+    caFile,
     credentialsFile,
     async stop() {
+      users.close();
+      identity?.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listeners.close();
     },
   };
 }

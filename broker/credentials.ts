@@ -16,6 +16,8 @@ const userSchema = z.object({
   hash: z.string(),
   site: z.string().optional(),
   agent: z.string().optional(),
+  /** A revoked agent stays listed (who, since when) and is refused; a start never makes it again. */
+  revokedAt: z.string().optional(),
 });
 const usersFileSchema = z.object({ users: z.record(z.string(), userSchema) });
 export type BrokerUser = z.infer<typeof userSchema>;
@@ -47,6 +49,45 @@ export function verifyPassword(user: Pick<BrokerUser, 'salt' | 'hash'> | undefin
   return verifyScrypt(stored, NOBODY, password.toString());
 }
 
+export function readUsers(dataDir: string): Record<string, BrokerUser> {
+  return readJsonFile(credentialsPaths(dataDir).users, usersFileSchema)?.users ?? {};
+}
+
+function writeUsers(dataDir: string, users: Record<string, BrokerUser>): void {
+  writePrivateFile(credentialsPaths(dataDir).users, `${JSON.stringify({ users }, null, 2)}\n`);
+}
+
+function newUser(role: Role, password: string, place: { site?: string; agent?: string } = {}): BrokerUser {
+  const salt = randomBytes(SALT_BYTES).toString('base64');
+  return { role, salt, hash: hashPassword(password, salt), site: place.site, agent: place.agent };
+}
+
+const newPassword = () => randomBytes(18).toString('base64url');
+
+/**
+ * Gives an agent a new password (enrolment, on the server): made if it did not exist, un-revoked if it was.
+ * Only its hash is kept here; the password goes to the Pi alone. A running broker picks the change up
+ * (users-watch.ts) and cuts a connection still using the old one.
+ */
+export function setAgentPassword(dataDir: string, site: string, agent: string, username: string): string {
+  const users = readUsers(dataDir);
+  const password = newPassword();
+  users[username] = newUser('agent', password, { site, agent });
+  writeUsers(dataDir, users);
+  return password;
+}
+
+/** Revokes an agent: its connection is cut by a running broker and every further login refused. False if unknown. */
+export function revokeAgent(dataDir: string, username: string, now = new Date()): { revoked: boolean; already?: string } {
+  const users = readUsers(dataDir);
+  const user = users[username];
+  if (!user || user.role !== 'agent') return { revoked: false };
+  if (user.revokedAt) return { revoked: true, already: user.revokedAt };
+  users[username] = { ...user, revokedAt: now.toISOString() };
+  writeUsers(dataDir, users);
+  return { revoked: true };
+}
+
 /**
  * Makes sure every wanted user exists, generating a password for each missing one; existing users keep
  * theirs, so a second start reuses everything. Returns the users for the broker's authenticator.
@@ -56,19 +97,19 @@ export function ensureUsers(
   wanted: { username: string; role: Role; site?: string; agent?: string }[],
 ): Map<string, BrokerUser> {
   const paths = credentialsPaths(dataDir);
-  const users = readJsonFile(paths.users, usersFileSchema)?.users ?? {};
+  const users = readUsers(dataDir);
   const creds = readCredentials(paths.credentials) ?? { mqtt: {} };
   let changed = false;
   for (const w of wanted) {
+    // A revoked agent stays revoked, even when a config still lists it: only `agent enroll` brings it back.
     if (users[w.username]) continue;
-    const password = randomBytes(18).toString('base64url');
-    const salt = randomBytes(SALT_BYTES).toString('base64');
-    users[w.username] = { role: w.role, salt, hash: hashPassword(password, salt), site: w.site, agent: w.agent };
+    const password = newPassword();
+    users[w.username] = newUser(w.role, password, w);
     creds.mqtt[w.username] = { username: w.username, password };
     changed = true;
   }
   if (changed) {
-    writePrivateFile(paths.users, `${JSON.stringify({ users }, null, 2)}\n`);
+    writeUsers(dataDir, users);
     writePrivateFile(paths.credentials, `${JSON.stringify(creds, null, 2)}\n`);
   }
   return new Map(Object.entries(users));

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * Room in a packet beyond its payload: the fixed header, the topic, a packet id, a CONNECT's client id,
@@ -56,7 +56,7 @@ export class PacketSizeScanner {
  * socket: aedes reads it with `read()` on 'readable', and a 'data' listener added then sees each chunk as
  * aedes reads it, without switching the socket to flowing mode.
  */
-export function limitPacketSize(socket: Socket, maxBytes: number, onCut: (reason: string) => void): void {
+export function limitPacketSize(socket: Duplex, maxBytes: number, onCut: (reason: string) => void): void {
   const scanner = new PacketSizeScanner(maxBytes);
   const watch = (chunk: Buffer) => {
     const reason = scanner.scan(chunk);

@@ -5,3 +5,4 @@ export * from './messages.js';
 export * from './kinds.js';
 export * from './decode.js';
 export * from './taxonomy.js';
+export * from './enrolment.js';

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
 import type { Logger } from './log.js';
 import { guardRequests, type RequestGuardOptions } from './request-guard.js';
 
@@ -43,9 +43,9 @@ const SECURITY_HEADERS = {
  * A Fastify app logging through the component's pino logger, sending the security headers on every answer
  * and refusing cross-site and rebound requests (request-guard.ts).
  */
-export function createHttpApp(log: Logger, guard: RequestGuardOptions = {}) {
+export function createHttpApp(log: Logger, guard: RequestGuardOptions = {}, serverFactory?: FastifyServerFactory) {
   // Fastify's logger type is pino's minus a few fields; the instance is a real pino child logger.
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new QuietRequestLog(), forceCloseConnections: true });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new QuietRequestLog(), forceCloseConnections: true, serverFactory });
   app.addHook('onRequest', async (_req, reply) => {
     void reply.headers(SECURITY_HEADERS);
   });

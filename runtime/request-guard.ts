@@ -18,7 +18,7 @@ function refuse(reply: FastifyReply, statusCode: number, error: string, message:
 }
 
 /** The host name of a Host header (`name:port`, `[::1]:port`), lower-cased, without brackets or port. */
-function hostName(host: string): string {
+export function hostName(host: string): string {
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
   return name.toLowerCase().replace(/\.$/, '');
 }
