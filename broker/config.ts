@@ -30,6 +30,32 @@ export const certificatesSchema = z
   .refine((c) => !c.caFile || c.certFile, { message: 'caFile goes with certFile and keyFile' });
 export type CertificatesConfig = z.infer<typeof certificatesSchema>;
 
+/** How agents reach the broker from other machines: also an `up` config's `broker:` keys. */
+export const brokerNetworkKeys = {
+  /**
+   * Plain MQTT on an address other than loopback sends every password in clear: refused unless this says
+   * so (a network you trust end to end, a VPN); it is then logged as a warning at every start.
+   */
+  allowPlaintext: z.boolean().default(false),
+  /** MQTT over TLS, for agents across the internet (8883, MQTT's registered TLS port). */
+  tls: listener(8883).optional(),
+  /**
+   * One HTTPS port for MQTT over WebSocket (`wss://host:port/mqtt`, for shops whose network lets only 443
+   * out) and the enrolment endpoint agents join through.
+   */
+  https: listener(8443).optional(),
+  certificates: certificatesSchema.prefault({}),
+  enrolment: z
+    .object({
+      /** How long an enrolment code stays valid (minutes): long enough to walk to the shop, short enough to be worthless if copied. */
+      codeTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(24 * 60),
+      /** Join attempts per minute and per address: a code cannot be guessed. */
+      attemptsPerMinute: count(10),
+    })
+    .strict()
+    .prefault({}),
+};
+
 export const brokerConfigSchema = z
   .object({
     /** Plain MQTT (no TLS): for the components on this machine. */
@@ -40,28 +66,7 @@ export const brokerConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /**
-     * Plain MQTT on an address other than loopback sends every password in clear: refused unless this says
-     * so (a network you trust end to end, a VPN); it is then logged as a warning at every start.
-     */
-    allowPlaintext: z.boolean().default(false),
-    /** MQTT over TLS, for agents across the internet (8883, MQTT's registered TLS port). */
-    tls: listener(8883).optional(),
-    /**
-     * One HTTPS port for MQTT over WebSocket (`wss://host:port/mqtt`, for shops whose network lets only 443
-     * out) and the enrolment endpoint agents join through.
-     */
-    https: listener(8443).optional(),
-    certificates: certificatesSchema.prefault({}),
-    enrolment: z
-      .object({
-        /** How long an enrolment code stays valid (minutes): long enough to walk to the shop, short enough to be worthless if copied. */
-        codeTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(24 * 60),
-        /** Join attempts per minute and per address: a code cannot be guessed. */
-        attemptsPerMinute: count(10),
-      })
-      .strict()
-      .prefault({}),
+    ...brokerNetworkKeys,
     /** Where the broker keeps its users (password hashes) and writes clients' credentials (mode 0600). */
     dataDir: z.string().default('data'),
     /** The agents allowed to connect; each gets its own user, limited to its own topic prefix. */

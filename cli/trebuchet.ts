@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createLogger, type Logger } from '../runtime/log.js';
+import { registerAgentEnrolment } from './agent-enrolment.js';
 import { components } from './components.js';
 import { registerProbe } from './probe.js';
 import { registerRollup } from './rollup.js';
@@ -10,7 +11,9 @@ import { registerUser } from './user.js';
 const program = new Command()
   .name('trebuchet')
   .description('Trébuchet — weighing and footfall for ressourceries')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // `agent join -c FILE`: an option after a subcommand is the subcommand's, not its parent's (`agent -c FILE`).
+  .enablePositionalOptions();
 
 for (const [name, c] of Object.entries(components)) {
   const command = program
@@ -19,6 +22,7 @@ for (const [name, c] of Object.entries(components)) {
     .option('-c, --config <file>', 'YAML configuration file (without it: the embedded defaults)')
     .option('--check', 'validate the configuration and exit');
   if (name === 'up') command.option('--demo', 'a demonstration: the same system on a data folder of its own (dataDir-demo), filled with a calibrated past year and this year to date');
+  if (name === 'agent') registerAgentEnrolment(command);
   command.action(async (opts: { config?: string; check?: boolean; demo?: boolean }) => {
     let config: unknown;
     try {

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { brokerConfigSchema, brokerNetworkKeys, type BrokerConfig } from '../broker/config.js';
 import { agentHttpSchema, deviceSchema, kioskConfigSchema } from '../edge-agent/config.js';
 import { modbusBusSchema } from '../edge-agent/modbus/config.js';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
@@ -47,8 +48,12 @@ export const upConfigSchema = z
         message:
           "avec managed: true, trebuchet up génère lui-même l'utilisateur d'InfluxDB (dataDir/influxdb/credentials.json) / with managed: true, trebuchet up generates InfluxDB's user itself (dataDir/influxdb/credentials.json): remove username, password and credentialsFile",
       }),
+    /**
+     * The embedded broker: its plain listener (host, port: loopback, for this machine's components) and, for
+     * agents on other machines, its TLS and HTTPS (WebSocket and enrolment) listeners, as in a broker's config.
+     */
     broker: z
-      .object({ host: z.string().default('127.0.0.1'), port: port(1883) })
+      .object({ host: z.string().default('127.0.0.1'), port: port(1883), ...brokerNetworkKeys })
       .strict()
       .prefault({}),
     dashboards: z
@@ -101,4 +106,10 @@ export function upInfluxDir(config: Pick<UpConfig, 'dataDir'>): string {
 /** The dashboards' accounts of an `up` system: in its data folder, where `trebuchet user -c up.yaml` finds them too. */
 export function upUsersFile(config: Pick<UpConfig, 'dataDir'>): string {
   return join(resolve(config.dataDir), 'dashboards', 'users.json');
+}
+
+/** The embedded broker's config of an `up` system: where `trebuchet agent enroll -c up.yaml` finds the same users. */
+export function upBrokerConfig(config: Pick<UpConfig, 'dataDir' | 'broker' | 'site' | 'agent'>, dataDir = resolve(config.dataDir)): BrokerConfig {
+  const { host, port, ...network } = config.broker;
+  return brokerConfigSchema.parse({ listen: { host, port }, ...network, dataDir, agents: [{ site: config.site.id, agent: config.agent }] });
 }

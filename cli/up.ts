@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startBroker } from '../broker/broker.js';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { brokerConfigSchema } from '../broker/config.js';
 import { dashboardsConfigSchema } from '../dashboards/config.js';
 import { startDashboards } from '../dashboards/server.js';
@@ -18,7 +18,7 @@ import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { SIMULATED_SCALE_ID, simulatedCounter, startSimulatedDevices, type SimulatedShop } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
-import { upInfluxDir, upUsersFile, type UpConfig } from './up-config.js';
+import { upBrokerConfig, upInfluxDir, upUsersFile, type UpConfig } from './up-config.js';
 import { demoConfig, demoLogin, seedDemo } from './up-demo.js';
 import { checkInfluxAccess, createInflux } from '../runtime/influx-client.js';
 import type { InfluxConnection } from '../runtime/connections.js';
@@ -45,6 +45,8 @@ export interface RunningUp {
   /** How the components reach InfluxDB (the managed one's generated credentials file included). */
   influx: InfluxConnection;
   brokerUrl: string;
+  /** The running broker (a new one after restartBroker): its TLS and HTTPS ports, its certificate. */
+  broker(): RunningBroker;
   credentialsFile: string;
   agent: RunningAgent;
   ingest: RunningIngest;
@@ -91,7 +93,7 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
       await checkInfluxAccess(influx);
     }
 
-    const brokerConfig = brokerConfigSchema.parse({ listen: config.broker, dataDir, agents: [{ site: config.site.id, agent: config.agent }] });
+    const brokerConfig = upBrokerConfig(config, dataDir);
     let broker = await startBroker(brokerConfig, log.child({ component: 'broker' }));
     let brokerRunning = true;
     const stopBroker = async () => {
@@ -197,6 +199,7 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
       influxUrl: influx.url,
       influx,
       brokerUrl: broker.url,
+      broker: () => broker,
       credentialsFile: broker.credentialsFile,
       agent,
       ingest,
@@ -205,7 +208,14 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
       stopBroker,
       async restartBroker() {
         await stopBroker();
-        broker = await startBroker(brokerConfigSchema.parse({ ...brokerConfig, listen: { ...brokerConfig.listen, port: broker.port } }), log.child({ component: 'broker' }));
+        // On the same ports, those given as 0 (free ones) included: the clients reconnect where they were.
+        const samePorts = {
+          ...brokerConfig,
+          listen: { ...brokerConfig.listen, port: broker.port },
+          tls: brokerConfig.tls && { ...brokerConfig.tls, port: broker.tlsPort },
+          https: brokerConfig.https && { ...brokerConfig.https, port: broker.httpsPort },
+        };
+        broker = await startBroker(brokerConfigSchema.parse(samePorts), log.child({ component: 'broker' }));
         brokerRunning = true;
       },
       stop: stopAll,

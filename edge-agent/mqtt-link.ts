@@ -33,6 +33,12 @@ export interface AgentLinkEvents {
   link: [connected: boolean];
 }
 
+/** MQTT 3.1.1 CONNACK return codes of a refused login. */
+const CONNACK_BAD_CREDENTIALS = 4;
+const CONNACK_NOT_AUTHORIZED = 5;
+const RECONNECT_MS = 1000;
+const REFUSED_RECONNECT_MS = 60_000;
+
 export class AgentLink extends EventEmitter<AgentLinkEvents> {
   private readonly client: MqttClient;
   private readonly pump: NodeJS.Timeout;
@@ -53,8 +59,11 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
       queueQoSZero: false,
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ v: 1, state: 'offline' })), ...KINDS.status.delivery },
     });
+    let refused = false;
     this.client.on('connect', () => {
       log.info({ url: mqttConfig.url }, 'connected to MQTT broker');
+      refused = false;
+      this.client.options.reconnectPeriod = RECONNECT_MS;
       // What ingest sends this agent (receipts, dead letters), from the contract's table.
       this.client.subscribe(INGEST_SENT_KINDS.map((kind) => agentTopic(ids.site, ids.agent, kind)), { qos: 1 });
       if (this.lastStatus) this.publishStatus(this.lastStatus);
@@ -66,7 +75,20 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
       log.debug('MQTT connection closed');
       this.emit('link', false);
     });
-    this.client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+    this.client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      // Refused credentials do not heal by retrying each second: the agent was revoked, or enrolled again
+      // elsewhere. Say it once, with the fix, and knock only once a minute (the outbox keeps every event).
+      if (code === CONNACK_BAD_CREDENTIALS || code === CONNACK_NOT_AUTHORIZED) {
+        if (!refused) {
+          refused = true;
+          log.error({ err: err.message }, "the broker refuses this agent's credentials: it was revoked, or enrolled again on another Pi. Events are kept; enrol it again (`trebuchet agent enroll` on the server, `trebuchet agent join` here). Retrying every minute");
+        }
+        this.client.options.reconnectPeriod = REFUSED_RECONNECT_MS;
+        return;
+      }
+      log.warn({ err: err.message }, 'MQTT error');
+    });
     this.client.on('message', (topic, payload) => {
       if (topic.endsWith('/deadletter')) {
         const letter = decode('deadletter', payload);

@@ -1,5 +1,15 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { isLoopbackHost } from './loopback.js';
+
+/** The host of an MQTT URL (mqtt://h:1883, wss://h/mqtt, [::1]), without brackets. */
+function urlHost(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
+}
 
 /** How a component reaches the MQTT broker. The password may come from the environment instead. */
 export const mqttConnectionSchema = z
@@ -7,10 +17,21 @@ export const mqttConnectionSchema = z
     url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an MQTT URL such as mqtt://127.0.0.1:1883').default('mqtt://127.0.0.1:1883'),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
-    /** Path of the credentials file written by the broker at first start; used when no password is given. */
+    /** Path of the credentials file written by the broker at first start (or by `agent join`); used when no password is given. */
     credentialsFile: z.string().optional(),
+    /**
+     * The CA to trust for mqtts:// and wss://, and only it (PEM; `agent join` writes the broker's). Without
+     * it, the system's public CAs: right for a broker with a Let's Encrypt certificate.
+     */
+    caFile: z.string().min(1).optional(),
+    /** Plain MQTT (mqtt://, ws://) to another machine sends the password in clear: refused unless this says so. */
+    allowPlaintext: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.allowPlaintext || /^(mqtts|wss):/.test(c.url) || isLoopbackHost(urlHost(c.url)), {
+    path: ['url'],
+    message: 'plain MQTT to another machine sends the password in clear: use mqtts:// (or wss://) with the broker\'s CA in caFile, or set allowPlaintext: true on a network you trust',
+  });
 export type MqttConnection = z.infer<typeof mqttConnectionSchema>;
 
 /**

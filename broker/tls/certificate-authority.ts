@@ -10,7 +10,8 @@ import * as x509 from '@peculiar/x509';
  * Written with @peculiar/x509 because Node makes keys but not certificates.
  */
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// Node's webcrypto is the WebCrypto the library wants; the build's lib (no DOM) has no name for that type.
+x509.cryptoProvider.set(webcrypto as never);
 
 export interface PemPair {
   certPem: string;
@@ -19,16 +20,16 @@ export interface PemPair {
 
 const DAY_MS = 86_400_000;
 
-async function newKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+async function newKeys(): Promise<webcrypto.CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 }
 
-async function keyPem(key: CryptoKey): Promise<string> {
+async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END PRIVATE KEY-----\n`;
 }
 
-async function importKey(pem: string): Promise<CryptoKey> {
+async function importKey(pem: string): Promise<webcrypto.CryptoKey> {
   const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
   return webcrypto.subtle.importKey('pkcs8', der, ALGORITHM, false, ['sign']);
 }
@@ -101,9 +102,4 @@ export function certificateNames(cert: X509Certificate): string[] {
     .split(', ')
     .map((entry) => entry.replace(/^(DNS|IP Address):/, ''))
     .filter(Boolean);
-}
-
-/** The SHA-256 of a certificate's DER, in hex: what an enrolment code carries to pin the CA. */
-export function certificateSha256(cert: X509Certificate): string {
-  return cert.fingerprint256.replace(/:/g, '').toLowerCase();
 }

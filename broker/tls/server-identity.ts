@@ -6,7 +6,8 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../../runtime/log.js';
 import { writePrivateFile } from '../../runtime/credentials-file.js';
 import type { BrokerConfig } from '../config.js';
-import { certificateNames, certificateSha256, createCertificateAuthority, issueServerCertificate, type PemPair } from './certificate-authority.js';
+import { certificateSha256 } from '../../runtime/certificate-fingerprint.js';
+import { certificateNames, createCertificateAuthority, issueServerCertificate, type PemPair } from './certificate-authority.js';
 import { generatedTlsPaths, serverTlsFiles } from './paths.js';
 
 const CA_VALIDITY_DAYS = 20 * 365;
