@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readCredentials, readJsonFile, writePrivateFile } from '../runtime/credentials-file.js';
 import { scryptDecoy, verifyScrypt, type ScryptParams } from '../runtime/scrypt-hash.js';
+import { mosquittoPasswordHash } from './mosquitto/password-hash.js';
 
 /**
  * Broker users. Passwords are generated at first start (there is no default password anywhere),
@@ -16,6 +17,10 @@ const userSchema = z.object({
   hash: z.string(),
   site: z.string().optional(),
   agent: z.string().optional(),
+  /** Mosquitto's hash of the same password (`trebuchet broker mosquitto-config`): made at creation, the only time it is in clear here. */
+  mosquitto: z.string().optional(),
+  /** When the agent was revoked: it stays listed, and no broker lets it in. */
+  revokedAt: z.string().optional(),
 });
 const usersFileSchema = z.object({ users: z.record(z.string(), userSchema) });
 export type BrokerUser = z.infer<typeof userSchema>;
@@ -63,7 +68,7 @@ export function ensureUsers(
     if (users[w.username]) continue;
     const password = randomBytes(18).toString('base64url');
     const salt = randomBytes(SALT_BYTES).toString('base64');
-    users[w.username] = { role: w.role, salt, hash: hashPassword(password, salt), site: w.site, agent: w.agent };
+    users[w.username] = { role: w.role, salt, hash: hashPassword(password, salt), mosquitto: mosquittoPasswordHash(password), site: w.site, agent: w.agent };
     creds.mqtt[w.username] = { username: w.username, password };
     changed = true;
   }
