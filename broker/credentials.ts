@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readCredentials, readJsonFile, writePrivateFile } from '../runtime/credentials-file.js';
 import { scryptDecoy, verifyScrypt, type ScryptParams } from '../runtime/scrypt-hash.js';
+import { agentUsername } from '../protocol/index.js';
+import type { BrokerConfig } from './config.js';
 import { mosquittoPasswordHash } from './mosquitto/password-hash.js';
 
 /**
@@ -52,13 +54,24 @@ export function verifyPassword(user: Pick<BrokerUser, 'salt' | 'hash'> | undefin
   return verifyScrypt(stored, NOBODY, password.toString());
 }
 
+type WantedUser = { username: string; role: Role; site?: string; agent?: string };
+
+/** The users a broker config implies, whichever broker serves them: the components, and each configured agent. */
+export function configuredUsers(config: Pick<BrokerConfig, 'agents'>): WantedUser[] {
+  return [
+    { username: 'ingest', role: 'ingest' },
+    { username: 'dashboards', role: 'dashboards' },
+    ...config.agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
+  ];
+}
+
 /**
  * Makes sure every wanted user exists, generating a password for each missing one; existing users keep
  * theirs, so a second start reuses everything. Returns the users for the broker's authenticator.
  */
 export function ensureUsers(
   dataDir: string,
-  wanted: { username: string; role: Role; site?: string; agent?: string }[],
+  wanted: WantedUser[],
 ): Map<string, BrokerUser> {
   const paths = credentialsPaths(dataDir);
   const users = readJsonFile(paths.users, usersFileSchema)?.users ?? {};
