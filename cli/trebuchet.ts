@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createLogger, type Logger } from '../runtime/log.js';
+import { registerBrokerMosquitto } from './broker-mosquitto.js';
 import { components } from './components.js';
 import { registerProbe } from './probe.js';
 import { registerRollup } from './rollup.js';
@@ -62,6 +63,7 @@ for (const [name, c] of Object.entries(components)) {
   });
 }
 
+registerBrokerMosquitto(program);
 registerProbe(program);
 registerUser(program);
 registerRollup(program);
