@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
-import { brokerConfigSchema, type BrokerConfig } from '../../broker/config.js';
-import { writeMosquittoConfig } from '../../broker/mosquitto/write-config.js';
+import { brokerConfigSchema } from '../../broker/config.js';
 import { configuredUsers, ensureUsers, credentialsPaths } from '../../broker/credentials.js';
 import { seededRandom } from '../../firmware-sim/common/sim-device.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
@@ -17,6 +16,7 @@ import { agentTopic, agentUsername } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { startManagedInfluxd, type RunningInfluxd } from '../../runtime/managed-influxd.js';
 import { projectRoot } from '../../runtime/project-root.js';
+import { MOSQUITTO, writeTestMosquittoConfig } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 
 /**
@@ -31,7 +31,6 @@ export const ROOT = projectRoot(import.meta.url);
 /** The built CLI the components run from; CHAOS_CLI points at another build (e.g. one nobody rebuilds meanwhile). */
 export const CLI = process.env.CHAOS_CLI ?? join(ROOT, 'dist', 'cli', 'trebuchet.js');
 export const INFLUXD = process.env.TREBUCHET_INFLUXD ?? '/usr/bin/influxd';
-export const MOSQUITTO = process.env.TREBUCHET_MOSQUITTO ?? '/usr/sbin/mosquitto';
 
 export const SITE = 'lilas';
 export const AGENT = 'comptoir';
@@ -589,23 +588,6 @@ export interface BrokerCredentials {
   password(username: string): string;
 }
 
-/** What a test's Mosquitto adds to the generated config: no state kept between runs, its log on stdout. */
-const TEST_MOSQUITTO_SETTINGS = [
-  'persistence false',
-  'log_dest stdout',
-  'log_type error',
-  'log_type warning',
-  'log_type notice',
-  'log_timestamp_format %Y-%m-%dT%H:%M:%S',
-  // Running as root, Mosquitto would switch to the `mosquitto` user, which cannot read these 0600 files.
-  ...(process.getuid?.() === 0 ? ['user root'] : []),
-];
-
-/** A Mosquitto configured by `trebuchet broker mosquitto-config`'s own code; returns its mosquitto.conf. */
-export async function writeTestMosquittoConfig(config: BrokerConfig, dir: string): Promise<string> {
-  return (await writeMosquittoConfig(config, dir, TEST_MOSQUITTO_SETTINGS)).files.conf;
-}
-
 // ───────────────────────────── the agent's outbox, seen from outside ─────────────────────────────
 
 interface HealthSeen {
@@ -751,7 +733,7 @@ export class Stack {
       const conf = this.writeConfig('broker.yaml', { listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents });
       this.broker = cliProcess('broker', 'broker', conf, join(dir, 'broker.log'), brokerReady);
     } else {
-      const conf = await writeTestMosquittoConfig(brokerConfigSchema.parse({ listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents }), join(dir, 'mosquitto'));
+      const { conf } = (await writeTestMosquittoConfig(brokerConfigSchema.parse({ listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents }), join(dir, 'mosquitto'))).files;
       this.broker = new ManagedProcess({ name: 'mosquitto', command: MOSQUITTO, args: ['-c', conf], logFile: join(dir, 'mosquitto.log'), ready: brokerReady });
     }
     await this.broker.start();
