@@ -22,6 +22,10 @@ export function mosquittoConfigReport(r: MosquittoConfigResult, config: BrokerCo
       `Missing TLS files: ${r.missingTlsFiles.join(', ')}: Mosquitto will not start. Start \`trebuchet broker\` once with this config to generate them, or set certificates.certFile and keyFile to your own.`,
     );
   }
+  // Root's new files would lock the services out of their own credentials.
+  if (process.getuid?.() === 0) {
+    out.push(`Run as root: if it made users, ${users.users} and ${users.credentials} now belong to root; give them back to the services' user: chown trebuchet:trebuchet ${users.users} ${users.credentials}`);
+  }
   out.push(
     '',
     'Mosquitto 2 reads these files as the mosquitto user, after dropping root. As root:',

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -138,5 +138,49 @@ describe('Mosquitto configured by trebuchet broker mosquitto-config', () => {
     await expect(connect(urls.tls, user)).rejects.toThrow(/Not authorized|Bad username or password/i);
     // The others stay in.
     await (await connect(urls.tls, agentUsername(ACL_SITE, ACL_AGENT))).publishAsync(deviceTopic(ACL_SITE, ACL_AGENT, 'balance-1', 'live'), '{}', { qos: 1 });
+  });
+});
+
+describe('trebuchet broker mosquitto-config', () => {
+  const CLI = join(import.meta.dirname, '../../dist/cli/trebuchet.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'broker', 'mosquitto-config', ...args], { encoding: 'utf8', timeout: 30_000 });
+  let dir: string;
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+    dir = mkdtempSync(join(tmpdir(), 'tb-mosquitto-cli-'));
+  });
+
+  it('writes the files from the broker config given with -c, and says what to run next', () => {
+    const file = join(dir, 'broker.yaml');
+    writeFileSync(file, `dataDir: ${join(dir, 'data')}\nagents: [{ site: lilas, agent: comptoir }]\n`);
+    const out = join(dir, 'mosquitto');
+    const r = run(['-c', file, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'acl'), 'utf8')).toContain('user agent.lilas.comptoir\n');
+    expect(readFileSync(join(out, 'passwd'), 'utf8')).toMatch(/^agent\.lilas\.comptoir:\$7\$101\$/);
+    expect(r.stdout).toContain(`chown -R mosquitto:mosquitto ${out}`);
+    expect(r.stdout).toContain('systemctl reload mosquitto');
+    expect(r.stdout).toMatch(/After every `trebuchet agent revoke`.*run this command again/);
+  });
+
+  it('names the users Mosquitto will refuse and the fix, and exits 1', () => {
+    const file = join(dir, 'broker.yaml');
+    const users = join(dir, 'data', 'broker', 'users.json');
+    const content = JSON.parse(readFileSync(users, 'utf8')) as { users: Record<string, object> };
+    content.users['agent.lilas.ancien'] = { role: 'agent', salt: '', hash: '', site: 'lilas', agent: 'ancien' };
+    writeFileSync(users, JSON.stringify(content));
+    const r = run(['-c', file, '--out', join(dir, 'mosquitto')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/Mosquitto will refuse agent\.lilas\.ancien/);
+    expect(r.stdout).toMatch(/re-enrol each agent .* or remove it from .*users\.json and .*credentials\.json/);
+  });
+
+  it('refuses a bad broker config, naming the key, and writes nothing', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'tsl: { port: 8883 }\n');
+    const r = run(['-c', file, '--out', join(dir, 'never')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown key "tsl"');
+    expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 });
