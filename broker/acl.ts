@@ -36,7 +36,8 @@ function unshared(filter: string): string {
   return m ? m[1]! : filter;
 }
 
-const INGEST_READ_KINDS: Kind[] = [...STORED_KINDS, ...WATCHED_KINDS];
+/** What ingest reads: the kinds it stores or watches. */
+export const INGEST_READ_KINDS: Kind[] = [...STORED_KINDS, ...WATCHED_KINDS];
 
 export function maySubscribe(user: BrokerUser, filter: string): boolean {
   const f = unshared(filter);

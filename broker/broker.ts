@@ -4,8 +4,7 @@ import type { Logger } from '../runtime/log.js';
 import { clientIdBelongsTo, CLIENT_ID_SEPARATOR } from '../runtime/mqtt-client-id.js';
 import { mayPublish, mayRetain, maySubscribe } from './acl.js';
 import type { BrokerConfig } from './config.js';
-import { agentUsername } from '../protocol/index.js';
-import { credentialsPaths, ensureUsers, verifyPassword, type BrokerUser } from './credentials.js';
+import { configuredUsers, credentialsPaths, ensureUsers, verifyPassword, type BrokerUser } from './credentials.js';
 import { LoginBackoff } from './login-backoff.js';
 import { openListeners } from './listeners.js';
 import { boundOutgoingQueues, type OutgoingStore } from './offline-queues.js';
@@ -42,11 +41,7 @@ const addressOf = (client: { conn: unknown }) => (client.conn as Partial<Socket>
 
 /** The embedded aedes broker: no anonymous client, one user per component, per-agent ACL, bounded memory. */
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
-  const initialUsers = ensureUsers(config.dataDir, [
-    { username: 'ingest', role: 'ingest' },
-    { username: 'dashboards', role: 'dashboards' },
-    ...config.agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
-  ]);
+  const initialUsers = ensureUsers(config.dataDir, configuredUsers(config));
   const userOf = new WeakMap<object, BrokerUser>();
   const usernames = new WeakMap<object, string>();
   let aedesRef: Aedes | undefined;

@@ -11,6 +11,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 const { scrypt } = await import('node:crypto');
 const { ensureUsers, verifyPassword } = await import('./credentials.js');
 const { readCredentials } = await import('../runtime/credentials-file.js');
+const { mosquittoPasswordHash } = await import('./mosquitto/password-hash.js');
 
 describe('broker passwords', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tb-credentials-'));
@@ -20,6 +21,11 @@ describe('broker passwords', () => {
   it('checks the right password, and refuses a wrong one', async () => {
     expect(await verifyPassword(users.get('ingest'), password)).toBe(true);
     expect(await verifyPassword(users.get('ingest'), `${password}x`)).toBe(false);
+  });
+
+  it("stores Mosquitto's hash of the same password beside the scrypt one", () => {
+    const stored = users.get('ingest')!.mosquitto!;
+    expect(mosquittoPasswordHash(password, Buffer.from(stored.split('$')[3]!, 'base64'))).toBe(stored);
   });
 
   it('hashes off the event loop: work queued before a check runs before its answer', async () => {

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readCredentials, readJsonFile, writePrivateFile } from '../runtime/credentials-file.js';
 import { scryptDecoy, verifyScrypt, type ScryptParams } from '../runtime/scrypt-hash.js';
+import { agentUsername } from '../protocol/index.js';
+import type { BrokerConfig } from './config.js';
+import { mosquittoPasswordHash } from './mosquitto/password-hash.js';
 
 /**
  * Broker users. Passwords are generated at first start (there is no default password anywhere),
@@ -16,7 +19,9 @@ const userSchema = z.object({
   hash: z.string(),
   site: z.string().optional(),
   agent: z.string().optional(),
-  /** A revoked agent stays listed (who, since when) and is refused; a start never makes it again. */
+  /** Mosquitto's hash of the same password (`trebuchet broker mosquitto-config`): made at creation, the only time it is in clear here. */
+  mosquitto: z.string().optional(),
+  /** When the agent was revoked: it stays listed, no broker lets it in, and a start never makes it again. */
   revokedAt: z.string().optional(),
 });
 const usersFileSchema = z.object({ users: z.record(z.string(), userSchema) });
@@ -59,7 +64,7 @@ function writeUsers(dataDir: string, users: Record<string, BrokerUser>): void {
 
 function newUser(role: Role, password: string, place: { site?: string; agent?: string } = {}): BrokerUser {
   const salt = randomBytes(SALT_BYTES).toString('base64');
-  return { role, salt, hash: hashPassword(password, salt), site: place.site, agent: place.agent };
+  return { role, salt, hash: hashPassword(password, salt), mosquitto: mosquittoPasswordHash(password), site: place.site, agent: place.agent };
 }
 
 const newPassword = () => randomBytes(18).toString('base64url');
@@ -88,13 +93,24 @@ export function revokeAgent(dataDir: string, username: string, now = new Date())
   return { revoked: true };
 }
 
+type WantedUser = { username: string; role: Role; site?: string; agent?: string };
+
+/** The users a broker config implies, whichever broker serves them: the components, and each configured agent. */
+export function configuredUsers(config: Pick<BrokerConfig, 'agents'>): WantedUser[] {
+  return [
+    { username: 'ingest', role: 'ingest' },
+    { username: 'dashboards', role: 'dashboards' },
+    ...config.agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
+  ];
+}
+
 /**
  * Makes sure every wanted user exists, generating a password for each missing one; existing users keep
  * theirs, so a second start reuses everything. Returns the users for the broker's authenticator.
  */
 export function ensureUsers(
   dataDir: string,
-  wanted: { username: string; role: Role; site?: string; agent?: string }[],
+  wanted: WantedUser[],
 ): Map<string, BrokerUser> {
   const paths = credentialsPaths(dataDir);
   const users = readUsers(dataDir);

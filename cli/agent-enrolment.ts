@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import mqtt from 'mqtt';
-import { brokerConfigSchema, type BrokerConfig } from '../broker/config.js';
+import type { BrokerConfig } from '../broker/config.js';
 import { readUsers, revokeAgent } from '../broker/credentials.js';
 import { cancelCodes, createCode, pendingCodes } from '../broker/enrolment/codes.js';
 import { agentUrls, issueIdentity } from '../broker/enrolment/identity.js';
@@ -14,10 +14,10 @@ import { serverTlsFiles } from '../broker/tls/paths.js';
 import { fetchIdentity, JoinError } from '../edge-agent/enrolment/fetch-identity.js';
 import { identityPaths, installIdentity } from '../edge-agent/enrolment/install-identity.js';
 import { agentIdentitySchema, agentUsername, slug, type AgentIdentity } from '../protocol/index.js';
-import { ConfigError, loadConfig } from '../runtime/config.js';
+import { ConfigError } from '../runtime/config.js';
 import { writePrivateFile } from '../runtime/credentials-file.js';
 import { boundClientId } from '../runtime/mqtt-client-id.js';
-import { upBrokerConfig, upConfigSchema } from './up-config.js';
+import { brokerConfigOf } from './broker-config-of.js';
 
 /** Bad input exits 2, a server or network that refuses 1: a script can tell a typo from an outage. */
 class AgentCommandError extends Error {
@@ -35,25 +35,6 @@ function fail(err: unknown): never {
     process.exit(err instanceof AgentCommandError ? err.exitCode : err instanceof JoinError ? 1 : 2);
   }
   throw err;
-}
-
-/** The broker config of the server this runs on: a broker's or an up's file, or up's defaults. */
-function brokerConfigOf(file: string | undefined): BrokerConfig {
-  if (!file) return upBrokerConfig(upConfigSchema.parse({}));
-  let asBroker: ConfigError;
-  try {
-    return loadConfig(brokerConfigSchema, file);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    asBroker = err;
-  }
-  try {
-    return upBrokerConfig(loadConfig(upConfigSchema, file));
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    const closer = err.problems.length < asBroker.problems.length ? err : asBroker;
-    throw new ConfigError(file, ['neither a broker nor an up configuration', ...closer.problems]);
-  }
 }
 
 function place(site: string, agent: string): { site: string; agent: string } {

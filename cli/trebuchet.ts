@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { registerAgentEnrolment } from './agent-enrolment.js';
+import { registerBrokerMosquitto } from './broker-mosquitto.js';
 import { components } from './components.js';
 import { registerProbe } from './probe.js';
 import { registerRollup } from './rollup.js';
@@ -23,6 +24,7 @@ for (const [name, c] of Object.entries(components)) {
     .option('--check', 'validate the configuration and exit');
   if (name === 'up') command.option('--demo', 'a demonstration: the same system on a data folder of its own (dataDir-demo), filled with a calibrated past year and this year to date');
   if (name === 'agent') registerAgentEnrolment(command);
+  if (name === 'broker') registerBrokerMosquitto(command);
   command.action(async (opts: { config?: string; check?: boolean; demo?: boolean }) => {
     let config: unknown;
     try {

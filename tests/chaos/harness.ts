@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
 import { brokerConfigSchema } from '../../broker/config.js';
-import { ensureUsers, credentialsPaths } from '../../broker/credentials.js';
-import { PACKET_HEADROOM_BYTES } from '../../broker/packet-size.js';
+import { configuredUsers, ensureUsers, credentialsPaths } from '../../broker/credentials.js';
 import { seededRandom } from '../../firmware-sim/common/sim-device.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedSerialCounter } from '../../firmware-sim/counters/simulated-serial-counter.js';
@@ -17,6 +16,7 @@ import { agentTopic, agentUsername } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { startManagedInfluxd, type RunningInfluxd } from '../../runtime/managed-influxd.js';
 import { projectRoot } from '../../runtime/project-root.js';
+import { MOSQUITTO, writeTestMosquittoConfig } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 
 /**
@@ -31,8 +31,6 @@ export const ROOT = projectRoot(import.meta.url);
 /** The built CLI the components run from; CHAOS_CLI points at another build (e.g. one nobody rebuilds meanwhile). */
 export const CLI = process.env.CHAOS_CLI ?? join(ROOT, 'dist', 'cli', 'trebuchet.js');
 export const INFLUXD = process.env.TREBUCHET_INFLUXD ?? '/usr/bin/influxd';
-export const MOSQUITTO = process.env.TREBUCHET_MOSQUITTO ?? '/usr/sbin/mosquitto';
-export const MOSQUITTO_PASSWD = process.env.TREBUCHET_MOSQUITTO_PASSWD ?? '/usr/bin/mosquitto_passwd';
 
 export const SITE = 'lilas';
 export const AGENT = 'comptoir';
@@ -590,78 +588,6 @@ export interface BrokerCredentials {
   password(username: string): string;
 }
 
-/** Writes a Mosquitto configuration equivalent to broker/acl.ts, with a password file holding the generated users. */
-export function writeMosquittoConfig(dir: string, port: number, credentialsFile: string, agents: { site: string; agent: string }[]): string {
-  const creds = readCredentials(credentialsFile);
-  if (!creds) throw new Error(`no credentials in ${credentialsFile}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const passwd = join(dir, 'passwd');
-  writeFileSync(passwd, Object.values(creds.mqtt).map((u) => `${u.username}:${u.password}\n`).join(''), { mode: 0o600 });
-  const hashed = spawnSync(MOSQUITTO_PASSWD, ['-U', passwd], { encoding: 'utf8' });
-  if (hashed.status !== 0) throw new Error(`mosquitto_passwd -U failed: ${hashed.stderr || hashed.error?.message}`);
-  const acl = [
-    '# Equivalent of broker/acl.ts: an agent writes only under its own prefix (never receipts or dead letters),',
-    '# reads only its own receipts and dead letters; ingest reads events and statuses and writes receipts; dashboards read.',
-    'user ingest',
-    'topic read tb/v1/+/+/+/weighing',
-    'topic read tb/v1/+/+/+/visits',
-    'topic read tb/v1/+/+/+/status',
-    'topic write tb/v1/+/+/_agent/receipt',
-    'topic write tb/v1/+/+/_agent/deadletter',
-    '',
-    'user dashboards',
-    'topic read tb/v1/#',
-    '',
-    ...agents.flatMap(({ site, agent }) => [
-      `user ${agentUsername(site, agent)}`,
-      `topic write tb/v1/${site}/${agent}/+/weighing`,
-      `topic write tb/v1/${site}/${agent}/+/visits`,
-      `topic write tb/v1/${site}/${agent}/+/live`,
-      `topic write tb/v1/${site}/${agent}/_agent/status`,
-      `topic write tb/v1/${site}/${agent}/_agent/health`,
-      `topic read tb/v1/${site}/${agent}/_agent/receipt`,
-      `topic read tb/v1/${site}/${agent}/_agent/deadletter`,
-      '',
-    ]),
-  ].join('\n');
-  const aclFile = join(dir, 'acl');
-  writeFileSync(aclFile, acl, { mode: 0o600 });
-  const conf = join(dir, 'mosquitto.conf');
-  // The embedded broker's default limits (broker/config.ts). Mosquitto cannot refuse a retained message by
-  // kind, nor back off password guesses: those two stay with the embedded broker.
-  const { limits } = brokerConfigSchema.parse({});
-  writeFileSync(
-    conf,
-    [
-      'per_listener_settings false',
-      'allow_anonymous false',
-      `password_file ${passwd}`,
-      `acl_file ${aclFile}`,
-      'persistence false',
-      `message_size_limit ${limits.maxPayloadBytes}`,
-      `max_packet_size ${limits.maxPayloadBytes + PACKET_HEADROOM_BYTES}`,
-      `max_queued_messages ${limits.offlineQueue.messages}`,
-      `max_queued_bytes ${limits.offlineQueue.bytes}`,
-      'log_dest stdout',
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      'log_timestamp_format %Y-%m-%dT%H:%M:%S',
-      // Running as root, Mosquitto would switch to the `mosquitto` user, which cannot read these 0600 files.
-      ...(process.getuid?.() === 0 ? ['user root'] : []),
-      `listener ${port} 127.0.0.1`,
-      `max_connections ${limits.maxConnections}`,
-      // Client ids bound to users: Mosquitto replaces each client's id with its username, so no user can take
-      // over another's session (one connection per user: a second one of the same user replaces the first).
-      // A listener setting: before the first `listener`, it would open a default listener on 1883.
-      'use_username_as_clientid true',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  return conf;
-}
-
 // ───────────────────────────── the agent's outbox, seen from outside ─────────────────────────────
 
 interface HealthSeen {
@@ -790,11 +716,7 @@ export class Stack {
     // The broker's users: generated by the product's own code, used by our broker or handed to Mosquitto.
     const brokerData = join(dir, 'broker-data');
     const agents = [{ site: SITE, agent: AGENT }];
-    ensureUsers(brokerData, [
-      { username: 'ingest', role: 'ingest' },
-      { username: 'dashboards', role: 'dashboards' },
-      ...agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
-    ]);
+    ensureUsers(brokerData, configuredUsers({ agents }));
     const credentialsFile = credentialsPaths(brokerData).credentials;
     const creds = readCredentials(credentialsFile)!;
     this.credentials = {
@@ -811,7 +733,7 @@ export class Stack {
       const conf = this.writeConfig('broker.yaml', { listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents });
       this.broker = cliProcess('broker', 'broker', conf, join(dir, 'broker.log'), brokerReady);
     } else {
-      const conf = writeMosquittoConfig(join(dir, 'mosquitto'), this.brokerPort, credentialsFile, agents);
+      const { conf } = (await writeTestMosquittoConfig(brokerConfigSchema.parse({ listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents }), join(dir, 'mosquitto'))).files;
       this.broker = new ManagedProcess({ name: 'mosquitto', command: MOSQUITTO, args: ['-c', conf], logFile: join(dir, 'mosquitto.log'), ready: brokerReady });
     }
     await this.broker.start();

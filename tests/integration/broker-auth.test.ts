@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
 import { agentTopic, agentUsername, deviceTopic } from '../../protocol/index.js';
+import { ensureUsers } from '../../broker/credentials.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
+import { ACL_AGENTS, ACL_CASES, ACL_EXTRA_USERS, ACL_WATCHER, checkAclCase } from '../helpers/acl-cases.js';
 
 const log = pino({ level: 'silent' });
 
@@ -87,4 +89,25 @@ describe('embedded broker', () => {
     const c = await connect(broker.url, 'ingest', pw('ingest'));
     await c.endAsync();
   });
+});
+
+// The same table runs against Mosquitto in mosquitto-config.test.ts.
+describe("the broker ACL's cases, on the embedded broker", () => {
+  let broker: RunningBroker;
+  let watcher: mqtt.MqttClient;
+  const connectAs = (user: string) => connect(broker.url, user, readCredentials(broker.credentialsFile)!.mqtt[user]!.password);
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tb-broker-acl-'));
+    ensureUsers(dataDir, ACL_EXTRA_USERS);
+    broker = await startBroker(brokerConfigSchema.parse({ listen: { port: 0 }, dataDir, agents: ACL_AGENTS }), log);
+    watcher = await connectAs(ACL_WATCHER);
+    await watcher.subscribeAsync('tb/v1/#', { qos: 1 });
+  });
+  afterAll(async () => {
+    await watcher?.endAsync();
+    await broker?.stop();
+  });
+
+  for (const c of ACL_CASES) it(`${c.name}: ${c.allowed ? 'allowed' : 'refused'}`, () => checkAclCase(c, connectAs, watcher));
 });
