@@ -1,5 +1,4 @@
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
@@ -99,11 +98,9 @@ export async function openListeners(config: BrokerConfig, aedes: Aedes, identity
   let app: ReturnType<typeof createHttpApp> | undefined;
   if (config.https && identity) {
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxPacketBytes });
-    // Fastify types its factory for http.Server; an https.Server takes the same handler.
-    app = createHttpApp(log, {}, (handler) => {
-      httpsServer = createHttpsServer({ ...identity.context(), minVersion: MIN_TLS }, handler);
-      return httpsServer as unknown as HttpServer;
-    });
+    app = createHttpApp(log, {}, { https: { ...identity.context(), minVersion: MIN_TLS } });
+    // Fastify types its server as http.Server whatever it is: this one is an https.Server.
+    httpsServer = app.server as unknown as HttpsServer;
     const server = httpsServer!;
     server.on('connection', (socket: Socket) => gate.admit(socket));
     server.on('tlsClientError', (err, socket) => log.debug({ address: socket.remoteAddress, err: err.message }, 'TLS handshake failed'));

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { brokerConfigSchema, brokerNetworkKeys, type BrokerConfig } from '../broker/config.js';
+import { dashboardsHttpSchema } from '../dashboards/config.js';
 import { agentHttpSchema, deviceSchema, kioskConfigSchema } from '../edge-agent/config.js';
 import { modbusBusSchema } from '../edge-agent/modbus/config.js';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
@@ -56,10 +57,8 @@ export const upConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: port(1883), ...brokerNetworkKeys })
       .strict()
       .prefault({}),
-    dashboards: z
-      .object({ host: z.string().default('127.0.0.1'), port: port(8080) })
-      .strict()
-      .prefault({}),
+    /** The dashboards' listener, as in their config (`http`): address, port, `https` files and `trustProxy`. */
+    dashboards: dashboardsHttpSchema.prefault({}),
     /** The agent's HTTP listener, as in the agent's config (`http`): address, port and the names it answers to. */
     agentHttp: agentHttpSchema.prefault({}),
     ...taxonomyConfigKeys,

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import type { Logger } from '../runtime/log.js';
 import { createHttpApp } from '../runtime/http-app.js';
+import { isLoopbackHost } from '../runtime/loopback.js';
 import { registerWebAssets } from '../runtime/web-assets.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
 import { createInflux } from '../runtime/influx-client.js';
@@ -17,6 +19,7 @@ import { sessionRoutes, signInRoutes } from './auth/auth-routes.js';
 import { loadSessionSecret, sessionSecretPath } from './auth/session.js';
 import { usersRoutes } from './auth/users-routes.js';
 import { servedSites, type DashboardsConfig } from './config.js';
+import { readCertificatePair, watchCertificatePair } from '../runtime/certificate-files.js';
 import { projectRoot } from '../runtime/project-root.js';
 
 export interface RunningDashboards {
@@ -40,6 +43,16 @@ export async function startDashboards(
   log: Logger,
 ): Promise<RunningDashboards> {
   const dlog = log.child({ component: 'dashboards' });
+  // Before anything connects: a certificate that cannot be served stops the start with its reason.
+  const certificateFiles = config.http.https && { ...config.http.https, configKey: 'http.https' };
+  const certificate = certificateFiles && readCertificatePair(certificateFiles);
+  const { trustProxy } = config.http;
+  if (!certificate && !trustProxy && !isLoopbackHost(config.http.host)) {
+    dlog.warn(
+      { host: config.http.host },
+      `HTTP en clair sur ${config.http.host} : les mots de passe et les cookies de session traversent le réseau lisiblement ; donnez http.https (certFile, keyFile) ou placez un reverse proxy HTTPS devant (http.trustProxy, deploy/reverse-proxy.md) / plain HTTP on ${config.http.host}: passwords and session cookies cross the network in clear; set http.https (certFile, keyFile) or put an HTTPS reverse proxy in front (http.trustProxy, deploy/reverse-proxy.md)`,
+    );
+  }
   // A dashboard query that hangs is worse than one that fails: the page retries on its next refresh.
   const influx = createInflux(config.influx, { requestTimeoutMs: 10_000 });
   const mqtt = connectMqtt(config.mqtt, 'dashboards', {
@@ -64,7 +77,7 @@ export async function startDashboards(
   const hub = new LiveHub(mqtt, dlog, { sites: servedSites(config).map((s) => s.id) });
   // No Host check: the dashboards are reached under names this config does not list (a domain, a proxy),
   // and a rebound page gets no session cookie; cross-site writes are still refused (request-guard.ts).
-  const app = createHttpApp(dlog);
+  const app = createHttpApp(dlog, {}, { ...(certificate ? { https: { cert: certificate.cert, key: certificate.key } } : {}), ...(trustProxy ? { trustProxy } : {}) });
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -101,14 +114,19 @@ export async function startDashboards(
   }
   const { port } = app.server.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  const url = `http://${host}:${port}`;
-  dlog.info({ url }, 'dashboards listening');
+  const url = `${certificate ? 'https' : 'http'}://${host}:${port}`;
+  dlog.info({ url, ...(trustProxy ? { trustProxy } : {}) }, 'dashboards listening');
+  // New connections get a renewed certificate; open ones keep theirs.
+  const stopWatching = certificateFiles
+    ? watchCertificatePair(certificateFiles, ({ cert, key }) => (app.server as unknown as TlsServer).setSecureContext({ cert, key }), dlog)
+    : () => {};
 
   return {
     url,
     routes,
     stop: () =>
       (stopping ??= (async () => {
+        stopWatching();
         // Streams first: app.close() waits for open responses, and an SSE response never ends by itself.
         hub.close();
         await app.close();

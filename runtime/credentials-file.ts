@@ -24,17 +24,21 @@ export function readCredentials(path: string): CredentialsFile | undefined {
 }
 
 /**
- * Refuses a file other users may read, as ssh does with a private key: a password that leaked there must be
- * changed, and saying so at start beats running on with it.
+ * Refuses a secret file other users may read, as ssh does with a private key: a secret that leaked there
+ * must be changed, and saying so at start beats running on with it.
  */
-export function readInfluxCredentials(path: string): InfluxCredentials | undefined {
-  if (!existsSync(path)) return undefined;
+export function refuseIfReadableByOthers(path: string): void {
   const mode = statSync(path).mode & 0o777;
   if (mode & 0o077) {
     throw new Error(
       `${path} est lisible par d'autres utilisateurs (mode ${mode.toString(8)}) : chmod 600 ${path} / ${path} is readable by other users (mode ${mode.toString(8)}): chmod 600 ${path}`,
     );
   }
+}
+
+export function readInfluxCredentials(path: string): InfluxCredentials | undefined {
+  if (!existsSync(path)) return undefined;
+  refuseIfReadableByOthers(path);
   return readJsonFile(path, influxCredentialsFileSchema)?.influx;
 }
 

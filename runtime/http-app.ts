@@ -1,4 +1,5 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from './log.js';
 import { guardRequests, type RequestGuardOptions } from './request-guard.js';
 
@@ -40,14 +41,40 @@ const SECURITY_HEADERS = {
 };
 
 /**
+ * A browser that got this over HTTPS goes to that name over HTTPS only, for a year. Not includeSubDomains:
+ * other hosts of the domain may still be plain HTTP. Never on plain HTTP answers, where a browser ignores
+ * it anyway (RFC 6797) and the local `npm start` must stay reachable.
+ */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
+
+export interface HttpServerOptions {
+  /** Serve HTTPS with this PEM certificate and key; `app.server.setSecureContext` takes a renewed pair. */
+  https?: SecureContextOptions;
+  /**
+   * The reverse proxies' addresses or CIDR ranges: only from them are X-Forwarded-For (the client's address,
+   * which the rate limits key on) and X-Forwarded-Proto believed (Fastify's trustProxy). None by default.
+   */
+  trustProxy?: readonly string[];
+}
+
+/**
  * A Fastify app logging through the component's pino logger, sending the security headers on every answer
  * and refusing cross-site and rebound requests (request-guard.ts).
  */
-export function createHttpApp(log: Logger, guard: RequestGuardOptions = {}, serverFactory?: FastifyServerFactory) {
+export function createHttpApp(log: Logger, guard: RequestGuardOptions = {}, server: HttpServerOptions = {}) {
   // Fastify's logger type is pino's minus a few fields; the instance is a real pino child logger.
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new QuietRequestLog(), forceCloseConnections: true, serverFactory });
-  app.addHook('onRequest', async (_req, reply) => {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new QuietRequestLog(),
+    forceCloseConnections: true,
+    // The HTTPS server's type would change every plugin's; callers that serve HTTPS reach its TLS methods by a cast.
+    ...((server.https ? { https: server.https } : {}) as object),
+    ...(server.trustProxy ? { trustProxy: [...server.trustProxy] } : {}),
+  });
+  app.addHook('onRequest', async (req, reply) => {
     void reply.headers(SECURITY_HEADERS);
+    // Direct TLS, or a trusted proxy's X-Forwarded-Proto: anyone else's is not believed (trustProxy).
+    if (req.protocol === 'https') void reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);
   });
   guardRequests(app, guard);
   return app;

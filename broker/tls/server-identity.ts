@@ -1,10 +1,11 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../../runtime/log.js';
-import { writePrivateFile } from '../../runtime/credentials-file.js';
+import { readCertificatePair, watchCertificatePair, type CertificatePair } from '../../runtime/certificate-files.js';
+import { refuseIfReadableByOthers, writePrivateFile } from '../../runtime/credentials-file.js';
 import type { BrokerConfig } from '../config.js';
 import { certificateSha256 } from '../../runtime/certificate-fingerprint.js';
 import { certificateNames, createCertificateAuthority, issueServerCertificate, type PemPair } from './certificate-authority.js';
@@ -15,9 +16,6 @@ const SERVER_VALIDITY_DAYS = 365;
 /** A generated server certificate is renewed this long before its end, checked at start and twice a day. */
 const RENEW_BEFORE_DAYS = 30;
 const RENEW_CHECK_MS = 12 * 3_600_000;
-/** How often an operator's files are looked at for a renewal (certbot replaces them every two months or so). */
-const OPERATOR_FILES_POLL_MS = 1000;
-const OPERATOR_FILES_SETTLE_MS = 500;
 const DAY_MS = 86_400_000;
 
 /** What the broker's TLS and HTTPS listeners serve, kept current across renewals. */
@@ -37,8 +35,6 @@ export interface ServerIdentity {
   close(): void;
 }
 
-export class TlsFileError extends Error {}
-
 /** This machine's names and addresses: what a Pi on the shop's network or the VPN may use to reach it. */
 export function defaultServerNames(): string[] {
   const addresses = Object.values(networkInterfaces())
@@ -55,28 +51,8 @@ function canonicalName(name: string): string {
 }
 
 function readPrivateKeyFile(path: string): string {
-  const mode = statSync(path).mode & 0o777;
-  if (mode & 0o077) {
-    throw new TlsFileError(`${path} est lisible par d'autres utilisateurs (mode ${mode.toString(8)}) : chmod 600 ${path} / ${path} is readable by other users (mode ${mode.toString(8)}): chmod 600 ${path}`);
-  }
+  refuseIfReadableByOthers(path);
   return readFileSync(path, 'utf8');
-}
-
-/** Parses a PEM chain and refuses one that would break every client: expired, not yet valid, or not matching its key. */
-function checkServerPair(certFile: string, certPem: string, keyPem: string, now = new Date()): X509Certificate {
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(certPem);
-  } catch (err) {
-    throw new TlsFileError(`${certFile}: not a PEM certificate (${(err as Error).message})`);
-  }
-  const end = new Date(leaf.validTo);
-  if (end <= now) throw new TlsFileError(`${certFile}: le certificat a expiré le ${end.toISOString()} / the certificate expired on ${end.toISOString()}; renew it (certbot renew) or remove certFile/keyFile to let the broker generate its own`);
-  if (new Date(leaf.validFrom) > now) throw new TlsFileError(`${certFile}: the certificate is not valid before ${new Date(leaf.validFrom).toISOString()}; check this machine's clock`);
-  if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) {
-    throw new TlsFileError(`${certFile}: the key file does not belong to this certificate`);
-  }
-  return leaf;
 }
 
 async function loadOrCreateCa(paths: ReturnType<typeof generatedTlsPaths>, log: Logger): Promise<PemPair> {
@@ -146,41 +122,28 @@ export async function loadServerIdentity(config: Pick<BrokerConfig, 'dataDir' | 
   }
 
   // The operator's files: read again whenever they change (a renewal by certbot), kept as they were if the new ones are bad.
-  const read = () => {
-    const key = readPrivateKeyFile(files.keyFile);
-    const cert = readFileSync(files.certFile, 'utf8');
-    const leaf = checkServerPair(files.certFile, cert, key);
-    return { key, cert, leaf };
-  };
-  current = read();
+  const operatorFiles = { certFile: files.certFile, keyFile: files.keyFile, configKey: 'certificates' };
+  const served = (pair: CertificatePair) => ({ key: pair.key.toString(), cert: pair.cert.toString(), leaf: new X509Certificate(pair.cert) });
+  current = served(readCertificatePair(operatorFiles));
   const caPem = files.caFile ? readFileSync(files.caFile, 'utf8') : undefined;
-  const reload = () => {
-    try {
-      current = read();
-      log.info({ certFile: files.certFile, validTo: current.leaf.validTo }, 'TLS: certificate files changed on disk, now serving the new certificate');
+  const stopWatching = watchCertificatePair(
+    operatorFiles,
+    (pair) => {
+      current = served(pair);
       changed();
-    } catch (err) {
-      // Half-written by a renewal, or bad: keep serving the old ones and say so; the next change is read again.
-      log.error({ err: (err as Error).message }, 'TLS: the changed certificate files cannot be used; still serving the previous certificate');
-    }
-  };
-  // A renewal replaces both files one after the other: read them once both have settled.
-  let settle: NodeJS.Timeout | undefined;
-  const changedOnDisk = () => {
-    clearTimeout(settle);
-    settle = setTimeout(reload, OPERATOR_FILES_SETTLE_MS);
-  };
-  for (const f of [files.certFile, files.keyFile]) watchFile(f, { interval: OPERATOR_FILES_POLL_MS, persistent: false }, changedOnDisk);
+    },
+    log,
+  );
   return {
     context: () => ({ key: current.key, cert: current.cert }),
     caPem,
     caSha256: caPem ? certificateSha256(new X509Certificate(caPem)) : undefined,
     names: () => certificateNames(current.leaf),
     onChange: (l) => listeners.push(l),
-    renew: async () => reload(),
-    close: () => {
-      clearTimeout(settle);
-      for (const f of [files.certFile, files.keyFile]) unwatchFile(f, changedOnDisk);
+    renew: async () => {
+      current = served(readCertificatePair(operatorFiles));
+      changed();
     },
+    close: stopWatching,
   };
 }

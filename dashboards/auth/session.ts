@@ -63,7 +63,8 @@ export function openSession(reply: FastifyReply, user: User, id = randomBytes(16
     httpOnly: true,
     sameSite: 'strict',
     path: '/',
-    // Secure when served over HTTPS; plain HTTP on the shop's network must still work.
+    // Secure when the request came over HTTPS, directly or through a proxy listed in http.trustProxy (whose
+    // X-Forwarded-Proto is believed, nobody else's); plain HTTP on loopback (`npm start`) must still work.
     secure: 'auto',
     maxAge: TTL_MS / 1000,
   });

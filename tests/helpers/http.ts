@@ -1,4 +1,6 @@
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 
 /**
  * A JSON client of one of our HTTP APIs: `call(method, path, body?)` sends the body as JSON and gives the
@@ -29,25 +31,44 @@ export interface RawAnswer {
   headers: IncomingHttpHeaders;
   // The tests read what they expect of each answer's body.
   body: any;
+  /** Over HTTPS, the serial number of the certificate the server presented on that connection. */
+  certificateSerial?: string;
 }
 
 /**
  * A request as an outside client sends it: exactly the headers given (a forged Host, a foreign Origin, a
  * form's content type), from the loopback address given (each address its own client for rate limits).
- * Host defaults to the URL's, as every client sends it.
+ * Host defaults to the URL's, as every client sends it. An https base URL is reached trusting `ca` only;
+ * each request opens its own connection unless an `agent` keeps one alive.
  */
-export function rawRequest(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: string; from?: string; ca?: Buffer; agent?: Agent } = {},
+): Promise<RawAnswer> {
   const url = new URL(base);
+  const tls = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, method, path, agent: false, localAddress: opts.from ?? '127.0.0.1', headers: { host: url.host, ...opts.headers } },
+    const req = (tls ? httpsRequest : request)(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        agent: opts.agent ?? false,
+        localAddress: opts.from ?? '127.0.0.1',
+        headers: { host: url.host, ...opts.headers },
+        ...(tls ? { ca: opts.ca } : {}),
+      },
       (res) => {
+        const certificateSerial = tls ? (res.socket as TLSSocket).getPeerCertificate().serialNumber : undefined;
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
         res.on('end', () => {
           const json = res.headers['content-type']?.startsWith('application/json');
-          resolve({ status: res.statusCode!, headers: res.headers, body: json && text ? JSON.parse(text) : text });
+          resolve({ status: res.statusCode!, headers: res.headers, body: json && text ? JSON.parse(text) : text, ...(certificateSerial ? { certificateSerial } : {}) });
         });
       },
     );
