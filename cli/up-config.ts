@@ -25,6 +25,11 @@ export const upConfigSchema = z
     demo: z.boolean().default(false),
     site: siteSchema.prefault({}),
     agent: slug.default('comptoir'),
+    /**
+     * The agent of this machine (with no `devices:`, a simulated shop). A server that only receives the shops'
+     * agents over the network sets false: no agent, no simulation, only InfluxDB, broker, ingest and dashboards.
+     */
+    localAgent: z.boolean().default(true),
     influx: z
       .object({
         /** Start our own influxd with its data in dataDir/influxdb. Set false to use `url` instead. */
@@ -108,7 +113,7 @@ export function upUsersFile(config: Pick<UpConfig, 'dataDir'>): string {
 }
 
 /** The embedded broker's config of an `up` system: where `trebuchet agent enroll -c up.yaml` finds the same users. */
-export function upBrokerConfig(config: Pick<UpConfig, 'dataDir' | 'broker' | 'site' | 'agent'>, dataDir = resolve(config.dataDir)): BrokerConfig {
+export function upBrokerConfig(config: Pick<UpConfig, 'dataDir' | 'broker' | 'site' | 'agent' | 'localAgent'>, dataDir = resolve(config.dataDir)): BrokerConfig {
   const { host, port, ...network } = config.broker;
-  return brokerConfigSchema.parse({ listen: { host, port }, ...network, dataDir, agents: [{ site: config.site.id, agent: config.agent }] });
+  return brokerConfigSchema.parse({ listen: { host, port }, ...network, dataDir, agents: config.localAgent ? [{ site: config.site.id, agent: config.agent }] : [] });
 }

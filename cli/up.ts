@@ -48,7 +48,8 @@ export interface RunningUp {
   /** The running broker (a new one after restartBroker): its TLS and HTTPS ports, its certificate. */
   broker(): RunningBroker;
   credentialsFile: string;
-  agent: RunningAgent;
+  /** The agent of this machine; none with `localAgent: false` (a server for agents elsewhere). */
+  agent: RunningAgent | undefined;
   ingest: RunningIngest;
   /** The simulated scale and door counter, when no device is configured. */
   simulatedScale?: SimulatedStgsScale;
@@ -130,49 +131,9 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
     );
     started.push({ name: 'dashboards', stop: dashboards.stop });
 
-    let devices: DeviceConfig[] = config.devices;
-    const seed = config.simulation.seed ?? Date.now() % 1_000_000;
-    let shop: SimulatedShop | undefined;
-    if (devices.length === 0) {
-      shop = await startSimulatedDevices(config.simulation, seed, options.simulatedScale);
-      if (options.attendant === false) shop.door.setOpen(false);
-      started.push({ name: 'simulated devices', stop: shop.stop });
-      devices = shop.devices;
-    }
-    const agent = await startAgent(
-      agentConfigSchema.parse({
-        site: config.site.id,
-        siteName: config.site.name,
-        timeZone: config.site.timeZone,
-        demo: config.demo,
-        agent: config.agent,
-        mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
-        http: config.agentHttp,
-        dataDir: join(dataDir, 'agent'),
-        taxonomy,
-        kiosk: config.kiosk,
-        modbus: config.modbus,
-        devices,
-      }),
-      log.child({ component: 'agent' }),
-      options.agentClock ? { clock: options.agentClock } : {},
-    );
-    started.push({ name: 'agent', stop: agent.stop });
-
-    if (shop && options.attendant !== false) {
-      const holdMs = 2_000;
-      const counter: CounterActions =
-        config.simulation.capture === 'bon'
-          ? simulatedCounter(agent.desk, SIMULATED_SCALE_ID, agent.kioskWatchers, { seed, holdMs, humanWaitMs: config.simulation.humanWaitS * 1000 })
-          : {
-              // A scale alone takes every load in; nothing to say where goods go out.
-              beginVisit: async (visit) => !visit.sortie,
-              pickCategory: async (category: string) => void agent.devices.selectCategory(SIMULATED_SCALE_ID, category),
-            };
-      const attendant = new Attendant(shop.scale, counter, { speed: config.simulation.speed, holdMs, scenario: shopDays({ seed }) });
-      attendant.run().catch((err: Error) => log.error({ err: err.message }, 'the simulated attendant stopped'));
-      started.push({ name: 'attendant', stop: () => attendant.stop() });
-    }
+    const local = config.localAgent ? await startLocalAgent(config, dataDir, mqtt, taxonomy, log, options, started) : undefined;
+    const agent = local?.agent;
+    const shop = local?.shop;
 
     process.stdout.write(
       [
@@ -181,7 +142,7 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
         `  Tableau de bord / dashboard : ${dashboards.url}`,
         `  Identifiants générés / generated credentials : ${broker.credentialsFile}${managed ? `, ${influx.credentialsFile}` : ''} (mode 0600)`,
         `  Données / data : ${dataDir}   InfluxDB : ${influx.url}   MQTT : ${broker.url}`,
-        `  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${shop ? '   — balance et compteur simulés / simulated scale and door counter' : ''}`,
+        ...(agent ? [`  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${shop ? '   — balance et compteur simulés / simulated scale and door counter' : ''}`] : []),
         ...(demoAccount
           ? [
               `  DÉMONSTRATION : données simulées / DEMONSTRATION: simulated figures (your real data folder is not touched)`,
@@ -224,4 +185,60 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
     await stopAll();
     throw err;
   }
+}
+
+/** This machine's agent, reading `devices:` or, without any, a simulated shop with its attendant. What it starts goes into `started`. */
+async function startLocalAgent(
+  config: UpConfig,
+  dataDir: string,
+  mqtt: { url: string; credentialsFile: string },
+  taxonomy: ReturnType<typeof siteTaxonomy>,
+  log: Logger,
+  options: UpOptions,
+  started: Stoppable[],
+): Promise<{ agent: RunningAgent; shop: SimulatedShop | undefined }> {
+  let devices: DeviceConfig[] = config.devices;
+  const seed = config.simulation.seed ?? Date.now() % 1_000_000;
+  let shop: SimulatedShop | undefined;
+  if (devices.length === 0) {
+    shop = await startSimulatedDevices(config.simulation, seed, options.simulatedScale);
+    if (options.attendant === false) shop.door.setOpen(false);
+    started.push({ name: 'simulated devices', stop: shop.stop });
+    devices = shop.devices;
+  }
+  const agent = await startAgent(
+    agentConfigSchema.parse({
+      site: config.site.id,
+      siteName: config.site.name,
+      timeZone: config.site.timeZone,
+      demo: config.demo,
+      agent: config.agent,
+      mqtt: { ...mqtt, username: agentUsername(config.site.id, config.agent) },
+      http: config.agentHttp,
+      dataDir: join(dataDir, 'agent'),
+      taxonomy,
+      kiosk: config.kiosk,
+      modbus: config.modbus,
+      devices,
+    }),
+    log.child({ component: 'agent' }),
+    options.agentClock ? { clock: options.agentClock } : {},
+  );
+  started.push({ name: 'agent', stop: agent.stop });
+
+  if (shop && options.attendant !== false) {
+    const holdMs = 2_000;
+    const counter: CounterActions =
+      config.simulation.capture === 'bon'
+        ? simulatedCounter(agent.desk, SIMULATED_SCALE_ID, agent.kioskWatchers, { seed, holdMs, humanWaitMs: config.simulation.humanWaitS * 1000 })
+        : {
+            // A scale alone takes every load in; nothing to say where goods go out.
+            beginVisit: async (visit) => !visit.sortie,
+            pickCategory: async (category: string) => void agent.devices.selectCategory(SIMULATED_SCALE_ID, category),
+          };
+    const attendant = new Attendant(shop.scale, counter, { speed: config.simulation.speed, holdMs, scenario: shopDays({ seed }) });
+    attendant.run().catch((err: Error) => log.error({ err: err.message }, 'the simulated attendant stopped'));
+    started.push({ name: 'attendant', stop: () => attendant.stop() });
+  }
+  return { agent, shop };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startUp, type RunningUp, type UpOptions } from '../../cli/up.js';
+import type { RunningAgent } from '../../edge-agent/agent.js';
 import { upConfigSchema, upUsersFile, type UpConfigInput } from '../../cli/up-config.js';
 import { UsersFile } from '../../dashboards/auth/users-file.js';
 import { dashboardsSession, jsonApi } from './http.js';
@@ -12,7 +13,9 @@ import { waitFor } from './wait.js';
 /** The admin account every test stack has in its dashboards' users file. */
 export const TEST_ADMIN = { name: 'test-admin', password: 'test-admin-password' };
 
-export interface TestStack extends RunningUp {
+export interface TestStack extends Omit<RunningUp, 'agent'> {
+  /** A test stack always runs its local agent. */
+  agent: RunningAgent;
   dataDir: string;
   /** The test admin's session cookie for the dashboards (signed in once, on first use). */
   dashboardsCookie(): Promise<string>;
@@ -49,13 +52,16 @@ export async function startTestStack(
     });
     try {
       const up = await startUp(config, pino({ level: process.env.TREBUCHET_TEST_LOG ?? 'silent' }), options);
+      const agent = up.agent;
+      if (!agent) throw new Error('a test stack runs its local agent: do not give localAgent: false');
       let session: Promise<string> | undefined;
       const dashboardsCookie = () => (session ??= dashboardsSession(up.dashboardsUrl, TEST_ADMIN));
       return {
         ...up,
+        agent,
         dashboardsCookie,
         dashboardsApi: jsonApi(() => up.dashboardsUrl, { cookie: dashboardsCookie }),
-        acknowledged: () => waitFor('the outbox acknowledged by ingest', () => up.agent.pending.depth === 0, 20_000).then(() => undefined),
+        acknowledged: () => waitFor('the outbox acknowledged by ingest', () => agent.pending.depth === 0, 20_000).then(() => undefined),
         async stop() {
           await up.stop();
           // A demonstration keeps its data beside the stack's folder.

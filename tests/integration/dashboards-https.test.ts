@@ -188,7 +188,7 @@ describe('dashboards over HTTPS', () => {
         return answer.certificateSerial === serialOf(1002) && answer;
       });
       expect(fresh.status).toBe(200);
-      expect(secure.logs.some((l) => l.msg === 'new HTTPS certificate in use')).toBe(true);
+      expect(secure.logs.some((l) => /new connections get the new certificate/.test(l.msg))).toBe(true);
       // The connection opened before the renewal is still served, on the certificate it was opened with.
       const old = await me({ agent: keepAlive });
       expect([old.status, old.certificateSerial]).toEqual([200, serialOf(1001)]);
