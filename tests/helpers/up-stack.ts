@@ -34,7 +34,7 @@ export interface TestStack extends Omit<RunningUp, 'agent'> {
  * on free loopback ports with its data in a temporary folder removed at stop.
  */
 export async function startTestStack(
-  overrides: Omit<UpConfigInput, 'influx' | 'broker' | 'dashboards' | 'agentHttp' | 'dataDir'> = {},
+  overrides: Omit<UpConfigInput, 'influx' | 'dashboards' | 'agentHttp' | 'dataDir'> = {},
   options: UpOptions = {},
 ): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tb-stack-'));
@@ -45,10 +45,11 @@ export async function startTestStack(
     const config = upConfigSchema.parse({
       dataDir,
       influx: { httpPort: await freePort(), rpcPort: await freePort() },
-      broker: { port: 0 },
       dashboards: { port: 0 },
       agentHttp: { port: 0 },
       ...overrides,
+      // The plain listener on a free port; TLS and HTTPS listeners (field deployment) as the test gives them.
+      broker: { port: 0, ...overrides.broker },
     });
     try {
       const up = await startUp(config, pino({ level: process.env.TREBUCHET_TEST_LOG ?? 'silent' }), options);
