@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import mqtt from 'mqtt';
 import type { BrokerConfig } from '../broker/config.js';
@@ -113,7 +113,7 @@ export function registerAgentEnrolment(agent: Command): void {
     .requiredOption('--agent <id>', 'the Pi, within its site (a slug: comptoir)')
     .option(configOption, configHelp)
     .option('--host <name>', "this server's name or address as the Pi reaches it (default: the certificate's first name)")
-    .option('--bundle <file>', 'where to write the bundle (default: ./<site>-<agent>.trebuchet.json)')
+    .option('--bundle <file>', "where to write the bundle (default: the broker's dataDir/broker/bundles/<site>-<agent>.trebuchet.json)")
     .option('--ttl <minutes>', 'how long the code stays valid (default: the broker\'s enrolment.codeTtlMinutes)')
     .action((opts: { site: string; agent: string; config?: string; host?: string; bundle?: string; ttl?: string }) => {
       try {
@@ -126,7 +126,8 @@ export function registerAgentEnrolment(agent: Command): void {
         const host = opts.host ?? config.certificates.names?.[0] ?? hostname();
         const { code, expiresAt } = createCode(config.dataDir, where, ttl, caSha256);
         const identity = issueIdentity(config.dataDir, where, agentUrls(config, host), caPem);
-        const bundle = resolve(opts.bundle ?? `${where.site}-${where.agent}.trebuchet.json`);
+        // By default beside the broker's data, which the service's user (who runs this) can always write.
+        const bundle = resolve(opts.bundle ?? join(config.dataDir, 'broker', 'bundles', `${where.site}-${where.agent}.trebuchet.json`));
         writePrivateFile(bundle, `${JSON.stringify(identity, null, 2)}\n`);
         const server = config.https ? `https://${host.includes(':') ? `[${host}]` : host}:${config.https.port}` : undefined;
         process.stdout.write(
@@ -137,7 +138,7 @@ export function registerAgentEnrolment(agent: Command): void {
             '',
             server ? `Sur le Pi / on the Pi:  sudo trebuchet agent join ${code} --server ${server}` : 'This broker has no https listener: join with the bundle.',
             `Ou hors ligne / or offline (USB): ${bundle} (0600; holds the Pi's password: delete it once used)`,
-            `                 sudo trebuchet agent join --bundle ${bundle.split('/').pop()}`,
+            `                 sudo trebuchet agent join --bundle /media/usb/${basename(bundle)}`,
             '',
           ].join('\n'),
         );
