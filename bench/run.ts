@@ -2,6 +2,7 @@ import { benchAgentResources } from './agent-resources.js';
 import { benchBacklogDrain } from './backlog-drain.js';
 import { benchDashboardsReports } from './dashboards-reports.js';
 import { benchModbusBus } from './modbus-bus.js';
+import { benchMqttConnect } from './mqtt-connect.js';
 import { benchOutbox } from './outbox.js';
 import { benchReplug } from './replug.js';
 import { benchStableToBon } from './stable-to-bon.js';
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   outbox: benchOutbox,
   'backlog-drain': benchBacklogDrain,
   'dashboards-reports': benchDashboardsReports,
+  'mqtt-connect': benchMqttConnect,
 };
 
 const only = process.argv.slice(2);
