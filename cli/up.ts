@@ -142,6 +142,11 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
         `  Tableau de bord / dashboard : ${dashboards.url}`,
         `  Identifiants générés / generated credentials : ${broker.credentialsFile}${managed ? `, ${influx.credentialsFile}` : ''} (mode 0600)`,
         `  Données / data : ${dataDir}   InfluxDB : ${influx.url}   MQTT : ${broker.url}`,
+        ...(broker.tlsPort || broker.httpsPort
+          ? [
+              `  Agents des boutiques / shops' agents : ${[broker.tlsPort && `mqtts://${brokerConfig.tls?.host}:${broker.tlsPort}`, broker.httpsPort && `wss://${brokerConfig.https?.host}:${broker.httpsPort}/mqtt`].filter(Boolean).join('  ')}   — trebuchet agent enroll --site … --agent …`,
+            ]
+          : []),
         ...(agent ? [`  Comptoir (kiosque) / counter kiosk : ${agent.httpUrl}${shop ? '   — balance et compteur simulés / simulated scale and door counter' : ''}`] : []),
         ...(demoAccount
           ? [
