@@ -16,8 +16,11 @@ import { agentTopic, agentUsername } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { startManagedInfluxd, type RunningInfluxd } from '../../runtime/managed-influxd.js';
 import { projectRoot } from '../../runtime/project-root.js';
+import { generatedTlsPaths } from '../../broker/tls/paths.js';
+import { WEBSOCKET_PATH } from '../../broker/listeners.js';
 import { MOSQUITTO, writeTestMosquittoConfig } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
+import { SERVER_NAMES, TLS_HANDSHAKE_BYTE, writeOperatorCertificates, type OperatorCertificates, type Transport } from './tls-link.js';
 
 /**
  * The chaos harness: every component of the pipeline as a real process that can be killed and restarted
@@ -80,6 +83,13 @@ export class Dice {
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)]!;
   }
+}
+
+/** `n` ports free on loopback now, all different (freePort may give one twice). */
+export async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
 }
 
 /** Whether a TCP port on loopback accepts a connection now. */
@@ -250,10 +260,8 @@ export class InfluxControl {
   static async start(dir: string): Promise<InfluxControl> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const httpPort = await freePort();
-      let rpcPort = await freePort();
-      while (rpcPort === httpPort) rpcPort = await freePort();
-      const control = new InfluxControl(dir, httpPort, rpcPort);
+      const [httpPort, rpcPort] = await distinctFreePorts(2);
+      const control = new InfluxControl(dir, httpPort!, rpcPort!);
       try {
         await control.start();
         return control;
@@ -295,13 +303,16 @@ export class InfluxControl {
 
 /**
  * A TCP proxy on loopback between the agent and the broker. cut() destroys every live connection and
- * refuses new ones (they are accepted and closed at once) until restore().
+ * refuses new ones (they are accepted and closed at once) until restore(). It relays bytes unchanged, TLS
+ * included (a cut is then a real TLS connection loss), and tells how each connection opened: a TLS
+ * handshake or anything else (plain MQTT), which shows the agent's link really was TLS.
  */
 export class TcpProxy {
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private refusing = false;
   cuts = 0;
   connections = 0;
+  readonly opened = { tls: 0, plain: 0 };
 
   private constructor(
     private readonly server: Server,
@@ -355,6 +366,7 @@ export class TcpProxy {
       return;
     }
     this.connections++;
+    client.once('data', (chunk: Buffer) => (chunk[0] === TLS_HANDSHAKE_BYTE ? this.opened.tls++ : this.opened.plain++));
     const upstream = connect({ port: this.targetPort, host: '127.0.0.1' });
     upstream.on('error', () => undefined);
     const pair = { client, upstream };
@@ -652,6 +664,14 @@ export interface StackOptions {
   freshInstall?: boolean;
   /** Length of the door counter's visits buckets (default 1 s). */
   bucketSeconds?: number;
+  /** The agent's link to the broker (default plain MQTT); ingest and the watch stay on the plain loopback port, as on a server. */
+  transport?: Transport;
+  /**
+   * TLS with the operator's files (`certificates: {certFile, keyFile, caFile}`), made here with the product's
+   * generator, which a scenario may renew under load. Mosquitto always gets those (it generates nothing);
+   * our broker otherwise generates its own CA and certificate at first start.
+   */
+  operatorCertificates?: boolean;
 }
 
 /**
@@ -668,16 +688,25 @@ export class Stack {
   weighings!: WeighingSource;
   watch!: AgentWatch;
   credentials!: BrokerCredentials;
+  /** The broker's plain loopback port (ingest, the watch, the hostile clients). */
   brokerPort = 0;
+  /** The broker's port the proxy leads the agent to: the plain one, the TLS one or the HTTPS (WebSocket) one. */
+  linkPort = 0;
+  /** The CA the agent pins (TLS transports). */
+  caFile: string | undefined;
+  /** The operator's certificate files, when the stack runs with them. */
+  certificates: OperatorCertificates | undefined;
   agentHttpPort = 0;
   readonly dir: string;
   private scale!: { port: number; close(): Promise<void> };
   private readonly started = Date.now();
   readonly bucketSeconds: number;
+  readonly transport: Transport;
 
   constructor(readonly opts: StackOptions) {
     this.dir = join(opts.root, opts.name);
     this.bucketSeconds = opts.bucketSeconds ?? 1;
+    this.transport = opts.transport ?? 'tcp';
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
   }
@@ -709,9 +738,10 @@ export class Stack {
   private async up(): Promise<void> {
     const { dir } = this;
     this.influx = await InfluxControl.start(join(dir, 'influxd'));
-    this.brokerPort = await freePort();
-    this.agentHttpPort = await freePort();
-    while (this.agentHttpPort === this.brokerPort) this.agentHttpPort = await freePort();
+    const ports = await distinctFreePorts(3);
+    this.brokerPort = ports[0]!;
+    this.agentHttpPort = ports[1]!;
+    this.linkPort = this.transport === 'tcp' ? this.brokerPort : ports[2]!;
 
     // The broker's users: generated by the product's own code, used by our broker or handed to Mosquitto.
     const brokerData = join(dir, 'broker-data');
@@ -728,15 +758,30 @@ export class Stack {
       },
     };
 
-    const brokerReady = (p: ManagedProcess) => waitFor(`${p.name} to accept connections`, () => tcpAccepts(this.brokerPort), 20_000).then(() => undefined);
+    const brokerReady = (p: ManagedProcess) =>
+      waitFor(`${p.name} to accept connections`, async () => (await tcpAccepts(this.brokerPort)) && tcpAccepts(this.linkPort), 20_000).then(() => undefined);
+    const linkListener = { host: '127.0.0.1', port: this.linkPort };
+    if (this.transport !== 'tcp' && (this.opts.operatorCertificates || this.opts.broker === 'mosquitto')) {
+      mkdirSync(join(dir, 'certificates'), { mode: 0o700 });
+      this.certificates = await writeOperatorCertificates(join(dir, 'certificates'));
+    }
+    const brokerConfig = {
+      listen: { host: '127.0.0.1', port: this.brokerPort },
+      ...(this.transport === 'tls' ? { tls: linkListener } : this.transport === 'wss' ? { https: linkListener } : {}),
+      ...(this.transport === 'tcp' ? {} : { certificates: this.certificates ? { certFile: this.certificates.certFile, keyFile: this.certificates.keyFile, caFile: this.certificates.caFile } : { names: SERVER_NAMES } }),
+      dataDir: brokerData,
+      agents,
+    };
     if (this.opts.broker === 'aedes') {
-      const conf = this.writeConfig('broker.yaml', { listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents });
+      const conf = this.writeConfig('broker.yaml', brokerConfig);
       this.broker = cliProcess('broker', 'broker', conf, join(dir, 'broker.log'), brokerReady);
     } else {
-      const { conf } = (await writeTestMosquittoConfig(brokerConfigSchema.parse({ listen: { host: '127.0.0.1', port: this.brokerPort }, dataDir: brokerData, agents }), join(dir, 'mosquitto'))).files;
+      const { conf } = (await writeTestMosquittoConfig(brokerConfigSchema.parse(brokerConfig), join(dir, 'mosquitto'))).files;
       this.broker = new ManagedProcess({ name: 'mosquitto', command: MOSQUITTO, args: ['-c', conf], logFile: join(dir, 'mosquitto.log'), ready: brokerReady });
     }
     await this.broker.start();
+    // Generated at the broker's first start: the CA an enrolled agent pins.
+    if (this.transport !== 'tcp') this.caFile = this.certificates?.caFile ?? generatedTlsPaths(brokerData).caCert;
 
     const ingestConf = this.writeConfig('ingest.yaml', {
       mqtt: { url: `mqtt://127.0.0.1:${this.brokerPort}`, username: 'ingest', credentialsFile },
@@ -745,7 +790,7 @@ export class Stack {
     this.ingest = cliProcess('ingest', 'ingest', ingestConf, join(dir, 'ingest.log'), logLine(/"msg":"ingest subscribed"/));
     await this.ingest.start();
 
-    this.proxy = await TcpProxy.listen(this.brokerPort);
+    this.proxy = await TcpProxy.listen(this.linkPort);
     this.scale = await silentDevice();
     this.counter = await DoorCounterSource.start(this.dice);
     const agentConf = this.writeConfig('agent.yaml', {
@@ -754,7 +799,7 @@ export class Stack {
       dataDir: join(dir, 'agent-data'),
       clock: 'assume-synced',
       healthIntervalS: 1,
-      mqtt: { url: `mqtt://127.0.0.1:${this.proxy.port}`, username: agentUsername(SITE, AGENT), credentialsFile },
+      mqtt: { url: this.agentBrokerUrl(), username: agentUsername(SITE, AGENT), credentialsFile, ...(this.caFile ? { caFile: this.caFile } : {}) },
       http: { host: '127.0.0.1', port: this.agentHttpPort },
       // Resent after 1 s without a receipt, backing off to 4 s: a chaos run converges in seconds, not minutes.
       receipts: { timeoutMs: 1000, maxBackoffMs: 4000 },
@@ -781,6 +826,23 @@ export class Stack {
     this.weighings = new WeighingSource(this.agentHttpPort);
     // Counts before the agent's first reading would be its baseline, not visitors: walk only once it has read.
     await waitFor('the agent to read the door counter', async () => (await this.counterState())?.health?.lastReadingAt, 20_000, 100);
+  }
+
+  /** The broker as the agent's config names it: through the proxy, over the stack's transport. */
+  private agentBrokerUrl(): string {
+    const at = `127.0.0.1:${this.proxy.port}`;
+    return { tcp: `mqtt://${at}`, tls: `mqtts://${at}`, wss: `wss://${at}${WEBSOCKET_PATH}` }[this.transport];
+  }
+
+  /**
+   * Whether every connection the agent opened through the proxy was of the stack's transport (a TLS
+   * handshake for tls and wss, none for tcp); undefined when it was, else what went wrong.
+   */
+  linkMismatch(): string | undefined {
+    const { tls, plain } = this.proxy.opened;
+    if (this.transport === 'tcp') return tls > 0 ? `${tls} of the agent's connections began with a TLS handshake, on a plain link` : undefined;
+    if (tls === 0) return `none of the agent's connections through the proxy began with a TLS handshake (${plain} did not)`;
+    return plain > 0 ? `${plain} of the agent's connections through the proxy began without a TLS handshake (${tls} with)` : undefined;
   }
 
   private writeConfig(file: string, content: unknown): string {
@@ -939,6 +1001,8 @@ export interface Stored {
 export interface Tally {
   scenario: string;
   broker: BrokerKind;
+  /** The agent's link to the broker. */
+  transport: Transport;
   /** What the chaos did, e.g. "agent SIGKILL ×50". */
   chaos: string;
   /** Acknowledged weighings plus counted passages. */
@@ -976,7 +1040,12 @@ const sameNumber = (a: number, b: number) => Math.abs(a - b) < 1e-9;
  * doubled: rows beyond one per event id (or per posted value), visitors above the count; wrong: a
  * stored value that is not the posted one, or a weighing nobody posted.
  */
-export function judge(scenario: string, broker: BrokerKind, chaos: string, records: PostRecord[], expected: { in: number; out: number }, stored: Stored): Omit<Tally, 'crashes' | 'seconds' | 'settled'> {
+export function judge(
+  run: Pick<Tally, 'scenario' | 'broker' | 'transport' | 'chaos'>,
+  records: PostRecord[],
+  expected: { in: number; out: number },
+  stored: Stored,
+): Omit<Tally, 'crashes' | 'seconds' | 'settled'> {
   const notes: string[] = [];
   const byValue = new Map<number, PostRecord>();
   for (const r of records) byValue.set(Math.round(r.netKg * 1000), r);
@@ -1036,9 +1105,7 @@ export function judge(scenario: string, broker: BrokerKind, chaos: string, recor
   const doubledV = Math.max(0, stored.visits.in - expected.in) + Math.max(0, stored.visits.out - expected.out);
   const count = (o: PostOutcome) => records.filter((r) => r.outcome === o).length;
   return {
-    scenario,
-    broker,
-    chaos,
+    ...run,
     sent: acked.length + expected.in + expected.out,
     stored: storedAcked + Math.min(stored.visits.in, expected.in) + Math.min(stored.visits.out, expected.out),
     lost: lostW + lostV,
@@ -1066,10 +1133,11 @@ export function passed(t: Tally): boolean {
 
 /** The table, as printed by `npm run chaos` and the short suite. */
 export function formatTable(tallies: Tally[]): string {
-  const head = ['scenario', 'broker', 'chaos', 'events sent', 'stored', 'lost', 'doubled', 'wrong', 'crashes', 'time', 'verdict'];
+  const head = ['scenario', 'broker', 'transport', 'chaos', 'events sent', 'stored', 'lost', 'doubled', 'wrong', 'crashes', 'time', 'verdict'];
   const rows = tallies.map((t) => [
     t.scenario,
     t.broker,
+    t.transport,
     t.chaos,
     String(t.sent),
     String(t.stored),
@@ -1081,14 +1149,14 @@ export function formatTable(tallies: Tally[]): string {
     passed(t) ? 'ok' : 'FAIL',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([3, 4, 5, 6, 7, 8, 9]);
+  const numeric = new Set([4, 5, 6, 7, 8, 9, 10]);
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' │ ');
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
   const details = tallies.map((t) => {
     const w = t.weighings;
     const v = t.visits;
     return [
-      `${t.scenario} (${t.broker}): weighings ${w.acked} acknowledged (${w.lost} lost, ${w.doubled} doubled), ${w.unanswered} unanswered (${w.unansweredStored} stored, at most once each), ${w.refused} refused, ${w.rejected} rejected, ${w.rows} rows; ` +
+      `${t.scenario} (${t.broker}, ${t.transport}): weighings ${w.acked} acknowledged (${w.lost} lost, ${w.doubled} doubled), ${w.unanswered} unanswered (${w.unansweredStored} stored, at most once each), ${w.refused} refused, ${w.rejected} rejected, ${w.rows} rows; ` +
         `visits in ${v.storedIn}/${v.expectedIn} out ${v.storedOut}/${v.expectedOut} in ${v.buckets} buckets; settled: ${t.settled}`,
       ...t.notes.map((n) => `    - ${n}`),
     ].join('\n');

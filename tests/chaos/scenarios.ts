@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { judge, passed, sleep, Stack, waitFor, Dice, type BrokerKind, type Tally } from './harness.js';
 import { agentImpostor, futureInstallStatus, malformedCopy, publishHostile } from './hostile.js';
+import { renewServerCertificate, servedSerial, type Transport } from './tls-link.js';
 
 /**
  * The chaos scenarios, each in a full form (`npm run chaos`) and a short one (the vitest suite). Every
@@ -16,12 +17,14 @@ export interface Scenario {
   /** Unique name, also the folder of its logs. */
   name: string;
   broker: BrokerKind;
+  /** The agent's link to the broker. */
+  transport: Transport;
   /** What the chaos does, for the table (the actual count is filled in after the run). */
   chaos: string;
   /** How long the agent may take to deliver everything once the chaos is over. */
   settleMs: number;
   /** How the stack differs from the default one (an agent installed an hour ago, 1 s visits buckets). */
-  stack?: { freshInstall?: boolean; bucketSeconds?: number };
+  stack?: { freshInstall?: boolean; bucketSeconds?: number; operatorCertificates?: boolean };
   /** The chaos itself, with the load flowing; returns what was done, for the table. */
   body(stack: Stack, log: (line: string) => void): Promise<string>;
 }
@@ -70,6 +73,23 @@ const SIZES: Record<Size, Sizes> = {
   },
 };
 
+/** The broker and the agent's link a scenario runs on. */
+interface Variant {
+  broker: BrokerKind;
+  transport: Transport;
+}
+
+const AEDES: Variant = { broker: 'aedes', transport: 'tcp' };
+const MOSQUITTO: Variant = { broker: 'mosquitto', transport: 'tcp' };
+const AEDES_TLS: Variant = { broker: 'aedes', transport: 'tls' };
+const AEDES_WSS: Variant = { broker: 'aedes', transport: 'wss' };
+const MOSQUITTO_TLS: Variant = { broker: 'mosquitto', transport: 'tls' };
+
+/** A scenario's name: what it does, then the broker and the link when they are not our broker over plain MQTT. */
+function named(what: string, v: Variant): string {
+  return [what, ...(v.broker === 'mosquitto' ? ['mosquitto'] : []), ...(v.transport === 'tcp' ? [] : [v.transport])].join('-');
+}
+
 function gap(stack: Stack, s: Sizes): Promise<void> {
   return sleep(stack.dice.between(s.gapMs[0], s.gapMs[1]));
 }
@@ -80,10 +100,10 @@ async function flowing(stack: Stack, n = 5, timeoutMs = 30_000): Promise<void> {
   await waitFor(`${n} more weighings acknowledged`, () => stack.weighings.count('acked') >= from + n, timeoutMs, 50);
 }
 
-function agentKills(broker: BrokerKind, s: Sizes): Scenario {
+function agentKills(v: Variant, s: Sizes): Scenario {
   return {
-    name: `agent-sigkill${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('agent-sigkill', v),
+    ...v,
     chaos: `agent SIGKILL ×${s.agentKills}`,
     settleMs: s.settleMs,
     async body(stack, log) {
@@ -99,10 +119,10 @@ function agentKills(broker: BrokerKind, s: Sizes): Scenario {
   };
 }
 
-function brokerRestarts(broker: BrokerKind, s: Sizes): Scenario {
+function brokerRestarts(v: Variant, s: Sizes): Scenario {
   return {
-    name: `broker-restart${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('broker-restart', v),
+    ...v,
     chaos: `broker restart ×${s.brokerRestarts}`,
     settleMs: s.settleMs,
     async body(stack) {
@@ -121,10 +141,10 @@ function brokerRestarts(broker: BrokerKind, s: Sizes): Scenario {
   };
 }
 
-function networkCuts(broker: BrokerKind, s: Sizes): Scenario {
+function networkCuts(v: Variant, s: Sizes): Scenario {
   return {
-    name: `network-cut${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('network-cut', v),
+    ...v,
     chaos: `agent↔broker cut ×${s.cuts}`,
     settleMs: s.settleMs,
     async body(stack, log) {
@@ -147,10 +167,10 @@ function networkCuts(broker: BrokerKind, s: Sizes): Scenario {
   };
 }
 
-function influxOutage(broker: BrokerKind, s: Sizes): Scenario {
+function influxOutage(v: Variant, s: Sizes): Scenario {
   return {
-    name: `influx-outage${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('influx-outage', v),
+    ...v,
     chaos: `influxd stopped ${s.influxOutageMs / 1000} s`,
     settleMs: s.settleMs,
     async body(stack) {
@@ -165,10 +185,10 @@ function influxOutage(broker: BrokerKind, s: Sizes): Scenario {
   };
 }
 
-function ingestKills(broker: BrokerKind, s: Sizes): Scenario {
+function ingestKills(v: Variant, s: Sizes): Scenario {
   return {
-    name: `ingest-sigkill${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('ingest-sigkill', v),
+    ...v,
     chaos: `ingest SIGKILL ×${s.ingestKills}`,
     settleMs: s.settleMs,
     async body(stack) {
@@ -183,10 +203,10 @@ function ingestKills(broker: BrokerKind, s: Sizes): Scenario {
   };
 }
 
-function hostile(broker: BrokerKind, s: Sizes): Scenario {
+function hostile(v: Variant, s: Sizes): Scenario {
   return {
-    name: `hostile-payloads${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('hostile-payloads', v),
+    ...v,
     chaos: `${s.hostile} hostile payloads`,
     settleMs: s.settleMs,
     async body(stack, log) {
@@ -208,10 +228,10 @@ function hostile(broker: BrokerKind, s: Sizes): Scenario {
  * malformed copies carrying the ids of real events, sent while InfluxDB is away; then ingest is killed
  * before it could write its buffer. The real events are valid: they must still be stored.
  */
-function forgedIds(broker: BrokerKind, s: Sizes): Scenario {
+function forgedIds(v: Variant, s: Sizes): Scenario {
   return {
-    name: `forged-ids${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('forged-ids', v),
+    ...v,
     chaos: `${s.forgedCopies} malformed copies of real events`,
     settleMs: s.settleMs,
     async body(stack, log) {
@@ -248,10 +268,10 @@ function forgedIds(broker: BrokerKind, s: Sizes): Scenario {
 }
 
 /** A forged status that passes the schema but says the agent was installed in 2099, with the load flowing. */
-function forgedStatus(broker: BrokerKind): Scenario {
+function forgedStatus(v: Variant): Scenario {
   return {
-    name: `forged-status${broker === 'mosquitto' ? '-mosquitto' : ''}`,
-    broker,
+    name: named('forged-status', v),
+    ...v,
     chaos: 'a status "installed in 2099"',
     settleMs: 60_000,
     async body(stack) {
@@ -269,13 +289,52 @@ function forgedStatus(broker: BrokerKind): Scenario {
 }
 
 /**
+ * The broker's certificate renewed while weighings stream over TLS, as certbot renews an operator's files:
+ * a new certificate of the same CA written over them, which the broker reads again on its own (no restart).
+ * The agent's link is then cut, so that it reconnects and must trust the new certificate through its
+ * pinned CA; what the broker serves through the proxy afterwards is checked to be the new one.
+ */
+function certificateRenewal(s: Sizes): Scenario {
+  return {
+    name: 'certificate-renewal-tls',
+    ...AEDES_TLS,
+    chaos: 'server certificate renewed under load, then a cut',
+    settleMs: s.settleMs,
+    stack: { operatorCertificates: true },
+    async body(stack, log) {
+      const files = stack.certificates!;
+      await gap(stack, s);
+      const before = await servedSerial(stack.linkPort, files.caFile);
+      const connectionsBefore = stack.proxy.connections;
+      const renewed = await renewServerCertificate(files);
+      // The broker polls its files each second and takes them once both are still for 2 s.
+      await waitFor(`the broker to serve the renewed certificate ${renewed}`, async () => (await servedSerial(stack.linkPort, files.caFile)) === renewed, 20_000, 250);
+      await flowing(stack);
+      const linkKept = stack.proxy.connections === connectionsBefore;
+      await waitFor('the agent connected through the proxy', () => stack.proxy.live > 0, 30_000);
+      const cutMs = s.cutMs(0, 1, stack.dice);
+      stack.proxy.cut();
+      await sleep(cutMs);
+      stack.proxy.restore();
+      await waitFor('the agent to reconnect through the proxy', () => stack.proxy.live > 0, 30_000);
+      await flowing(stack);
+      // The broker serves one certificate to every new connection: the one it serves the agent's way now.
+      const seen = await servedSerial(stack.proxy.port, files.caFile);
+      if (seen !== renewed) throw new Error(`after the renewal and the cut, the broker served the certificate ${seen}, not the renewed one (${renewed})`);
+      log(`  certificate ${before} renewed as ${renewed}; the agent's link ${linkKept ? 'stayed up across the renewal' : 'reconnected during the renewal'}, then reconnected under ${seen}`);
+      return `server certificate renewed under load (link ${linkKept ? 'kept' : 'not kept'}), then a ${(cutMs / 1000).toFixed(0)} s cut: reconnected under the new certificate`;
+    },
+  };
+}
+
+/**
  * Not chaos but its baseline: the agent's very first run (no identity file yet), with people coming in from
  * its first second and 5 s buckets. Every other scenario runs an agent installed an hour before.
  */
 function firstInstall(): Scenario {
   return {
     name: 'first-install',
-    broker: 'aedes',
+    ...AEDES,
     chaos: 'first run, visitors at once',
     settleMs: 60_000,
     stack: { freshInstall: true, bucketSeconds: 5 },
@@ -288,21 +347,52 @@ function firstInstall(): Scenario {
   };
 }
 
-/** Every scenario of a size: the five kinds of chaos and the hostile payloads on our broker, then on Mosquitto. */
+/**
+ * Every scenario of a size. The full form: the five kinds of chaos and the hostile payloads on our broker
+ * and on Mosquitto over plain MQTT, the chaos that touches the agent's link again over TLS (and over WSS,
+ * and on Mosquitto's TLS listener), and a certificate renewal under load.
+ *
+ * The short form (npm test) keeps its time in check: over TLS only what a TLS link can change (the agent's
+ * reconnections: its kills, broker restarts, cuts) runs on both links; ingest's kills, which the agent's
+ * link does not take part in, run over TLS alone; one scenario each on Mosquitto's TLS listener and over WSS.
+ */
 export function scenarios(size: Size): Scenario[] {
   const s = SIZES[size];
-  const ours = [firstInstall(), agentKills('aedes', s), brokerRestarts('aedes', s), networkCuts('aedes', s), influxOutage('aedes', s), ingestKills('aedes', s), hostile('aedes', s), forgedIds('aedes', s), forgedStatus('aedes')];
-  if (size === 'short') return [...ours, brokerRestarts('mosquitto', s)];
+  if (size === 'short') {
+    return [
+      firstInstall(),
+      agentKills(AEDES, s),
+      agentKills(AEDES_TLS, s),
+      brokerRestarts(AEDES, s),
+      brokerRestarts(AEDES_TLS, s),
+      networkCuts(AEDES, s),
+      networkCuts(AEDES_TLS, s),
+      networkCuts(AEDES_WSS, s),
+      influxOutage(AEDES, s),
+      ingestKills(AEDES_TLS, s),
+      hostile(AEDES, s),
+      forgedIds(AEDES, s),
+      forgedStatus(AEDES),
+      certificateRenewal(s),
+      brokerRestarts(MOSQUITTO, s),
+      brokerRestarts(MOSQUITTO_TLS, s),
+    ];
+  }
+  const everything = (v: Variant) => [agentKills(v, s), brokerRestarts(v, s), networkCuts(v, s), influxOutage(v, s), ingestKills(v, s), hostile(v, s), forgedIds(v, s), forgedStatus(v)];
   return [
-    ...ours,
-    agentKills('mosquitto', s),
-    brokerRestarts('mosquitto', s),
-    networkCuts('mosquitto', s),
-    influxOutage('mosquitto', s),
-    ingestKills('mosquitto', s),
-    hostile('mosquitto', s),
-    forgedIds('mosquitto', s),
-    forgedStatus('mosquitto'),
+    firstInstall(),
+    ...everything(AEDES),
+    agentKills(AEDES_TLS, s),
+    brokerRestarts(AEDES_TLS, s),
+    networkCuts(AEDES_TLS, s),
+    influxOutage(AEDES_TLS, s),
+    ingestKills(AEDES_TLS, s),
+    brokerRestarts(AEDES_WSS, s),
+    networkCuts(AEDES_WSS, s),
+    certificateRenewal(s),
+    ...everything(MOSQUITTO),
+    brokerRestarts(MOSQUITTO_TLS, s),
+    networkCuts(MOSQUITTO_TLS, s),
   ];
 }
 
@@ -358,6 +448,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Tally
   const errorTally = (err: unknown, s?: Stack): Tally => ({
     scenario: sc.name,
     broker: sc.broker,
+    transport: sc.transport,
     chaos,
     sent: 0,
     stored: 0,
@@ -372,9 +463,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Tally
     notes: [`harness error: ${(err as Error).message.slice(0, 1500)}`],
     error: (err as Error).message,
   });
-  opts.log(`▶ ${sc.name} (${sc.broker}): ${sc.chaos}`);
+  opts.log(`▶ ${sc.name} (${sc.broker}, ${sc.transport}): ${sc.chaos}`);
   try {
-    stack = await Stack.start({ name: sc.name, broker: sc.broker, dice, root: opts.root, ...sc.stack });
+    stack = await Stack.start({ name: sc.name, broker: sc.broker, transport: sc.transport, dice, root: opts.root, ...sc.stack });
   } catch (err) {
     return errorTally(err);
   }
@@ -389,14 +480,17 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Tally
     await stack.stopLoad();
     const settled = await stack.settle(sc.settleMs);
     const stored = await stack.stored();
-    const verdict = judge(sc.name, sc.broker, chaos, stack.weighings.records, stack.counter.expected, stored);
+    const verdict = judge({ scenario: sc.name, broker: sc.broker, transport: sc.transport, chaos }, stack.weighings.records, stack.counter.expected, stored);
     const crashes = stack.crashes();
+    // A row over TLS proves nothing if the agent's link was not TLS.
+    const mismatch = stack.linkMismatch();
     tally = {
       ...verdict,
       crashes: crashes.length,
       seconds: (Date.now() - t0) / 1000,
       settled: `${settled.settled} after ${(settled.ms / 1000).toFixed(1)} s`,
-      notes: [...verdict.notes, ...crashes, ...(await diagnose(stack))],
+      notes: [...verdict.notes, ...crashes, ...(mismatch ? [mismatch] : []), ...(await diagnose(stack))],
+      ...(mismatch ? { error: `the agent's link was not ${sc.transport}: ${mismatch}` } : {}),
     };
   } catch (err) {
     tally = errorTally(err, stack);
