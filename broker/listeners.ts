@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import type { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { createHttpApp } from '../runtime/http-app.js';
+import { isLoopbackHost } from '../runtime/loopback.js';
 import type { Logger } from '../runtime/log.js';
 import type { BrokerConfig } from './config.js';
 import { enrolmentRoutes } from './enrolment/routes.js';
@@ -77,7 +78,7 @@ export async function openListeners(config: BrokerConfig, aedes: Aedes, identity
   servers.push(plain);
   const port = await listen(plain, config.listen.host, config.listen.port);
   log.info({ host: config.listen.host, port }, 'MQTT broker listening (plain MQTT)');
-  if (config.allowPlaintext && config.listen.host !== '127.0.0.1') {
+  if (!isLoopbackHost(config.listen.host)) {
     log.warn({ host: config.listen.host }, 'plain MQTT on an address other than loopback (allowPlaintext): passwords cross the network in clear');
   }
 

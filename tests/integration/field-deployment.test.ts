@@ -235,4 +235,14 @@ describe.skipIf(unavailable)(`a Pi across a real network interface${unavailable 
     expect(connectedClient(piUser)).toBeUndefined();
     expect(await storedIds()).not.toContain(id);
   });
+
+  it('limits join attempts per address, so that codes cannot be guessed', async () => {
+    // From the Pi's address, which has joined twice already: at most 10 attempts a minute get an answer.
+    const attempt = async () =>
+      (await ns.run('curl', ['-sk', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '-H', 'content-type: application/json', '-d', '{"code":"AAAA-BBBB-CCCC"}', `https://${ns.serverIp}:${httpsPort}/enrolment/v1/join`])).stdout;
+    const answers: string[] = [];
+    for (let i = 0; i < 11; i++) answers.push(await attempt());
+    expect(answers.slice(0, 8)).toEqual(Array(8).fill('403'));
+    expect(answers.at(-1)).toBe('429');
+  });
 });
