@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,7 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...crypto, scrypt: vi.fn(crypto.scrypt) };
 });
 const { scrypt } = await import('node:crypto');
-const { ensureUsers, verifyPassword } = await import('./credentials.js');
+const { ensureUsers, readUsers, revokeAgent, setAgentPassword, verifyPassword } = await import('./credentials.js');
 const { readCredentials } = await import('../runtime/credentials-file.js');
 const { mosquittoPasswordHash } = await import('./mosquitto/password-hash.js');
 
@@ -43,5 +43,70 @@ describe('broker passwords', () => {
     expect(calls).toHaveLength(2);
     const [known, unknown] = calls.map(([pw, salt, keylen, options]) => ({ pw, saltBytes: (salt as Buffer).length, keylen, options: typeof options === 'function' ? undefined : options }));
     expect(unknown).toEqual(known);
+  });
+});
+
+describe('agent enrolment and revocation', () => {
+  const AGENT = 'agent.paris-11.comptoir';
+  const wanted = [
+    { username: 'ingest', role: 'ingest' as const },
+    { username: AGENT, role: 'agent' as const, site: 'paris-11', agent: 'comptoir' },
+  ];
+  const newDataDir = () => mkdtempSync(join(tmpdir(), 'tb-revoke-'));
+
+  it('keeps a revoked agent revoked across a start whose config still lists it', () => {
+    const dataDir = newDataDir();
+    const before = ensureUsers(dataDir, wanted).get(AGENT)!;
+    const now = new Date('2026-12-01T09:00:00.000Z');
+    expect(revokeAgent(dataDir, AGENT, now)).toEqual({ revoked: true });
+    const after = ensureUsers(dataDir, wanted).get(AGENT)!;
+    expect(after).toEqual({ ...before, revokedAt: now.toISOString() });
+    expect(readUsers(dataDir)[AGENT]!.revokedAt).toBe(now.toISOString());
+  });
+
+  it('says when an agent was already revoked, and keeps the first date', () => {
+    const dataDir = newDataDir();
+    ensureUsers(dataDir, wanted);
+    const first = new Date('2026-12-01T09:00:00.000Z');
+    revokeAgent(dataDir, AGENT, first);
+    expect(revokeAgent(dataDir, AGENT, new Date('2026-12-02T09:00:00.000Z'))).toEqual({ revoked: true, already: first.toISOString() });
+    expect(readUsers(dataDir)[AGENT]!.revokedAt).toBe(first.toISOString());
+  });
+
+  it('refuses to revoke an unknown user or one that is not an agent, and changes nothing', () => {
+    const dataDir = newDataDir();
+    ensureUsers(dataDir, wanted);
+    const before = readFileSync(join(dataDir, 'broker', 'users.json'), 'utf8');
+    expect(revokeAgent(dataDir, 'agent.paris-11.nobody')).toEqual({ revoked: false });
+    expect(revokeAgent(dataDir, 'ingest')).toEqual({ revoked: false });
+    expect(readFileSync(join(dataDir, 'broker', 'users.json'), 'utf8')).toBe(before);
+    expect(revokeAgent(newDataDir(), AGENT)).toEqual({ revoked: false });
+  });
+
+  it('un-revokes an agent with a new password: the old one no longer works', async () => {
+    const dataDir = newDataDir();
+    ensureUsers(dataDir, wanted);
+    const oldPassword = readCredentials(join(dataDir, 'credentials.json'))!.mqtt[AGENT]!.password;
+    revokeAgent(dataDir, AGENT);
+    const newPassword = setAgentPassword(dataDir, 'paris-11', 'comptoir', AGENT);
+    expect(newPassword).not.toBe(oldPassword);
+    const user = readUsers(dataDir)[AGENT]!;
+    expect(user).toMatchObject({ role: 'agent', site: 'paris-11', agent: 'comptoir' });
+    expect(user.revokedAt).toBeUndefined();
+    expect(await verifyPassword(user, newPassword)).toBe(true);
+    expect(await verifyPassword(user, oldPassword)).toBe(false);
+    // A later start keeps the enrolled password, and does not hand it to the local credentials file.
+    expect(ensureUsers(dataDir, wanted).get(AGENT)!.hash).toBe(user.hash);
+    expect(readFileSync(join(dataDir, 'credentials.json'), 'utf8')).not.toContain(newPassword);
+  });
+
+  it('makes an agent that did not exist, leaving the other users as they were', async () => {
+    const dataDir = newDataDir();
+    const ingest = ensureUsers(dataDir, [wanted[0]!]).get('ingest');
+    const password = setAgentPassword(dataDir, 'lyon', 'quai', 'agent.lyon.quai');
+    const users = readUsers(dataDir);
+    expect(users['ingest']).toEqual(ingest);
+    expect(await verifyPassword(users['agent.lyon.quai'], password)).toBe(true);
+    expect(statSync(join(dataDir, 'broker', 'users.json')).mode & 0o777).toBe(0o600);
   });
 });

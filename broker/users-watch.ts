@@ -7,6 +7,15 @@ import { credentialsPaths, readUsers, type BrokerUser } from './credentials.js';
 const POLL_MS = 2000;
 
 /**
+ * The users' content, whatever the order of their keys: those ensureUsers made at first start have theirs in
+ * creation order, the same read back from the file have the schema's, and that is no change.
+ */
+function fingerprint(users: Map<string, BrokerUser>): string {
+  const sorted = (user: BrokerUser) => Object.fromEntries(Object.entries(user).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify([...users].map(([name, user]) => [name, sorted(user)]));
+}
+
+/**
  * The broker's users, kept current while it runs: `trebuchet agent enroll` and `revoke` (other processes)
  * and a join through the enrolment endpoint write users.json, and a revocation must take effect on live
  * connections at once, not at the next restart.
@@ -26,7 +35,7 @@ export class UsersWatch {
   ) {
     this.users = initial;
     this.file = credentialsPaths(dataDir).users;
-    this.lastText = JSON.stringify([...initial]);
+    this.lastText = fingerprint(initial);
     // The folder, not the file: every write is an atomic rename, which replaces the file a watch would hold.
     this.watcher = watch(dirname(this.file), { persistent: false }, (_event, name) => {
       if (name === null || name === basename(this.file)) this.reload();
@@ -49,7 +58,7 @@ export class UsersWatch {
       this.log.error({ file: this.file, err: (err as Error).message }, 'users.json cannot be read: the broker keeps the users it had');
       return;
     }
-    const text = JSON.stringify([...next]);
+    const text = fingerprint(next);
     if (text === this.lastText) return;
     this.lastText = text;
     const previous = this.users;

@@ -67,8 +67,12 @@ async function loadOrCreateCa(paths: ReturnType<typeof generatedTlsPaths>, log: 
   return ca;
 }
 
-/** The served certificate must be renewed: near its end, or no longer covering the wanted names. */
-function needsNewCertificate(cert: X509Certificate, wanted: string[], now: Date): string | undefined {
+/**
+ * The served certificate must be renewed: not signed by the CA agents pin (made anew after its files were
+ * removed), near its end, or no longer covering the wanted names.
+ */
+function needsNewCertificate(cert: X509Certificate, ca: X509Certificate, wanted: string[], now: Date): string | undefined {
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return 'it is not signed by the current CA';
   if (new Date(cert.validTo).getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS) return `it ends on ${cert.validTo}`;
   const has = new Set(certificateNames(cert).map(canonicalName));
   const missing = wanted.filter((n) => !has.has(canonicalName(n)));
@@ -84,6 +88,7 @@ export async function loadServerIdentity(config: Pick<BrokerConfig, 'dataDir' | 
   if (files.generated) {
     const paths = generatedTlsPaths(config.dataDir);
     const ca = await loadOrCreateCa(paths, log);
+    const caLeaf = new X509Certificate(ca.certPem);
     const wanted = config.certificates.names ?? defaultServerNames();
     const issue = async (why: string) => {
       const pair = await issueServerCertificate(ca, { names: wanted, validityDays: SERVER_VALIDITY_DAYS });
@@ -95,18 +100,17 @@ export async function loadServerIdentity(config: Pick<BrokerConfig, 'dataDir' | 
     if (existsSync(paths.serverCert) && existsSync(paths.serverKey)) {
       const cert = readFileSync(paths.serverCert, 'utf8');
       current = { key: readPrivateKeyFile(paths.serverKey), cert, leaf: new X509Certificate(cert) };
-      const why = needsNewCertificate(current.leaf, wanted, new Date());
+      const why = needsNewCertificate(current.leaf, caLeaf, wanted, new Date());
       if (why) await issue(why);
     } else {
       await issue('first start');
     }
     const renewIfDue = () => {
-      const why = needsNewCertificate(current.leaf, wanted, new Date());
+      const why = needsNewCertificate(current.leaf, caLeaf, wanted, new Date());
       if (why) issue(why).then(changed, (err: Error) => log.error({ err: err.message }, 'TLS: could not renew the server certificate'));
     };
     const timer = setInterval(renewIfDue, RENEW_CHECK_MS);
     timer.unref();
-    const caLeaf = new X509Certificate(ca.certPem);
     return {
       context: () => ({ key: current.key, cert: current.cert }),
       caPem: ca.certPem,
