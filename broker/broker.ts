@@ -42,8 +42,8 @@ const addressOf = (client: { conn: unknown }) => (client.conn as Partial<Socket>
 /** The embedded aedes broker: no anonymous client, one user per component, per-agent ACL, bounded memory. */
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
   const initialUsers = ensureUsers(config.dataDir, configuredUsers(config));
-  const userOf = new WeakMap<object, BrokerUser>();
-  const usernames = new WeakMap<object, string>();
+  /** Each authenticated client's user, as it was when it logged in (its name, since the record has none). */
+  const loginOf = new WeakMap<object, { username: string; user: BrokerUser }>();
   let aedesRef: Aedes | undefined;
   // A revoked agent, or one enrolled again (a new password), loses its live connection at once.
   const users = new UsersWatch(
@@ -52,11 +52,10 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     (now) => {
       const clients = Object.values((aedesRef as unknown as { clients: Record<string, Client> } | undefined)?.clients ?? {});
       for (const client of clients) {
-        const was = userOf.get(client);
-        const username = usernames.get(client);
-        if (!was || !username) continue;
-        const user = now.get(username);
-        if (user && !user.revokedAt && user.hash === was.hash) continue;
+        const login = loginOf.get(client);
+        if (!login) continue;
+        const user = now.get(login.username);
+        if (user && !user.revokedAt && user.hash === login.user.hash) continue;
         log.warn({ clientId: client.id, reason: !user ? 'removed' : user.revokedAt ? 'revoked' : 'password changed' }, 'MQTT connection closed: its user was revoked or changed');
         client.close();
       }
@@ -92,8 +91,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
             return refuse('bad username or password', BAD_USERNAME_OR_PASSWORD);
           }
           backoff.succeeded(address, username);
-          userOf.set(client, user);
-          usernames.set(client, username);
+          loginOf.set(client, { username, user });
           done(null, true);
         },
         (err: Error) => refuse(`password check failed (${err.message})`, SERVER_UNAVAILABLE, 'warn'),
@@ -106,7 +104,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
         log.warn({ clientId: client.id, topic: packet.topic, ...extra }, `MQTT publish refused: ${why}`);
         callback(authError(why, NOT_AUTHORIZED));
       };
-      const user = userOf.get(client);
+      const user = loginOf.get(client)?.user;
       if (!user || !mayPublish(user, packet.topic)) return refuse('not allowed by the ACL');
       // A refusal here closes the client (MQTT 3.1.1 has no negative PUBACK), and a client resends its
       // unacknowledged QoS 1 publish on reconnect: refusing one for what it carries would cut an agent again
@@ -120,7 +118,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
-      const user = userOf.get(client);
+      const user = loginOf.get(client)?.user;
       if (user && maySubscribe(user, sub.topic)) return callback(null, sub);
       log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused by ACL');
       // A null subscription answers with a failure code for that filter instead of closing the client.
