@@ -96,7 +96,7 @@ export async function issueServerCertificate(ca: PemPair, request: ServerCertifi
   return { certPem: `${cert.toString('pem')}\n${ca.certPem.trim()}\n`, keyPem: await keyPem(keys.privateKey) };
 }
 
-/** The names and addresses a certificate is valid for (its subjectAltName), as given to issueServerCertificate. */
+/** The names and addresses a certificate is valid for (its subjectAltName); IPv6 addresses come back in full form (`0:0:…:1` for `::1`). */
 export function certificateNames(cert: X509Certificate): string[] {
   return (cert.subjectAltName ?? '')
     .split(', ')
