@@ -40,39 +40,83 @@ export interface DemoSeed {
   bons: number;
 }
 
+/** Weighings of a local day: how many, and their net grams summed. */
+interface DayFigures {
+  n: number;
+  grams: number;
+}
+const sameFigures = (a: DayFigures | undefined, b: DayFigures | undefined) => a?.n === b?.n && a?.grams === b?.grams;
+
 /**
- * Weighings per local date, from `from` to `to` (exclusive): counted in the raw points, or summed from the
- * counts of the site's daily rollup.
+ * Weighings per local date, from `from` to `to` (exclusive): counted and summed in the raw points, or
+ * summed from the counts and sums of the site's daily rollup.
  */
-async function weighingsPerDay(influx: InfluxDB, source: 'raw' | 'rollup', site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Map<string, number>> {
+async function weighingsPerDay(influx: InfluxDB, source: 'raw' | 'rollup', site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Map<string, DayFigures>> {
   const select =
     source === 'raw'
-      ? `SELECT count("net_kg") AS n FROM ${escape.quoted(MEASUREMENT.weighing)}`
-      : `SELECT sum("n") AS n FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(ROLLUPS.weighingsByCategory.name)}`;
-  const rows = await influx.query<{ time: Date; n: number }>(
+      ? `SELECT count("net_kg") AS n, sum("net_kg") AS kg FROM ${escape.quoted(MEASUREMENT.weighing)}`
+      : `SELECT sum("n") AS n, sum("net_kg") AS kg FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(ROLLUPS.weighingsByCategory.name)}`;
+  const rows = await influx.query<{ time: Date; n: number; kg: number }>(
     `${select} WHERE "site" = ${escape.stringLit(site)} ` +
       `AND time >= ${escape.stringLit(from.toUTC().toISO() as string)} AND time < ${escape.stringLit(to.toUTC().toISO() as string)} ` +
       `GROUP BY time(1d) fill(none) tz(${escape.stringLit(timeZone)})`,
   );
-  return new Map(rows.filter((r) => r.n > 0).map((r) => [DateTime.fromJSDate(r.time, { zone: timeZone }).toISODate() as string, r.n]));
+  return new Map(rows.filter((r) => r.n > 0).map((r) => [DateTime.fromJSDate(r.time, { zone: timeZone }).toISODate() as string, { n: r.n, grams: Math.round(r.kg * 1000) }]));
+}
+
+/** A day whose stored figures differ from what they must be, and which of them do. */
+interface WrongDay {
+  date: string;
+  written?: DayFigures;
+  raw?: DayFigures;
+  rollup?: DayFigures;
 }
 
 /**
- * The days whose daily rollup does not count every weighing stored for them. A demonstration is shown as
- * exact to the gram, so each start checks it: InfluxDB can run a `SELECT … INTO` short without an error,
- * and a start interrupted between the points and their rollups leaves days the next start does not write.
+ * The days whose figures are not what was written: raw points missing (InfluxDB acknowledged a write
+ * whose points a query does not see), or a daily rollup that does not count and sum every stored
+ * weighing (InfluxDB can run a `SELECT … INTO` short without an error, and a start interrupted between
+ * the points and their rollups leaves days the next start does not write). Days written by an earlier
+ * start are checked against their raw points, those of this start against what it wrote.
  */
-async function shortDays(influx: InfluxDB, site: string, timeZone: string, from: DateTime, to: DateTime): Promise<string[]> {
-  const [raw, rolled] = await Promise.all([weighingsPerDay(influx, 'raw', site, timeZone, from, to), weighingsPerDay(influx, 'rollup', site, timeZone, from, to)]);
-  return [...raw].filter(([date, n]) => rolled.get(date) !== n).map(([date]) => date);
+async function wrongDays(influx: InfluxDB, site: string, timeZone: string, from: DateTime, to: DateTime, written: ReadonlyMap<string, DayFigures>): Promise<WrongDay[]> {
+  const [raw, rollup] = await Promise.all([weighingsPerDay(influx, 'raw', site, timeZone, from, to), weighingsPerDay(influx, 'rollup', site, timeZone, from, to)]);
+  const dates = [...new Set([...raw.keys(), ...written.keys()])].sort();
+  return dates
+    .map((date) => ({ date, written: written.get(date), raw: raw.get(date), rollup: rollup.get(date) }))
+    .filter((d) => (d.written && !sameFigures(d.written, d.raw)) || !sameFigures(d.raw, d.rollup));
 }
+
+/** The local date of an instant, by binary search in the local midnights [first, …]: a year of points without a DateTime each. */
+function localDates(first: DateTime, end: DateTime): (ms: number) => string {
+  const starts: number[] = [];
+  const names: string[] = [];
+  for (let d = first; d < end; d = d.plus({ days: 1 })) {
+    starts.push(d.toMillis());
+    names.push(d.toISODate() as string);
+  }
+  return (ms) => {
+    let [lo, hi] = [0, starts.length - 1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= ms) lo = mid;
+      else hi = mid - 1;
+    }
+    return names[lo]!;
+  };
+}
+
+/** Checks of the stored figures after a start's writes: the first, then up to two repairs. */
+const CHECKS = 3;
 
 /**
  * Fills a demonstration's InfluxDB with a calibrated past year and the current year up to yesterday (the
  * year scenario of firmware-sim, one seed per year, so every start draws the same years), as ingest stores
  * them, then builds their rollups as `trebuchet rollup` does. A day that already holds weighings (an earlier
  * start, or the live simulation's day) is left as it is: each start fills only the days missing, none twice.
- * Every start then checks that the rollups count each stored weighing, and builds again the days they do not.
+ * A demonstration is shown as exact to the gram, so every start then checks each day's weighings, raw and
+ * rolled up, against what was written, and writes and builds again the days that differ (both idempotent:
+ * a point rewritten has the same identity).
  */
 export async function seedDemo(
   influx: InfluxDB,
@@ -85,45 +129,64 @@ export async function seedDemo(
   const today = DateTime.fromJSDate(now, { zone: timeZone }).startOf('day');
   const first = today.minus({ years: 1 }).startOf('year');
   const range = { from: first.toISODate() as string, to: today.minus({ days: 1 }).toISODate() as string };
-  const filled = [...(await weighingsPerDay(influx, 'raw', ids.site, timeZone, first, today)).keys()];
-  // The few days already stored, as epoch intervals: a year of events is filtered without a date per event.
-  const skip = filled.map((d) => {
-    const start = DateTime.fromISO(d, { zone: timeZone });
-    return [start.toMillis(), start.plus({ days: 1 }).toMillis()] as const;
-  });
+  const filled = new Set((await weighingsPerDay(influx, 'raw', ids.site, timeZone, first, today)).keys());
+  const dateOf = localDates(first, today);
   const [lo, hi] = [first.toMillis(), today.toMillis()];
   const wanted = (iso: string) => {
     const ms = Date.parse(iso);
-    return ms >= lo && ms < hi && !skip.some(([a, b]) => ms >= a && ms < b);
+    return ms >= lo && ms < hi && !filled.has(dateOf(ms));
   };
 
   const seed: DemoSeed = { ...range, weighings: 0, visits: 0, bons: 0 };
   const origin = (device: string) => ({ site: ids.site, agent: ids.agent, device });
+  /** What this start wrote, per local date: its points (to write again) and its weighings' figures. */
+  const pointsOf = new Map<string, IPoint[]>();
+  const written = new Map<string, DayFigures>();
+  const keep = (iso: string, point: IPoint) => {
+    const date = dateOf(Date.parse(iso));
+    const list = pointsOf.get(date);
+    if (list) list.push(point);
+    else pointsOf.set(date, [point]);
+    return point;
+  };
   for (let year = first.year; year <= today.year; year++) {
     const y = yearScenario({ year, timeZone, seed: year });
     const weighings = y.weighings.filter((w) => wanted(w.message.capturedAt));
     const visits = y.visits.filter((v) => wanted(v.message.bucketStart));
     const bons = y.bons.filter((b) => wanted(b.capturedAt));
+    for (const w of weighings) {
+      const date = dateOf(Date.parse(w.message.capturedAt));
+      const day = written.get(date) ?? { n: 0, grams: 0 };
+      written.set(date, { n: day.n + 1, grams: day.grams + Math.round(w.message.netKg * 1000) });
+    }
     const points: IPoint[] = [
-      ...weighings.map((w) => weighingPoint(origin(w.device), w.message)),
-      ...visits.map((v) => visitsPoint(origin(v.device), v.message)),
-      ...bons.map((b) => bonPoint(ids, b)),
+      ...weighings.map((w) => keep(w.message.capturedAt, weighingPoint(origin(w.device), w.message))),
+      ...visits.map((v) => keep(v.message.bucketStart, visitsPoint(origin(v.device), v.message))),
+      ...bons.map((b) => keep(b.capturedAt, bonPoint(ids, b))),
     ];
-    for (let i = 0; i < points.length; i += WRITE_BATCH) await influx.writePoints(points.slice(i, i + WRITE_BATCH), { precision: 'n' });
+    await writeInBatches(influx, points);
     seed.weighings += weighings.length;
     seed.visits += visits.length;
     seed.bons += bons.length;
   }
   const rebuild = (r: { from: string; to: string }) => rebuildRollups(influx, ingest.influx.database, (site) => siteTimeZone(ingest, site), [ids.site], r, log);
   if (seed.weighings + seed.visits + seed.bons > 0) await rebuild(range);
-  const short = await shortDays(influx, ids.site, timeZone, first, today);
-  if (short.length > 0) {
-    log.warn({ days: short }, 'demonstration: rollups short of the stored weighings; building those days again');
-    await rebuild({ from: short[0]!, to: short.at(-1)! });
-    const still = await shortDays(influx, ids.site, timeZone, first, today);
-    if (still.length > 0) throw new Error(`demonstration: the rollups of ${still.join(', ')} do not count every stored weighing; run \`trebuchet rollup\``);
+  for (let check = 1; ; check++) {
+    const wrong = await wrongDays(influx, ids.site, timeZone, first, today, written);
+    if (wrong.length === 0) break;
+    if (check === CHECKS) {
+      throw new Error(`demonstration: the weighings of ${wrong.map((d) => d.date).join(', ')} are not stored as written, after ${CHECKS - 1} repairs; run \`trebuchet rollup\``);
+    }
+    const missing = wrong.filter((d) => d.written && !sameFigures(d.written, d.raw));
+    log.warn({ days: wrong.map((d) => d.date), missing: missing.length, figures: wrong.slice(0, 5) }, 'demonstration: stored figures differ from those written; writing and building those days again');
+    await writeInBatches(influx, missing.flatMap((d) => pointsOf.get(d.date) ?? []));
+    await rebuild({ from: wrong[0]!.date, to: wrong.at(-1)!.date });
   }
   return seed;
+}
+
+async function writeInBatches(influx: InfluxDB, points: readonly IPoint[]): Promise<void> {
+  for (let i = 0; i < points.length; i += WRITE_BATCH) await influx.writePoints(points.slice(i, i + WRITE_BATCH), { precision: 'n' });
 }
 
 /**

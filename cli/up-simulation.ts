@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deviceSchema, type DeviceConfig } from '../edge-agent/config.js';
+import type { DoorCounter } from '../edge-agent/counters/door-counter.js';
 import type { CounterDesk } from '../edge-agent/kiosk/counter-desk.js';
 import type { KioskNotice } from '../edge-agent/kiosk/kiosk-types.js';
 import { seededRandom } from '../firmware-sim/common/sim-device.js';
@@ -18,6 +19,26 @@ export const SIMULATED_DOOR_ID = 'porte-entree';
 
 /** How counter drop-offs came, by number of bons (docs/domain.md: 456 home pick-ups against 15,000 donors). */
 const COLLECT_TYPE_SHARES: Record<string, number> = { 'apport-volontaire': 0.9, debarras: 0.06, 'collecte-domicile': 0.04 };
+
+/**
+ * Opens the simulated shop once the agent has read its door counter. A counter's first reading is only
+ * a baseline (edge-agent/counters/counter-deltas.ts): customers let in before it, those waiting at
+ * opening above all, would be counted by the door and never reach the dashboards, so that « dans la
+ * boutique » would read a few people short for the whole day (zero, most of the time).
+ */
+export function openWhenRead(door: SimulatedSerialCounter, counter: DoorCounter): void {
+  const read = () => counter.health.lastReadingAt !== null;
+  if (read()) return door.setOpen(true);
+  const check = () => {
+    if (!read()) return;
+    counter.off('state', check);
+    counter.off('notice', check);
+    door.setOpen(true);
+  };
+  // The first reading is a baseline: it says so in a notice, and moves the state from connecting to ok.
+  counter.on('state', check);
+  counter.on('notice', check);
+}
 
 export interface SimulatedShop {
   devices: DeviceConfig[];

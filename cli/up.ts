@@ -16,7 +16,7 @@ import { startIngest, type RunningIngest } from '../ingest/ingest.js';
 import { agentUsername } from '../protocol/index.js';
 import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
-import { SIMULATED_SCALE_ID, simulatedCounter, startSimulatedDevices, type SimulatedShop } from './up-simulation.js';
+import { openWhenRead, SIMULATED_DOOR_ID, SIMULATED_SCALE_ID, simulatedCounter, startSimulatedDevices, type SimulatedShop } from './up-simulation.js';
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
 import { upBrokerConfig, upInfluxDir, upUsersFile, type UpConfig } from './up-config.js';
 import { demoConfig, demoLogin, seedDemo } from './up-demo.js';
@@ -207,7 +207,8 @@ async function startLocalAgent(
   let shop: SimulatedShop | undefined;
   if (devices.length === 0) {
     shop = await startSimulatedDevices(config.simulation, seed, options.simulatedScale);
-    if (options.attendant === false) shop.door.setOpen(false);
+    // Shut until the agent reads the door (openWhenRead), and for good without an attendant.
+    shop.door.setOpen(false);
     started.push({ name: 'simulated devices', stop: shop.stop });
     devices = shop.devices;
   }
@@ -231,6 +232,8 @@ async function startLocalAgent(
   );
   started.push({ name: 'agent', stop: agent.stop });
 
+  const door = agent.devices.counter(SIMULATED_DOOR_ID);
+  if (shop && door && options.attendant !== false) openWhenRead(shop.door, door);
   if (shop && options.attendant !== false) {
     const holdMs = 2_000;
     const counter: CounterActions =

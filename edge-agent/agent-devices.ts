@@ -67,6 +67,10 @@ export class AgentDevices {
     return [...this.scales.values()].map((e) => e.device);
   }
 
+  counter(deviceId: string): DoorCounter | undefined {
+    return this.counters.get(deviceId)?.counter;
+  }
+
   allCounters(): DoorCounter[] {
     return [...this.counters.values()].map((e) => e.counter);
   }

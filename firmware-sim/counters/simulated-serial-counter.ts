@@ -116,7 +116,11 @@ export class SimulatedSerialCounter extends EventEmitter<SimulatedSerialCounterE
 
   /** Opens or closes the shop: closed, nobody comes in, and those inside still leave. */
   setOpen(open: boolean): void {
-    if (open && !this.shopOpen) this.nextArrivalS = this.nextArrivalAfter(this.simS);
+    if (open && !this.shopOpen) {
+      this.nextArrivalS = this.nextArrivalAfter(this.simS);
+      // Those who came to the opening while it was shut walk in now, not back in time.
+      this.queue = this.queue.map((t) => Math.max(t, this.simS));
+    }
     this.shopOpen = open;
   }
 

@@ -1,4 +1,4 @@
-import { InfluxDB } from 'influx';
+import { InfluxDB, type IPoint } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../cli/up-demo.js';
@@ -58,7 +58,7 @@ describe('the demonstration seed checks its rollups', () => {
 
     const again = await seed();
     expect(again).toMatchObject({ weighings: 0, visits: 0, bons: 0 });
-    expect(warnings).toMatchObject([{ days: ['2026-02-14'], msg: expect.stringMatching(/short of the stored weighings/) }]);
+    expect(warnings).toMatchObject([{ days: ['2026-02-14'], msg: expect.stringMatching(/differ from those written/) }]);
     expect(await collected()).toBe(toDate);
   }, 120_000);
 
@@ -73,5 +73,34 @@ describe('the demonstration seed checks its rollups', () => {
     const thisYear = Object.keys(truth.collectedGramsByDate).filter((d) => d <= THIS_YEAR.to);
     expect(warnings[0]!.days).toEqual(expect.arrayContaining([...lastYear, ...thisYear]));
     expect(await collected()).toBe(toDate);
+  }, 120_000);
+
+  it('writes again, in the same start, the points of a day InfluxDB acknowledged but does not hold', async () => {
+    warnings.length = 0;
+    const database = 'trebuchet_demo_lost';
+    const real = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database });
+    await ensureDatabase(real, database);
+    // The first write that holds 14 February answers as written and stores none of that day's points.
+    const [dayStart, dayEnd] = [Date.parse('2026-02-13T23:00:00Z'), Date.parse('2026-02-14T23:00:00Z')];
+    const onDay = (p: IPoint) => {
+      const ms = Number(BigInt(String(p.timestamp)) / 1_000_000n);
+      return ms >= dayStart && ms < dayEnd;
+    };
+    let dropped = 0;
+    const lossy = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'writePoints') return Reflect.get(target, prop, receiver);
+        return (points: IPoint[], options?: object) => {
+          const kept = dropped === 0 && points.some(onDay) ? points.filter((p) => !onDay(p)) : points;
+          dropped += points.length - kept.length;
+          return target.writePoints(kept, options);
+        };
+      },
+    });
+    const config = ingestConfigSchema.parse({ influx: { url: influxd.url, database }, timeZone: ZONE });
+    await seedDemo(lossy, config, { site: SITE, agent: 'comptoir' }, log, NOW);
+    expect(dropped).toBeGreaterThan(0);
+    expect(warnings).toMatchObject([{ days: ['2026-02-14'], missing: 1 }]);
+    expect(Math.round((await collecteReport({ influx: real, taxonomy: DEFAULT_TAXONOMY }, scope, THIS_YEAR, 'month')).totals.kg * 1000)).toBe(toDate);
   }, 120_000);
 });
