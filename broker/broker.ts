@@ -118,6 +118,12 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {
+      if (sub.topic.startsWith('$share/')) {
+        // aedes grants a shared subscription and then delivers nothing to it: refused, so that the client hears
+        // it in its SUBACK instead of waiting for ever. Several ingest instances need Mosquitto or EMQX.
+        log.error({ clientId: client.id, topic: sub.topic }, 'shared subscriptions are not delivered by the embedded broker: run several ingest instances on Mosquitto or EMQX (`trebuchet broker mosquitto-config`)');
+        return callback(null, null);
+      }
       const user = loginOf.get(client)?.user;
       if (user && maySubscribe(user, sub.topic)) return callback(null, sub);
       log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused by ACL');

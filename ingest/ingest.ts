@@ -31,6 +31,16 @@ export interface RunningIngest {
   stop(): Promise<void>;
 }
 
+/**
+ * The filters a SUBACK refused (code 0x80 or above). mqtt.js reports a refusal as an error carrying the
+ * SUBACK, and then hands back the requested filters as if granted: the codes are read from the packet.
+ */
+function refusedFilters(filters: readonly string[], err: Error | null, granted: readonly { topic: string; qos: number }[] | undefined): string[] {
+  const codes = (err as { packet?: { granted?: unknown[] } } | null)?.packet?.granted;
+  if (codes) return filters.filter((_, i) => Number(codes[i]) >= 128);
+  return (granted ?? []).filter((g) => g.qos >= 128).map((g) => g.topic);
+}
+
 const isStored = (kind: Kind): kind is StoredKind => (STORED_KINDS as Kind[]).includes(kind);
 const isWatched = (kind: Kind): kind is WatchedKind => (WATCHED_KINDS as Kind[]).includes(kind);
 
@@ -76,7 +86,10 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   const filters = [...STORED_KINDS.map((kind) => share(kindFilter(kind))), ...WATCHED_KINDS.map((kind) => kindFilter(kind))];
   client.on('connect', () => {
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
-      if (err || granted?.some((g) => g.qos === 128)) log.error({ err: err?.message, granted }, 'ingest subscription refused');
+      const refused = refusedFilters(filters, err, granted);
+      if (config.sharedGroup && refused.some((f) => f.startsWith('$share/'))) {
+        log.error({ sharedGroup: config.sharedGroup, refused }, 'ingest: the broker refuses shared subscriptions (the embedded one does): set sharedGroup only with Mosquitto or EMQX, or run one ingest without it');
+      } else if (err || refused.length) log.error({ err: err?.message, refused }, 'ingest subscription refused');
       else log.info({ filters: granted?.map((g) => g.topic) }, 'ingest subscribed');
     });
   });

@@ -6,7 +6,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
-import { agentTopic, agentUsername, deviceTopic } from '../../protocol/index.js';
+import { agentTopic, agentUsername, deviceTopic, kindFilter } from '../../protocol/index.js';
+import { ingestConfigSchema } from '../../ingest/config.js';
+import { startIngest } from '../../ingest/ingest.js';
+import { waitFor } from '../helpers/wait.js';
 import { ensureUsers } from '../../broker/credentials.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { ACL_AGENTS, ACL_CASES, ACL_EXTRA_USERS, ACL_WATCHER, checkAclCase } from '../helpers/acl-cases.js';
@@ -88,6 +91,31 @@ describe('embedded broker', () => {
     expect(readFileSync(broker.credentialsFile, 'utf8')).toBe(before);
     const c = await connect(broker.url, 'ingest', pw('ingest'));
     await c.endAsync();
+  });
+
+  it('refuses a shared subscription, which it would grant and never deliver, and ingest says to use Mosquitto or EMQX', async () => {
+    const ingest = await connect(broker.url, 'ingest', pw('ingest'));
+    try {
+      // mqtt.js reports a refused filter as an error, with the SUBACK's codes beside it.
+      const granted = await new Promise<number[]>((resolve) =>
+        ingest.subscribe([`$share/ingest/${kindFilter('weighing')}`, kindFilter('weighing')], { qos: 1 }, (err) => resolve(((err as { packet?: { granted?: number[] } } | null)?.packet?.granted ?? []).map(Number))),
+      );
+      expect(granted).toEqual([128, 1]);
+    } finally {
+      await ingest.endAsync();
+    }
+    const lines: { msg: string; sharedGroup?: string }[] = [];
+    const ingestLog = pino({ level: 'error' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    // InfluxDB need not answer for this: ingest subscribes first and retries its writes.
+    const config = ingestConfigSchema.parse({ mqtt: { url: broker.url, username: 'ingest', password: pw('ingest') }, influx: { url: 'http://127.0.0.1:9', database: 'x' }, sharedGroup: 'ingest' });
+    const running = await startIngest(config, ingestLog);
+    try {
+      const said = await waitFor('ingest saying the broker refuses its shared subscriptions', () => lines.find((l) => /shared subscriptions/.test(l.msg)));
+      expect(said.msg).toMatch(/Mosquitto or EMQX/);
+      expect(said.sharedGroup).toBe('ingest');
+    } finally {
+      await running.stop();
+    }
   });
 });
 
