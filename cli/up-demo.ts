@@ -67,6 +67,8 @@ async function weighingsPerDay(influx: InfluxDB, source: 'raw' | 'rollup', site:
 /** A day whose stored figures differ from what they must be, and which of them do. */
 interface WrongDay {
   date: string;
+  /** Raw points short of what this start wrote: they are written again. */
+  missing: boolean;
   written?: DayFigures;
   raw?: DayFigures;
   rollup?: DayFigures;
@@ -83,8 +85,11 @@ async function wrongDays(influx: InfluxDB, site: string, timeZone: string, from:
   const [raw, rollup] = await Promise.all([weighingsPerDay(influx, 'raw', site, timeZone, from, to), weighingsPerDay(influx, 'rollup', site, timeZone, from, to)]);
   const dates = [...new Set([...raw.keys(), ...written.keys()])].sort();
   return dates
-    .map((date) => ({ date, written: written.get(date), raw: raw.get(date), rollup: rollup.get(date) }))
-    .filter((d) => (d.written && !sameFigures(d.written, d.raw)) || !sameFigures(d.raw, d.rollup));
+    .map((date) => {
+      const d = { date, written: written.get(date), raw: raw.get(date), rollup: rollup.get(date) };
+      return { ...d, missing: d.written !== undefined && !sameFigures(d.written, d.raw) };
+    })
+    .filter((d) => d.missing || !sameFigures(d.raw, d.rollup));
 }
 
 /** The local date of an instant, by binary search in the local midnights [first, …]: a year of points without a DateTime each. */
@@ -142,11 +147,15 @@ export async function seedDemo(
   /** What this start wrote, per local date: its points (to write again) and its weighings' figures. */
   const pointsOf = new Map<string, IPoint[]>();
   const written = new Map<string, DayFigures>();
-  const keep = (iso: string, point: IPoint) => {
+  const keep = (iso: string, point: IPoint, grams?: number) => {
     const date = dateOf(Date.parse(iso));
     const list = pointsOf.get(date);
     if (list) list.push(point);
     else pointsOf.set(date, [point]);
+    if (grams !== undefined) {
+      const day = written.get(date) ?? { n: 0, grams: 0 };
+      written.set(date, { n: day.n + 1, grams: day.grams + grams });
+    }
     return point;
   };
   for (let year = first.year; year <= today.year; year++) {
@@ -154,13 +163,8 @@ export async function seedDemo(
     const weighings = y.weighings.filter((w) => wanted(w.message.capturedAt));
     const visits = y.visits.filter((v) => wanted(v.message.bucketStart));
     const bons = y.bons.filter((b) => wanted(b.capturedAt));
-    for (const w of weighings) {
-      const date = dateOf(Date.parse(w.message.capturedAt));
-      const day = written.get(date) ?? { n: 0, grams: 0 };
-      written.set(date, { n: day.n + 1, grams: day.grams + Math.round(w.message.netKg * 1000) });
-    }
     const points: IPoint[] = [
-      ...weighings.map((w) => keep(w.message.capturedAt, weighingPoint(origin(w.device), w.message))),
+      ...weighings.map((w) => keep(w.message.capturedAt, weighingPoint(origin(w.device), w.message), Math.round(w.message.netKg * 1000))),
       ...visits.map((v) => keep(v.message.bucketStart, visitsPoint(origin(v.device), v.message))),
       ...bons.map((b) => keep(b.capturedAt, bonPoint(ids, b))),
     ];
@@ -177,7 +181,7 @@ export async function seedDemo(
     if (check === CHECKS) {
       throw new Error(`demonstration: the weighings of ${wrong.map((d) => d.date).join(', ')} are not stored as written, after ${CHECKS - 1} repairs; run \`trebuchet rollup\``);
     }
-    const missing = wrong.filter((d) => d.written && !sameFigures(d.written, d.raw));
+    const missing = wrong.filter((d) => d.missing);
     log.warn({ days: wrong.map((d) => d.date), missing: missing.length, figures: wrong.slice(0, 5) }, 'demonstration: stored figures differ from those written; writing and building those days again');
     await writeInBatches(influx, missing.flatMap((d) => pointsOf.get(d.date) ?? []));
     await rebuild({ from: wrong[0]!.date, to: wrong.at(-1)!.date });

@@ -232,9 +232,9 @@ async function startLocalAgent(
   );
   started.push({ name: 'agent', stop: agent.stop });
 
-  const door = agent.devices.counter(SIMULATED_DOOR_ID);
-  if (shop && door && options.attendant !== false) openWhenRead(shop.door, door);
   if (shop && options.attendant !== false) {
+    const door = agent.devices.counter(SIMULATED_DOOR_ID);
+    if (door) openWhenRead(shop.door, door);
     const holdMs = 2_000;
     const counter: CounterActions =
       config.simulation.capture === 'bon'
