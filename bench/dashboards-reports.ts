@@ -1,17 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { escape, InfluxDB, type IPoint } from 'influx';
+import { escape, type IPoint } from 'influx';
 import { pino } from 'pino';
 import { UsersFile } from '../dashboards/auth/users-file.js';
 import { dashboardsConfigSchema } from '../dashboards/config.js';
 import { startDashboards } from '../dashboards/server.js';
 import { yearScenario } from '../firmware-sim/scenarios/year-scenario.js';
 import { bonPoint, visitsPoint, weighingPoint } from '../storage/points.js';
-import { createRollupRetentionPolicy, rebuildStatements } from '../storage/rollups.js';
-import { runStatements } from '../storage/run-statements.js';
+import { rebuildSpans } from '../storage/rollups.js';
+import { syncRollups } from '../storage/rollup-sync.js';
+import type { InfluxStore } from '../storage/store.js';
 import { dashboardsSession } from '../tests/helpers/http.js';
 import { startInfluxd } from '../tests/helpers/influxd.js';
+import { testStore } from '../tests/helpers/store.js';
 import { fmt, summary } from './stats.js';
 
 const ZONE = 'Europe/Paris';
@@ -21,7 +23,7 @@ const NETWORK_SITES = Number(process.env.BENCH_NETWORK_SITES ?? 20);
 const USER = { name: 'bench', password: 'bench-password' };
 
 /** Writes one site-year of raw points as ingest stores them, then builds its rollups as `trebuchet rollup` does. */
-async function storeYear(influx: InfluxDB, site: string, year: number, seed: number, donorsPerDay: number): Promise<{ weighings: number; visits: number; rollupMs: number }> {
+async function storeYear(influx: InfluxStore, site: string, year: number, seed: number, donorsPerDay: number): Promise<{ weighings: number; visits: number; rollupMs: number }> {
   const y = yearScenario({ year, timeZone: ZONE, seed, donorsPerDay });
   const origin = (device: string) => ({ site, agent: 'comptoir', device });
   const points: IPoint[] = [
@@ -29,14 +31,14 @@ async function storeYear(influx: InfluxDB, site: string, year: number, seed: num
     ...y.visits.map((v) => visitsPoint(origin(v.device), v.message)),
     ...y.bons.map((b) => bonPoint({ site, agent: 'comptoir' }, b)),
   ];
-  for (let i = 0; i < points.length; i += 10_000) await influx.writePoints(points.slice(i, i + 10_000), { precision: 'n' });
+  for (let i = 0; i < points.length; i += 10_000) await influx.write(points.slice(i, i + 10_000), 'raw');
   const t0 = performance.now();
-  await runStatements(influx, rebuildStatements(DB, site, ZONE, `${year}-01-01`, `${year}-12-31`));
+  await syncRollups(influx, rebuildSpans(site, ZONE, `${year}-01-01`, `${year}-12-31`));
   return { weighings: y.weighings.length, visits: y.visits.length, rollupMs: performance.now() - t0 };
 }
 
 /** One InfluxQL query straight to InfluxDB: the references, what the pages would cost without rollups. */
-async function timeRaw(influx: InfluxDB, query: string, runs = RUNS): Promise<number[]> {
+async function timeRaw(influx: InfluxStore, query: string, runs = RUNS): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const t0 = performance.now();
@@ -75,10 +77,9 @@ export async function benchDashboardsReports(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tb-bench-reports-'));
   const log = pino({ level: 'silent' });
   const influxd = await startInfluxd();
-  const influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  const influx = testStore(influxd.url, DB);
   try {
-    await influx.createDatabase(DB);
-    await runStatements(influx, [createRollupRetentionPolicy(DB)]);
+    await influx.prepare();
     const usersFile = join(dir, 'users.json');
     await new UsersFile(usersFile).add(USER.name, 'viewer', USER.password);
     const sites = Array.from({ length: NETWORK_SITES }, (_, i) => ({ id: `site-${String(i + 1).padStart(2, '0')}`, name: `Site ${i + 1}`, timeZone: ZONE }));

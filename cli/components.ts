@@ -23,9 +23,9 @@ function component<S extends z.ZodType>(c: Component<S>): Component<S> {
 
 /** A component that refuses to start when InfluxDB refuses its user: the error names the fix. */
 async function checkingInflux<C extends { influx: InfluxConnection }>(start: Start<z.ZodType<C>>): Promise<Start<z.ZodType<C>>> {
-  const { checkInfluxAccess } = await import('../runtime/influx-client.js');
+  const { openStore } = await import('../storage/open-store.js');
   return async (config, log) => {
-    await checkInfluxAccess(config.influx);
+    await openStore(config.influx, { requestTimeoutMs: 5_000 }).checkAccess();
     return start(config, log);
   };
 }

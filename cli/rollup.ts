@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { ingestConfigSchema, siteTimeZone, type IngestConfig } from '../ingest/config.js';
 import { rebuildRollups, sitesWithData } from '../storage/rollup-rebuild.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
-import { checkInfluxAccess, createInflux } from '../runtime/influx-client.js';
+import { openStore } from '../storage/open-store.js';
 import { createLogger } from '../runtime/log.js';
 import { managedInfluxCredentialsFile } from '../runtime/managed-influxd.js';
 import { upConfigSchema, upInfluxDir } from './up-config.js';
@@ -62,10 +62,10 @@ export function registerRollup(program: Command): void {
       }
       const log = createLogger(undefined, { stderr: true }).child({ component: 'rollup' });
       try {
-        await checkInfluxAccess(config.influx);
-        const influx = createInflux(config.influx);
+        const influx = openStore(config.influx);
+        await openStore(config.influx, { requestTimeoutMs: 5_000 }).checkAccess();
         const sites = opts.site ?? (await sitesWithData(influx));
-        await rebuildRollups(influx, config.influx.database, (site) => siteTimeZone(config, site), sites, { from, to }, log);
+        await rebuildRollups(influx, (site) => siteTimeZone(config, site), sites, { from, to }, log);
         process.stdout.write(`rollups rebuilt for ${sites.length ? sites.join(', ') : 'no site (no data stored)'} from ${from} to ${to}\n`);
       } catch (err) {
         process.stderr.write(`InfluxDB at ${config.influx.url}: ${(err as Error).message}\n`);

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { escape, type InfluxDB, type IPoint } from 'influx';
+import { escape, type IPoint } from 'influx';
 import { DateTime } from 'luxon';
 import { UsersFile } from '../dashboards/auth/users-file.js';
 import { YEAR_DISTRICTS, yearScenario } from '../firmware-sim/scenarios/year-scenario.js';
 import { siteTimeZone, type IngestConfig } from '../ingest/config.js';
 import { bonPoint, MEASUREMENT, visitsPoint, weighingPoint } from '../storage/points.js';
 import { rebuildRollups } from '../storage/rollup-rebuild.js';
+import { selectSeries } from '../storage/select-series.js';
+import type { InfluxStore } from '../storage/store.js';
 import { ROLLUP_RETENTION_POLICY, ROLLUPS } from '../storage/rollups.js';
 import type { Logger } from '../runtime/log.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
@@ -51,17 +53,29 @@ const sameFigures = (a: DayFigures | undefined, b: DayFigures | undefined) => a?
  * Weighings per local date, from `from` to `to` (exclusive): counted and summed in the raw points, or
  * summed from the counts and sums of the site's daily rollup.
  */
-async function weighingsPerDay(influx: InfluxDB, source: 'raw' | 'rollup', site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Map<string, DayFigures>> {
+async function weighingsPerDay(influx: InfluxStore, source: 'raw' | 'rollup', site: string, timeZone: string, from: DateTime, to: DateTime): Promise<Map<string, DayFigures>> {
   const select =
     source === 'raw'
       ? `SELECT count("net_kg") AS n, sum("net_kg") AS kg FROM ${escape.quoted(MEASUREMENT.weighing)}`
       : `SELECT sum("n") AS n, sum("net_kg") AS kg FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(ROLLUPS.weighingsByCategory.name)}`;
-  const rows = await influx.query<{ time: Date; n: number; kg: number }>(
-    `${select} WHERE "site" = ${escape.stringLit(site)} ` +
-      `AND time >= ${escape.stringLit(from.toUTC().toISO() as string)} AND time < ${escape.stringLit(to.toUTC().toISO() as string)} ` +
-      `GROUP BY time(1d) fill(none) tz(${escape.stringLit(timeZone)})`,
+  const [series] = await selectSeries(
+    influx,
+    [
+      `${select} WHERE "site" = ${escape.stringLit(site)} ` +
+        `AND time >= ${escape.stringLit(from.toUTC().toISO() as string)} AND time < ${escape.stringLit(to.toUTC().toISO() as string)} ` +
+        `GROUP BY time(1d) fill(none) tz(${escape.stringLit(timeZone)})`,
+    ],
+    { epoch: 'ms' },
   );
-  return new Map(rows.filter((r) => r.n > 0).map((r) => [DateTime.fromJSDate(r.time, { zone: timeZone }).toISODate() as string, { n: r.n, grams: Math.round(r.kg * 1000) }]));
+  const days = new Map<string, DayFigures>();
+  for (const s of series ?? []) {
+    const [time, n, kg] = ['time', 'n', 'kg'].map((c) => s.columns.indexOf(c)) as [number, number, number];
+    for (const row of s.values) {
+      const count = Number(row[n]);
+      if (count > 0) days.set(DateTime.fromMillis(Number(row[time]), { zone: timeZone }).toISODate() as string, { n: count, grams: Math.round(Number(row[kg]) * 1000) });
+    }
+  }
+  return days;
 }
 
 /** A day whose stored figures differ from what they must be, and which of them do. */
@@ -81,7 +95,7 @@ interface WrongDay {
  * the points and their rollups leaves days the next start does not write). Days written by an earlier
  * start are checked against their raw points, those of this start against what it wrote.
  */
-async function wrongDays(influx: InfluxDB, site: string, timeZone: string, from: DateTime, to: DateTime, written: ReadonlyMap<string, DayFigures>): Promise<WrongDay[]> {
+async function wrongDays(influx: InfluxStore, site: string, timeZone: string, from: DateTime, to: DateTime, written: ReadonlyMap<string, DayFigures>): Promise<WrongDay[]> {
   const [raw, rollup] = await Promise.all([weighingsPerDay(influx, 'raw', site, timeZone, from, to), weighingsPerDay(influx, 'rollup', site, timeZone, from, to)]);
   const dates = [...new Set([...raw.keys(), ...written.keys()])].sort();
   return dates
@@ -124,7 +138,7 @@ const CHECKS = 3;
  * a point rewritten has the same identity).
  */
 export async function seedDemo(
-  influx: InfluxDB,
+  influx: InfluxStore,
   ingest: Pick<IngestConfig, 'influx' | 'timeZone' | 'sites'>,
   ids: { site: string; agent: string },
   log: Logger,
@@ -173,7 +187,7 @@ export async function seedDemo(
     seed.visits += visits.length;
     seed.bons += bons.length;
   }
-  const rebuild = (r: { from: string; to: string }) => rebuildRollups(influx, ingest.influx.database, (site) => siteTimeZone(ingest, site), [ids.site], r, log);
+  const rebuild = (r: { from: string; to: string }) => rebuildRollups(influx, (site) => siteTimeZone(ingest, site), [ids.site], r, log);
   if (seed.weighings + seed.visits + seed.bons > 0) await rebuild(range);
   for (let check = 1; ; check++) {
     const wrong = await wrongDays(influx, ids.site, timeZone, first, today, written);
@@ -189,8 +203,8 @@ export async function seedDemo(
   return seed;
 }
 
-async function writeInBatches(influx: InfluxDB, points: readonly IPoint[]): Promise<void> {
-  for (let i = 0; i < points.length; i += WRITE_BATCH) await influx.writePoints(points.slice(i, i + WRITE_BATCH), { precision: 'n' });
+async function writeInBatches(influx: InfluxStore, points: readonly IPoint[]): Promise<void> {
+  for (let i = 0; i < points.length; i += WRITE_BATCH) await influx.write(points.slice(i, i + WRITE_BATCH), 'raw');
 }
 
 /**

@@ -20,7 +20,7 @@ import { openWhenRead, SIMULATED_DOOR_ID, SIMULATED_SCALE_ID, simulatedCounter, 
 import { startManagedInfluxd } from '../runtime/managed-influxd.js';
 import { upBrokerConfig, upInfluxDir, upUsersFile, type UpConfig } from './up-config.js';
 import { demoConfig, demoLogin, seedDemo } from './up-demo.js';
-import { checkInfluxAccess, createInflux } from '../runtime/influx-client.js';
+import { openStore } from '../storage/open-store.js';
 import type { InfluxConnection } from '../runtime/connections.js';
 
 export { SIMULATED_SCALE_ID };
@@ -88,10 +88,10 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
     if (managed) {
       const influxd = await startManagedInfluxd({ dir: upInfluxDir(config), httpPort, rpcPort, log: log.child({ component: 'influxd' }) });
       started.push({ name: 'influxd', stop: influxd.stop });
-      influx = { url: influxd.url, database, credentialsFile: influxd.credentialsFile };
+      influx = { version: 1, url: influxd.url, database, credentialsFile: influxd.credentialsFile };
     } else {
-      influx = { url: url ?? '', database, username, password, credentialsFile };
-      await checkInfluxAccess(influx);
+      influx = { version: 1, url: url ?? '', database, username, password, credentialsFile };
+      await openStore(influx, { requestTimeoutMs: 5_000 }).checkAccess();
     }
 
     const brokerConfig = upBrokerConfig(config, dataDir);
@@ -111,7 +111,7 @@ export async function startUp(given: UpConfig, log: Logger, options: UpOptions =
     let demoAccount: { name: string; password: string; file: string } | undefined;
     if (config.demo) {
       process.stdout.write(`\n  Démonstration : écriture d'une année calibrée et de l'année en cours… / demonstration: writing a calibrated year and this year to date…\n`);
-      const seeded = await seedDemo(createInflux(ingestConfig.influx), ingestConfig, { site: config.site.id, agent: config.agent }, log.child({ component: 'demo' }));
+      const seeded = await seedDemo(openStore(ingestConfig.influx), ingestConfig, { site: config.site.id, agent: config.agent }, log.child({ component: 'demo' }));
       log.info(seeded, 'demonstration data written');
       demoAccount = await demoLogin(config);
     }

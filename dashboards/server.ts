@@ -8,7 +8,8 @@ import { createHttpApp } from '../runtime/http-app.js';
 import { isLoopbackHost } from '../runtime/loopback.js';
 import { registerWebAssets } from '../runtime/web-assets.js';
 import { siteTaxonomy } from '../runtime/taxonomy-config.js';
-import { createInflux } from '../runtime/influx-client.js';
+import { checkInfluxQLFunctions } from '../storage/influxql-functions.js';
+import { openStore } from '../storage/open-store.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { reportsRoutes } from './api/reports-routes.js';
 import { LiveHub, liveRoutes } from './api/live-stream.js';
@@ -54,7 +55,8 @@ export async function startDashboards(
     );
   }
   // A dashboard query that hangs is worse than one that fails: the page retries on its next refresh.
-  const influx = createInflux(config.influx, { requestTimeoutMs: 10_000 });
+  const influx = openStore(config.influx, { requestTimeoutMs: 10_000 });
+  void checkInfluxQLFunctions(influx, dlog);
   const mqtt = connectMqtt(config.mqtt, 'dashboards', {
     clientId: `tb-dashboards-${config.site.id}-${randomBytes(4).toString('hex')}`,
     clean: true,

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { IPoint } from 'influx';
 import { decode, kindFilter, parseTopic, STORED_KINDS, WATCHED_KINDS, type Kind, type StoredKind, type TopicParts, type WatchedKind } from '../protocol/index.js';
-import { createInflux } from '../runtime/influx-client.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
+import { checkInfluxQLFunctions } from '../storage/influxql-functions.js';
+import { openStore } from '../storage/open-store.js';
 import { BatchWriter } from './batch-writer.js';
 import { CaptureTimes } from './capture-times.js';
 import { siteTimeZone, type IngestConfig } from './config.js';
-import { ensureDatabase, prepareDatabase } from './database.js';
+import { prepareDatabase } from './database.js';
 import { deadLetters } from './dead-letters.js';
 import { STORED_HANDLERS, WATCHED_HANDLERS } from './handlers/index.js';
 import type { StoredKindHandler, WatchedKindHandler } from './handlers/handler.js';
@@ -52,13 +53,16 @@ const isWatched = (kind: Kind): kind is WatchedKind => (WATCHED_KINDS as Kind[])
  * handler's (`handlers/`); which kinds come here is the contract's table.
  */
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
-  const influx = createInflux(config.influx);
+  const influx = openStore(config.influx);
   const rejects = new OncePerKind(log);
   const times = new CaptureTimes(config, rejects);
   let received = 0;
   let accepted = 0;
 
-  await prepareDatabase(influx, config, log).catch((err: Error) => log.warn({ err: err.message }, 'InfluxDB not reachable yet; writes will retry'));
+  await prepareDatabase(influx, config, log).then(
+    () => checkInfluxQLFunctions(influx, log),
+    (err: Error) => log.warn({ err: err.message, influx: influx.describe }, 'InfluxDB not reachable yet; writes will retry'),
+  );
 
   const client = connectMqtt(config.mqtt, 'ingest', { clientId: `trebuchet-ingest-${randomBytes(4).toString('hex')}` });
 
@@ -67,15 +71,15 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     log,
     async write(points: IPoint[]) {
       try {
-        await influx.writePoints(points, { precision: 'n' });
+        await influx.write(points, 'raw');
       } catch (err) {
         // The database may have been dropped or InfluxDB started empty: create it, then retry this batch.
-        if (/database not found/i.test((err as Error).message)) await ensureDatabase(influx, config.influx.database);
+        if (/database not found|bucket .* not found/i.test((err as Error).message)) await influx.prepare();
         throw err;
       }
       // Before the receipt: a crash here leaves the events unacknowledged, so they come back and the
       // days they touched are recomputed then.
-      return rollUp(influx, points, config.influx.database, (site) => siteTimeZone(config, site), log);
+      return rollUp(influx, points, (site) => siteTimeZone(config, site), log);
     },
     onWritten: (keys) => publishReceipts(client, keys),
   });
@@ -122,19 +126,22 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     letters.refuse('unexpected-kind', topic, payload, `ingest does not store ${kind} messages`);
   });
 
+  const stats = () => ({
+    received,
+    accepted,
+    stored: writer.stats.written,
+    deadLetters: letters.count,
+    refusedBufferFull: writer.stats.refused,
+    receiptsWithheld: writer.stats.withheld,
+    rejected: rejects.snapshot(),
+    buffered: writer.buffered,
+    });
   return {
-    stats: () => ({
-      received,
-      accepted,
-      stored: writer.stats.written,
-      deadLetters: letters.count,
-      refusedBufferFull: writer.stats.refused,
-      receiptsWithheld: writer.stats.withheld,
-      rejected: rejects.snapshot(),
-      buffered: writer.buffered,
-    }),
+    stats,
     async stop() {
       await writer.stop();
+      // What this instance did, for an operator sharing the work between several (sharedGroup).
+      log.info(stats(), 'ingest stopped');
       // Without a broker, a graceful end waits forever for unsent receipts; the agents resend and get new ones.
       await client.endAsync(!client.connected);
     },

@@ -35,19 +35,48 @@ export const mqttConnectionSchema = z
 export type MqttConnection = z.infer<typeof mqttConnectionSchema>;
 
 /**
- * How a component reaches InfluxDB 1.x. The password is best kept out of the YAML: in a 0600
- * `credentialsFile` ({"influx": {"username", "password"}}, the file `trebuchet up` generates for its own
- * InfluxDB) or in TREBUCHET_INFLUX_PASSWORD. No user at all: an InfluxDB without authentication.
+ * How a component reaches InfluxDB. `version` picks the backend (storage/open-store.ts):
+ * - 1 (default): InfluxDB 1.x, `url` and `database`. The password is best kept out of the YAML: in a 0600
+ *   `credentialsFile` ({"influx": {"username", "password"}}, the file `trebuchet up` generates for its own
+ *   InfluxDB) or in TREBUCHET_INFLUX_PASSWORD. No user at all: an InfluxDB without authentication.
+ * - 2: InfluxDB 2.x or Cloud, `url`, `org` and `bucket`; `database` is the name InfluxQL reads it by
+ *   (a DBRP mapping, created or checked at start).
+ * - 3: InfluxDB 3 Core or Enterprise, `url` and `database`.
+ * For 2 and 3 the token comes from TREBUCHET_INFLUX_TOKEN or a 0600 `tokenFile`, never from the YAML,
+ * which gets copied around.
  */
 export const influxConnectionSchema = z
   .object({
+    version: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),
     url: z.url().default('http://127.0.0.1:8086'),
     database: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('trebuchet'),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     credentialsFile: z.string().min(1).optional(),
+    org: z.string().min(1).optional(),
+    bucket: z.string().min(1).optional(),
+    /** 2.x: the bucket rollups go in (kept forever); by default the raw data's bucket. */
+    rollupBucket: z.string().min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+    /** Refused with the reason, rather than as an unknown key. */
+    token: z.unknown().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const refuse = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+    if (c.token !== undefined) refuse('token', 'pas de jeton dans le YAML : TREBUCHET_INFLUX_TOKEN ou tokenFile (0600) / no token in YAML: use TREBUCHET_INFLUX_TOKEN or a 0600 tokenFile');
+    if (c.version === 1) {
+      for (const key of ['org', 'bucket', 'rollupBucket', 'tokenFile'] as const) if (c[key] !== undefined) refuse(key, `${key} is for InfluxDB 2.x or 3.x: set version: 2 or 3`);
+      return;
+    }
+    for (const key of ['username', 'password', 'credentialsFile'] as const) if (c[key] !== undefined) refuse(key, `InfluxDB ${c.version}.x authenticates with a token (TREBUCHET_INFLUX_TOKEN or tokenFile), not ${key}`);
+    if (c.version === 2) {
+      if (!c.org) refuse('org', 'InfluxDB 2.x needs its organisation: org');
+      if (!c.bucket) refuse('bucket', 'InfluxDB 2.x needs the bucket to write to: bucket');
+    } else {
+      for (const key of ['org', 'bucket', 'rollupBucket'] as const) if (c[key] !== undefined) refuse(key, `InfluxDB 3.x has databases, not ${key}: set database`);
+    }
+  });
 export type InfluxConnection = z.infer<typeof influxConnectionSchema>;
 
 export const httpListenSchema = (defaultPort: number) =>

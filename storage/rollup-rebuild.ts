@@ -1,16 +1,16 @@
-import type { InfluxDB } from 'influx';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Logger } from '../runtime/log.js';
 import { MEASUREMENT } from './points.js';
-import { ROLLUP_RETENTION_POLICY, rebuildStatements } from './rollups.js';
-import { runStatements } from './run-statements.js';
+import { rebuildSpans, ROLLUP_RETENTION_POLICY } from './rollups.js';
+import { syncRollups } from './rollup-sync.js';
+import type { InfluxStore } from './store.js';
 
 const showSchema = z.object({
   results: z.array(z.object({ series: z.array(z.object({ values: z.array(z.array(z.unknown())) })).optional(), error: z.string().optional() })),
 });
 
-async function show(influx: InfluxDB, query: string): Promise<unknown[][]> {
+async function show(influx: Pick<InfluxStore, 'queryRaw'>, query: string): Promise<unknown[][]> {
   const parsed = showSchema.parse(await influx.queryRaw(query));
   const error = parsed.results.find((r) => r.error)?.error;
   if (error && !error.startsWith('database not found')) throw new Error(error);
@@ -18,25 +18,24 @@ async function show(influx: InfluxDB, query: string): Promise<unknown[][]> {
 }
 
 /** Whether the database lacks the rollups' retention policy: a database written by a version without rollups. */
-export async function rollupsMissing(influx: InfluxDB, database: string): Promise<boolean> {
+export async function rollupsMissing(influx: Pick<InfluxStore, 'queryRaw'>, database: string): Promise<boolean> {
   const rows = await show(influx, `SHOW RETENTION POLICIES ON "${database}"`);
   return !rows.some((r) => r[0] === ROLLUP_RETENTION_POLICY);
 }
 
 /** Every site with raw data. */
-export async function sitesWithData(influx: InfluxDB): Promise<string[]> {
+export async function sitesWithData(influx: Pick<InfluxStore, 'queryRaw'>): Promise<string[]> {
   const rows = await show(influx, `SHOW TAG VALUES FROM "${MEASUREMENT.weighing}", "${MEASUREMENT.visits}", "${MEASUREMENT.bon}" WITH KEY = "site"`);
   return [...new Set(rows.map((r) => String(r[1])))].sort();
 }
 
 /**
  * Recomputes every rollup of the given sites over [from, to] (local dates), a year at a time so that
- * no single statement reads more than a year of raw points. Safe while ingest runs: both compute from
- * the raw points and write the same rollup points.
+ * no single read holds more than a year of sums. Safe while ingest runs: both compute from the raw points
+ * and check what they wrote (storage/rollup-sync.ts).
  */
 export async function rebuildRollups(
-  influx: InfluxDB,
-  database: string,
+  influx: InfluxStore,
   /** Each site's time zone: its days are local days. */
   timeZoneOf: (site: string) => string,
   sites: string[],
@@ -48,7 +47,7 @@ export async function rebuildRollups(
     for (let from = range.from; from <= range.to; ) {
       const yearEnd = DateTime.fromISO(from).endOf('year').toISODate() as string;
       const to = yearEnd < range.to ? yearEnd : range.to;
-      await runStatements(influx, rebuildStatements(database, site, timeZone, from, to));
+      await syncRollups(influx, rebuildSpans(site, timeZone, from, to));
       log.info({ site, from, to }, 'rollups rebuilt');
       from = DateTime.fromISO(to).plus({ days: 1 }).toISODate() as string;
     }

@@ -3,8 +3,9 @@ import { DateTime } from 'luxon';
 import { MEASUREMENT } from './points.js';
 
 /**
- * Rollups: per-site sums that InfluxDB itself computes (`SELECT … INTO`) from the raw points, so that a
- * year of dashboards reads a few thousand rows instead of hundreds of thousands of weighings.
+ * Rollups: per-site sums of the raw points, so that a year of dashboards reads a few thousand rows instead
+ * of hundreds of thousands of weighings. InfluxDB computes the sums; ingest writes them back as rollup
+ * points (storage/rollup-sync.ts), not `SELECT … INTO`, which InfluxDB 2.x and 3.x lack.
  *
  * Why not continuous queries: a CQ only looks at the last interval(s), and our data arrives late by
  * design (an agent's outbox may hold days of events after a network cut). Instead ingest recomputes the
@@ -90,89 +91,43 @@ export const ROLLUPS = {
   },
 } as const satisfies Record<string, RollupDefinition>;
 
-const ALL_ROLLUPS: readonly RollupDefinition[] = Object.values(ROLLUPS);
+export const ALL_ROLLUPS: readonly RollupDefinition[] = Object.values(ROLLUPS);
 
-/** A half-open span of time [start, end) of one site that a rollup must recompute. */
-export interface RollupSpan {
-  site: string;
-  start: DateTime;
-  end: DateTime;
-}
+/** The name a `SELECT` expression gives its field: `"kg"` of `sum("net_kg") AS "kg"`, unquoted. */
+const alias = (field: string) => field.slice(field.lastIndexOf(' AS ') + 4).replaceAll('"', '');
 
 /**
- * A `SELECT … INTO` and how to tell it ran in full. InfluxDB answers it with the number of points written
- * and silently drops a point it cannot store: a sum that overflowed to +Inf, out of reach of valid input
- * (protocol/messages.ts MAX_KG) but not of a point written around ingest. `expected` counts, without
- * writing, the rows it must write (run first: a point written in between can only make more).
+ * Each field's type. A count is an integer, a sum a float, as `SELECT … INTO` made them when InfluxDB
+ * computed the rollups: an install's existing rollups then take ours without a field type conflict.
  */
-export interface RollupStatement {
-  into: string;
-  expected: string;
-  /** What it recomputes: the rollup written, the raw measurement it reads, the site. */
-  rollup: string;
-  source: string;
-  site: string;
+export function rollupFieldTypes(r: RollupDefinition): Record<string, 'integer' | 'float'> {
+  return Object.fromEntries(r.fields.map((f) => [alias(f), f.startsWith('count(') ? 'integer' : 'float']));
 }
 
-/** The argument of a `SELECT` expression's aggregate: `"net_kg"` of `sum("net_kg") AS "kg"`. */
-const aggregated = (field: string) => field.slice(field.indexOf('(') + 1, field.indexOf(')'));
+const INTEGER_FIELDS = new Map<string, ReadonlySet<string>>(
+  ALL_ROLLUPS.flatMap((r) => {
+    const integers = new Set(Object.entries(rollupFieldTypes(r)).filter(([, t]) => t === 'integer').map(([f]) => f));
+    return [r.name, ...(r.monthly ? [monthlyName(r)] : [])].map((m) => [m, integers] as const);
+  }),
+);
+const NONE: ReadonlySet<string> = new Set();
 
-/** The `SELECT … INTO` that recomputes one rollup for one site over whole buckets. */
-export function rollupStatement(database: string, r: RollupDefinition, span: RollupSpan, timeZone: string): RollupStatement {
-  const where = [
-    `"site" = ${escape.stringLit(span.site)}`,
-    ...(r.where ? [r.where] : []),
-    `time >= ${escape.stringLit(span.start.toUTC().toISO() as string)}`,
-    `time < ${escape.stringLit(span.end.toUTC().toISO() as string)}`,
-  ];
-  const groupBy = [`time(${r.bucket})`, '"site"', ...r.tags.map((t) => escape.quoted(t))];
-  // fill(none): without it, count() writes a zero row for every empty bucket of every series.
-  const rest = `FROM ${escape.quoted(r.source)} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none) tz(${escape.stringLit(timeZone)})`;
-  return {
-    into: `SELECT ${r.fields.join(', ')} INTO ${escape.quoted(database)}.${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(r.name)} ${rest}`,
-    // Every field of a row comes from the same raw points: counting the first one counts the rows.
-    expected: `SELECT count(${aggregated(r.fields[0]!)}) ${rest}`,
-    rollup: r.name,
-    source: r.source,
-    site: span.site,
-  };
+/** The integer fields of a measurement (rollups' counts); every other number we write is a float. */
+export function integerFieldsOf(measurement: string): ReadonlySet<string> {
+  return INTEGER_FIELDS.get(measurement) ?? NONE;
 }
 
 export function monthlyName(r: RollupDefinition): string {
   return `${r.name}_monthly`;
 }
 
-/**
- * The statements that re-add a monthly rollup from its daily one, one per local month of [start, end):
- * without GROUP BY time, InfluxDB stamps each sum with its range's start, the month's local midnight.
- * They must run after the daily statements of the same request (InfluxDB runs them in order).
- */
-export function monthlyStatements(database: string, r: RollupDefinition, span: RollupSpan): RollupStatement[] {
-  const rp = `${escape.quoted(database)}.${escape.quoted(ROLLUP_RETENTION_POLICY)}`;
-  const aliases = r.fields.map((f) => f.slice(f.lastIndexOf(' AS ') + 4));
-  const fields = aliases.map((as) => `sum(${as}) AS ${as}`);
-  const out: RollupStatement[] = [];
-  for (let month = span.start.startOf('month'); month < span.end; month = month.plus({ months: 1 })) {
-    const where = [
-      `"site" = ${escape.stringLit(span.site)}`,
-      `time >= ${escape.stringLit(month.toUTC().toISO() as string)}`,
-      `time < ${escape.stringLit(month.plus({ months: 1 }).toUTC().toISO() as string)}`,
-    ];
-    const rest = `FROM ${rp}.${escape.quoted(r.name)} WHERE ${where.join(' AND ')} GROUP BY ${['"site"', ...r.tags.map((t) => escape.quoted(t))].join(', ')}`;
-    out.push({
-      into: `SELECT ${fields.join(', ')} INTO ${rp}.${escape.quoted(monthlyName(r))} ${rest}`,
-      expected: `SELECT count(${aliases[0]!}) ${rest}`,
-      rollup: monthlyName(r),
-      source: r.source,
-      site: span.site,
-    });
-  }
-  return out;
-}
-
-/** The daily (or hourly) statement of a rollup over a span, then its monthly ones. */
-function spanStatements(database: string, r: RollupDefinition, span: RollupSpan, timeZone: string): RollupStatement[] {
-  return [rollupStatement(database, r, span, timeZone), ...(r.monthly ? monthlyStatements(database, r, span) : [])];
+/** Whole buckets (local days or hours) [start, end) of one rollup of one site, to bring up to date. */
+export interface RollupSpan {
+  rollup: RollupDefinition;
+  site: string;
+  timeZone: string;
+  start: DateTime;
+  end: DateTime;
 }
 
 /** The whole buckets (local days or hours) that contain [from, to]. */
@@ -182,11 +137,11 @@ function wholeBuckets(bucket: RollupDefinition['bucket'], from: DateTime, to: Da
 }
 
 /**
- * The rollup statements that bring every rollup fed by `points` up to date: per rollup and site, one
- * statement over the whole buckets from the earliest to the latest point of the batch (a batch is
- * usually one day; a drained backlog spans a few).
+ * The spans that bring every rollup fed by `points` up to date: per rollup and site, the whole buckets
+ * from the earliest to the latest point of the batch (a batch is usually one day; a drained backlog spans
+ * a few).
  */
-export function rollupStatementsFor(points: readonly IPoint[], database: string, timeZoneOf: (site: string) => string): RollupStatement[] {
+export function rollupSpansFor(points: readonly IPoint[], timeZoneOf: (site: string) => string): RollupSpan[] {
   const spans = new Map<string, { site: string; min: number; max: number }>();
   for (const p of points) {
     const site = p.tags?.site;
@@ -200,23 +155,46 @@ export function rollupStatementsFor(points: readonly IPoint[], database: string,
       span.max = Math.max(span.max, ms);
     }
   }
-  const statements: RollupStatement[] = [];
+  const out: RollupSpan[] = [];
   for (const [key, { site, min, max }] of spans) {
     const measurement = key.slice(0, key.indexOf('\u0000'));
     const timeZone = timeZoneOf(site);
-    for (const r of ALL_ROLLUPS.filter((x) => x.source === measurement)) {
-      const buckets = wholeBuckets(r.bucket, DateTime.fromMillis(min, { zone: timeZone }), DateTime.fromMillis(max, { zone: timeZone }));
-      statements.push(...spanStatements(database, r, { site, ...buckets }, timeZone));
+    for (const rollup of ALL_ROLLUPS.filter((x) => x.source === measurement)) {
+      const buckets = wholeBuckets(rollup.bucket, DateTime.fromMillis(min, { zone: timeZone }), DateTime.fromMillis(max, { zone: timeZone }));
+      out.push({ rollup, site, timeZone, ...buckets });
     }
   }
-  return statements;
+  return out;
 }
 
-/** Every rollup of one site over the local days [from, to] (inclusive): `trebuchet rollup` and the benches. */
-export function rebuildStatements(database: string, site: string, timeZone: string, from: string, to: string): RollupStatement[] {
+/** Every rollup of one site over the local days [from, to] (inclusive): `trebuchet rollup`, the demo, the benches. */
+export function rebuildSpans(site: string, timeZone: string, from: string, to: string): RollupSpan[] {
   const start = DateTime.fromISO(from, { zone: timeZone }).startOf('day');
   const end = DateTime.fromISO(to, { zone: timeZone }).plus({ days: 1 }).startOf('day');
-  return ALL_ROLLUPS.flatMap((r) => spanStatements(database, r, { site, start, end }, timeZone));
+  return ALL_ROLLUPS.map((rollup) => ({ rollup, site, timeZone, start, end }));
+}
+
+const timeRange = (start: DateTime, end: DateTime) => [
+  `time >= ${escape.stringLit(start.toUTC().toISO() as string)}`,
+  `time < ${escape.stringLit(end.toUTC().toISO() as string)}`,
+];
+const groupByTags = (r: RollupDefinition) => ['"site"', ...r.tags.map((t) => escape.quoted(t))];
+
+/** The sums of a span's raw points per bucket and series: the rollup's rows as they must be. */
+export function rawSumsQuery(s: RollupSpan): string {
+  const where = [`"site" = ${escape.stringLit(s.site)}`, ...(s.rollup.where ? [s.rollup.where] : []), ...timeRange(s.start, s.end)];
+  // fill(none): without it, count() answers a zero row for every empty bucket of every series.
+  return (
+    `SELECT ${s.rollup.fields.join(', ')} FROM ${escape.quoted(s.rollup.source)} WHERE ${where.join(' AND ')} ` +
+    `GROUP BY ${[`time(${s.rollup.bucket})`, ...groupByTags(s.rollup)].join(', ')} fill(none) tz(${escape.stringLit(s.timeZone)})`
+  );
+}
+
+/** The rows a rollup measurement holds for a site over [start, end). */
+export function storedRowsQuery(r: RollupDefinition, measurement: string, site: string, start: DateTime, end: DateTime): string {
+  const fields = Object.keys(rollupFieldTypes(r)).map((f) => escape.quoted(f));
+  const where = [`"site" = ${escape.stringLit(site)}`, ...timeRange(start, end)];
+  return `SELECT ${fields.join(', ')} FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(measurement)} WHERE ${where.join(' AND ')} GROUP BY ${groupByTags(r).join(', ')}`;
 }
 
 /** The retention policy rollups live in: kept forever, whatever the raw data's retention. */

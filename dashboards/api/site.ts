@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MEASUREMENT } from '../../storage/points.js';
 import { categoryResolver } from '../../protocol/taxonomy.js';
 import { byTimeZone, localDayBounds, localToday, siteCondition, type Scope } from '../queries/scope.js';
-import { selectSeries } from '../queries/select-series.js';
+import { selectSeries } from '../../storage/select-series.js';
 import { scopeParam } from '../reports/report.js';
 import { influxUnavailable, parseQuery, resolveScope } from './query-errors.js';
 import type { ReportsApiDeps } from './reports-routes.js';

@@ -1,9 +1,10 @@
-import { escape, type InfluxDB } from 'influx';
+import { escape } from 'influx';
+import type { InfluxStore } from '../../storage/store.js';
 import { DateTime } from 'luxon';
 import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../storage/rollups.js';
 import { wholeMonths } from './periods.js';
 import { byTimeZone, localDayBounds, siteCondition, type Scope } from './scope.js';
-import { selectSeries } from './select-series.js';
+import { selectSeries } from '../../storage/select-series.js';
 
 export interface SumsQuery {
   rollup: RollupDefinition;
@@ -42,7 +43,7 @@ export interface SumsRow {
  * zone of the scope (all in one request), each bucketed on its own local days; rows of the same date
  * and tags are then added up (a network's day is every site's own local day).
  */
-export async function rollupSums(influx: InfluxDB, q: SumsQuery): Promise<SumsRow[]> {
+export async function rollupSums(influx: InfluxStore, q: SumsQuery): Promise<SumsRow[]> {
   const groups = [...byTimeZone(q.scope)];
   if (groups.length === 0) return [];
   const monthly = Boolean((q.per === 'total' || q.months) && !q.hourly && q.rollup.monthly && wholeMonths(q.from, q.to));

@@ -1,7 +1,7 @@
-import type { InfluxDB } from 'influx';
+import type { InfluxStore } from '../../storage/store.js';
 import type { Taxonomy } from '../../protocol/taxonomy.js';
 
 export interface ReportDeps {
-  influx: InfluxDB;
+  influx: InfluxStore;
   taxonomy: Taxonomy;
 }

@@ -16,8 +16,9 @@ import { UsersFile } from '../../dashboards/auth/users-file.js';
 import { dashboardsConfigSchema } from '../../dashboards/config.js';
 import { startDashboards, WEB_PUBLIC_DIR, type RunningDashboards } from '../../dashboards/server.js';
 import { weighingPoint } from '../../storage/points.js';
-import { createRollupRetentionPolicy, rebuildStatements } from '../../storage/rollups.js';
-import { runStatements } from '../../storage/run-statements.js';
+import { rebuildSpans } from '../../storage/rollups.js';
+import { syncRollups } from '../../storage/rollup-sync.js';
+import { testStore } from '../helpers/store.js';
 import { agentUsername, deviceTopic, agentTopic, type Health, type Live, type Status } from '../../protocol/index.js';
 import { readCredentials } from '../../runtime/credentials-file.js';
 import { createLogger } from '../../runtime/log.js';
@@ -114,7 +115,9 @@ beforeAll(async () => {
   const now = DateTime.now().setZone(ZONE);
   await influx.writePoints(history(now).map((w) => weighingPoint({ site: SITE, agent: AGENT, device: 'balance-comptoir' }, w)));
   // Written by hand, without ingest: the reports' rollups are built as `trebuchet rollup` would.
-  await runStatements(influx, [createRollupRetentionPolicy('trebuchet'), ...rebuildStatements('trebuchet', SITE, ZONE, now.minus({ days: 30 }).toISODate()!, now.toISODate()!)]);
+  const store = testStore(influxd.url);
+  await store.prepare();
+  await syncRollups(store, rebuildSpans(SITE, ZONE, now.minus({ days: 30 }).toISODate()!, now.toISODate()!));
 
   // The real broker, with generated credentials: the dashboards and the publishing agent log in.
   brokerDir = mkdtempSync(join(tmpdir(), 'tb-browser-broker-'));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InfluxDB, IPoint } from 'influx';
+import type { IPoint } from 'influx';
 import { DateTime } from 'luxon';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +11,11 @@ import { SIMULATED_SCALE_ID } from '../../cli/up.js';
 import { dashboardsConfigSchema } from '../../dashboards/config.js';
 import { startDashboards, type RunningDashboards } from '../../dashboards/server.js';
 import { bonPoint, visitsPoint, weighingPoint } from '../../storage/points.js';
-import { rebuildStatements } from '../../storage/rollups.js';
-import { runStatements } from '../../storage/run-statements.js';
+import { rebuildSpans } from '../../storage/rollups.js';
+import { syncRollups } from '../../storage/rollup-sync.js';
+import type { InfluxStore } from '../../storage/store.js';
 import { bonSchema } from '../../protocol/index.js';
-import { createInflux } from '../../runtime/influx-client.js';
+import { openStore } from '../../storage/open-store.js';
 import { createLogger } from '../../runtime/log.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { nextSeq, visitsAt, weighingAt } from '../helpers/events.js';
@@ -104,7 +105,7 @@ const plain = (text: string | null) => (text ?? '').replace(/[\u202f\u00a0]/g, '
 
 describe("the managers' pages", () => {
   let stack: TestStack;
-  let influx: InfluxDB;
+  let influx: InfluxStore;
   const networks: RunningDashboards[] = [];
   let browser: Browser;
   const contexts = new Map<Size, BrowserContext>();
@@ -159,9 +160,9 @@ describe("the managers' pages", () => {
       },
       { attendant: false, simulatedScale: { settleMs: [300, 600], intervalMs: 50 } },
     );
-    influx = createInflux(stack.influx);
-    await influx.writePoints(seededPoints(), { precision: 'n' });
-    for (const site of [SITE, OTHER_SITE]) await runStatements(influx, rebuildStatements('trebuchet', site, ZONE, `${Y - 1}-01-01`, day(TODAY)));
+    influx = openStore(stack.influx);
+    await influx.write(seededPoints(), 'raw');
+    for (const site of [SITE, OTHER_SITE]) await syncRollups(influx, rebuildSpans(site, ZONE, `${Y - 1}-01-01`, day(TODAY)));
 
     browser = await launchChromium();
     const cookie = await stack.dashboardsCookie();
@@ -474,8 +475,8 @@ describe("the managers' pages", () => {
     const onToday = weighingAt(inReunion(TODAY, 0, 20), 3.15, 'textile');
     const onTomorrow = weighingAt(inReunion(TODAY.plus({ days: 1 }), 1, 10), 50, 'deee');
     const origin = { site: REUNION.id, agent: AGENT, device: 'balance-sd' };
-    await influx.writePoints([onTheWeek, afterTheWeek, onToday, onTomorrow].map((w) => weighingPoint(origin, w)), { precision: 'n' });
-    await runStatements(influx, rebuildStatements('trebuchet', REUNION.id, REUNION.timeZone, day(D0.minus({ days: 7 })), day(TODAY.plus({ days: 1 }))));
+    await influx.write([onTheWeek, afterTheWeek, onToday, onTomorrow].map((w) => weighingPoint(origin, w)), 'raw');
+    await syncRollups(influx, rebuildSpans(REUNION.id, REUNION.timeZone, day(D0.minus({ days: 7 })), day(TODAY.plus({ days: 1 }))));
 
     const oceanNetwork = await startNetwork({ sites: [REUNION], networkName: 'Réseau des deux océans' });
     const context = await newContext('1366x768', oceanNetwork.url, await dashboardsSession(oceanNetwork.url, TEST_ADMIN));

@@ -7,7 +7,7 @@ import { seedDemo } from '../../cli/up-demo.js';
 import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, TodayReport } from '../../dashboards/reports/report-types.js';
 import { yearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
-import { createInflux } from '../../runtime/influx-client.js';
+import { openStore } from '../../storage/open-store.js';
 import { createLogger } from '../../runtime/log.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { dashboardsSession, jsonApi } from '../helpers/http.js';
@@ -166,7 +166,7 @@ describe('npm start -- --demo: a year of use, with last year to compare', () => 
 
     // A second start fills nothing more: every day already holds its figures.
     const ingest = ingestConfigSchema.parse({ influx: { ...stack.influx, database: 'trebuchet_demo' }, timeZone: ZONE });
-    const again = await seedDemo(createInflux(ingest.influx), ingest, { site: 'ma-ressourcerie', agent: 'comptoir' }, createLogger('silent'));
+    const again = await seedDemo(openStore(ingest.influx), ingest, { site: 'ma-ressourcerie', agent: 'comptoir' }, createLogger('silent'));
     expect(again).toMatchObject({ weighings: 0, visits: 0, bons: 0 });
     const after = await api<BilanReport>('GET', `/api/v1/reports/bilan?year=${lastYear}`);
     expect(Math.round(after.body.totals.collectedKg * 1000)).toBe(last.collectedGrams);

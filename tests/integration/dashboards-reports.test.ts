@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { InfluxDB, type IPoint } from 'influx';
+import type { IPoint } from 'influx';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportsRoutes } from '../../dashboards/api/reports-routes.js';
@@ -9,13 +9,15 @@ import type { LatestWeighing } from '../../dashboards/api/types.js';
 import type { BilanReport, CollecteReport, FrequentationReport, SortiesReport, TodayReport } from '../../dashboards/reports/report-types.js';
 import { todayReport } from '../../dashboards/reports/today.js';
 import { bonPoint, visitsPoint, weighingPoint } from '../../storage/points.js';
-import { createRollupRetentionPolicy, rollupStatementsFor } from '../../storage/rollups.js';
-import { runStatements } from '../../storage/run-statements.js';
+import { rollupSpansFor } from '../../storage/rollups.js';
+import { syncRollups } from '../../storage/rollup-sync.js';
+import type { InfluxStore } from '../../storage/store.js';
 import { bonSchema, type WeighingInput } from '../../protocol/index.js';
 import { DEFAULT_TAXONOMY, taxonomySchema, type Taxonomy } from '../../protocol/taxonomy.js';
 import { siteSchema } from '../../runtime/connections.js';
 import { nextSeq, visitsAt, weighingAt } from '../helpers/events.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { testStore } from '../helpers/store.js';
 
 const ZONE = 'Europe/Paris';
 const site = siteSchema.parse({ id: 'paris-11', name: 'Ressourcerie du 11e', timeZone: ZONE });
@@ -26,7 +28,7 @@ const DB = 'trebuchet';
 const zoneOf = (s: string) => (s === reunion.id ? reunion.timeZone : ZONE);
 
 let influxd: RunningInfluxd;
-let influx: InfluxDB;
+let influx: InfluxStore;
 /** A local wall-clock time of a site. */
 function local(localTime: string, zone = ZONE): DateTime {
   const t = DateTime.fromISO(localTime, { zone });
@@ -64,8 +66,8 @@ function bon(localTime: string, netKg: number, lines: number, over: Record<strin
 
 /** Writes points and recomputes the rollups they touch, as ingest does before its receipt. */
 async function store(points: IPoint[]): Promise<void> {
-  await influx.writePoints(points, { precision: 'n' });
-  await runStatements(influx, rollupStatementsFor(points, DB, zoneOf));
+  await influx.write(points, 'raw');
+  await syncRollups(influx, rollupSpansFor(points, zoneOf));
 }
 
 const weighings = (...ws: ReturnType<typeof weighing>[]) => store(ws.map((w) => weighingPoint(origin, w)));
@@ -96,7 +98,7 @@ function bucket(body: CollecteReport, start: string) {
 
 beforeAll(async () => {
   influxd = await startInfluxd();
-  influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: DB });
+  influx = testStore(influxd.url, DB);
   app = appWith();
   await app.ready();
 });
@@ -122,8 +124,7 @@ describe('before anything is stored', () => {
 
 describe('collecte', () => {
   beforeAll(async () => {
-    await influx.createDatabase(DB);
-    await runStatements(influx, [createRollupRetentionPolicy(DB)]);
+    await influx.prepare();
     await weighings(
       // An ordinary week in May: two categories, one empty day, outgoing weighings to leave out.
       weighing('2026-05-04T09:15', 12.3, { district: 'paris-11e' }),
@@ -485,7 +486,7 @@ describe('today', () => {
     ]);
 
     const requests: string[] = [];
-    const counted = { queryRaw: (q: string) => (requests.push(q), influx.queryRaw(q)) } as unknown as InfluxDB;
+    const counted = { queryRaw: (q: string) => (requests.push(q), influx.queryRaw(q)) } as unknown as InfluxStore;
     const network = { id: '*', sites: [site, reunion, montreuil] };
     const rows = (ws: LatestWeighing[]) => ws.map((w) => [w.id, w.site, w.category, w.netKg, w.entry]);
     const latest = await queryLatestWeighings({ influx: counted, taxonomy: DEFAULT_TAXONOMY }, network, 10, now);

@@ -1,14 +1,16 @@
-import { InfluxDB, type IPoint } from 'influx';
+import type { IPoint } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../cli/up-demo.js';
 import { collecteReport } from '../../dashboards/reports/collecte.js';
 import { yearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
-import { ensureDatabase } from '../../ingest/database.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
 import { DEFAULT_TAXONOMY } from '../../protocol/taxonomy.js';
 import { siteSchema } from '../../runtime/connections.js';
+import { runInfluxQL } from '../../storage/run-influxql.js';
+import type { InfluxStore, PointTarget } from '../../storage/store.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { testStore } from '../helpers/store.js';
 
 const ZONE = 'Europe/Paris';
 const SITE = 'ma-ressourcerie';
@@ -25,7 +27,7 @@ const THIS_YEAR = { from: '2026-01-01', to: '2026-03-01' };
  */
 describe('the demonstration seed checks its rollups', () => {
   let influxd: RunningInfluxd;
-  let influx: InfluxDB;
+  let influx: InfluxStore;
   const warnings: { days?: string[]; msg: string }[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { days?: string[]; msg: string }) });
   const ingest = () => ingestConfigSchema.parse({ influx: { url: influxd.url, database: 'trebuchet_demo' }, timeZone: ZONE });
@@ -36,8 +38,8 @@ describe('the demonstration seed checks its rollups', () => {
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'trebuchet_demo' });
-    await ensureDatabase(influx, 'trebuchet_demo');
+    influx = testStore(influxd.url, 'trebuchet_demo');
+    await influx.prepare();
   }, 60_000);
 
   afterAll(async () => {
@@ -53,7 +55,7 @@ describe('the demonstration seed checks its rollups', () => {
 
   it('builds again the day whose rollup lost its points, and says which', async () => {
     // One day's rollup gone, as a short `SELECT … INTO` would leave it.
-    await influx.query(`DELETE FROM "weighings_daily_category" WHERE time >= '2026-02-13T23:00:00Z' AND time < '2026-02-14T23:00:00Z'`);
+    await runInfluxQL(influx, [`DELETE FROM "weighings_daily_category" WHERE time >= '2026-02-13T23:00:00Z' AND time < '2026-02-14T23:00:00Z'`]);
     expect(await collected()).toBe(toDate - truth.collectedGramsByDate['2026-02-14']!);
 
     const again = await seed();
@@ -64,7 +66,7 @@ describe('the demonstration seed checks its rollups', () => {
 
   it('builds every rollup a start cut before them left missing', async () => {
     warnings.length = 0;
-    await influx.query('DROP MEASUREMENT "weighings_daily_category"');
+    await runInfluxQL(influx, ['DROP MEASUREMENT "weighings_daily_category"']);
     expect(await collected()).toBe(0);
     await seed();
     expect(warnings).toHaveLength(1);
@@ -78,8 +80,8 @@ describe('the demonstration seed checks its rollups', () => {
   it('writes again, in the same start, the points of a day InfluxDB acknowledged but does not hold', async () => {
     warnings.length = 0;
     const database = 'trebuchet_demo_lost';
-    const real = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database });
-    await ensureDatabase(real, database);
+    const real = testStore(influxd.url, database);
+    await real.prepare();
     // The first write that holds 14 February answers as written and stores none of that day's points.
     const [dayStart, dayEnd] = [Date.parse('2026-02-13T23:00:00Z'), Date.parse('2026-02-14T23:00:00Z')];
     const onDay = (p: IPoint) => {
@@ -89,11 +91,11 @@ describe('the demonstration seed checks its rollups', () => {
     let dropped = 0;
     const lossy = new Proxy(real, {
       get(target, prop, receiver) {
-        if (prop !== 'writePoints') return Reflect.get(target, prop, receiver);
-        return (points: IPoint[], options?: object) => {
+        if (prop !== 'write') return Reflect.get(target, prop, receiver);
+        return (points: IPoint[], into: PointTarget) => {
           const kept = dropped === 0 && points.some(onDay) ? points.filter((p) => !onDay(p)) : points;
           dropped += points.length - kept.length;
-          return target.writePoints(kept, options);
+          return target.write(kept, into);
         };
       },
     });

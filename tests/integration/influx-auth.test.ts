@@ -111,7 +111,7 @@ describe("the managed InfluxDB refuses whoever has not trebuchet up's generated 
       const again = await tempInfluxd(dir);
       try {
         expect(readInfluxCredentials(again.credentialsFile!)).toEqual(first);
-        await checkInfluxAccess({ url: again.url, database: 'trebuchet', credentialsFile: again.credentialsFile });
+        await checkInfluxAccess({ version: 1, url: again.url, database: 'trebuchet', credentialsFile: again.credentialsFile });
       } finally {
         await again.stop();
       }

@@ -14,6 +14,7 @@ import { visitsPoint, weighingPoint } from '../../storage/points.js';
 import { DEFAULT_TAXONOMY } from '../../protocol/taxonomy.js';
 import { siteSchema } from '../../runtime/connections.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { testStore } from '../helpers/store.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/trebuchet.js');
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ describe('rollups of data stored before them', () => {
   let influx: InfluxDB;
   let dir: string;
   const scenario = yearScenario({ year: 2024, timeZone: ZONE, seed: 3, donorsPerDay: 10, homePickups: 20, customersPerDay: 20 });
-  const collected = async () => (await collecteReport({ influx, taxonomy: DEFAULT_TAXONOMY }, scope, year, 'year')).totals.kg;
+  const collected = async () => (await collecteReport({ influx: testStore(influxd.url), taxonomy: DEFAULT_TAXONOMY }, scope, year, 'year')).totals.kg;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tb-rollup-'));

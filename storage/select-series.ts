@@ -1,6 +1,6 @@
-import type { InfluxDB } from 'influx';
 import { z } from 'zod';
-import { describeIssues } from '../../protocol/index.js';
+import { describeIssues } from '../protocol/index.js';
+import type { InfluxStore, QueryOptions } from './store.js';
 
 const seriesSchema = z.object({
   name: z.string(),
@@ -17,9 +17,9 @@ const responseSchema = z.object({
  * Runs InfluxQL SELECTs in one request and returns the series of each, in order. A database not created
  * yet (nothing stored so far) is an empty result, not an error: a fresh install shows zeros.
  */
-export async function selectSeries(influx: InfluxDB, statements: readonly string[]): Promise<InfluxSeries[][]> {
+export async function selectSeries(store: Pick<InfluxStore, 'queryRaw'>, statements: readonly string[], options: Pick<QueryOptions, 'epoch'> = {}): Promise<InfluxSeries[][]> {
   if (statements.length === 0) return [];
-  const parsed = responseSchema.safeParse(await influx.queryRaw(statements.join(';\n')));
+  const parsed = responseSchema.safeParse(await store.queryRaw(statements.join(';\n'), options));
   if (!parsed.success) throw new Error(`unexpected InfluxDB response: ${describeIssues(parsed.error)}`);
   const out: InfluxSeries[][] = statements.map(() => []);
   for (const [i, result] of parsed.data.results.entries()) {

@@ -1,0 +1,178 @@
+import type { IPoint } from 'influx';
+import { DateTime } from 'luxon';
+import { selectSeries, type InfluxSeries } from './select-series.js';
+import { monthlyName, rawSumsQuery, rollupFieldTypes, storedRowsQuery, type RollupDefinition, type RollupSpan } from './rollups.js';
+import type { InfluxStore } from './store.js';
+
+/** A span whose sums InfluxDB cannot give as numbers: a sum out of range, so its rollup is not written. */
+export interface ShortRollup {
+  rollup: string;
+  source: string;
+  site: string;
+  detail: string;
+}
+
+/** Rollups that could not be brought up to date because a sum is out of range; the others were. */
+export class ShortRollupError extends Error {
+  constructor(readonly short: readonly ShortRollup[]) {
+    super(
+      `${short.length} rollup(s) not written, a sum out of range: ` +
+        short.map((s) => `${s.rollup} of ${s.site} (${s.detail})`).join('; ') +
+        ' (look for a raw point beyond the contract’s bounds)',
+    );
+    this.name = 'ShortRollupError';
+  }
+}
+
+interface Row {
+  time: number;
+  tags: Record<string, string>;
+  fields: Record<string, number>;
+}
+
+/** A row's identity in InfluxDB: its time and its non-empty tags (an empty tag is no tag). */
+const rowKey = (time: number, tags: Record<string, string>) =>
+  `${time}\u0000${Object.keys(tags)
+    .filter((t) => tags[t] !== '')
+    .sort()
+    .map((t) => `${t}=${tags[t]}`)
+    .join(',')}`;
+
+/** Rows of a query's series; a field that is not a finite number is left out (the caller checks). */
+function rowsOf(series: readonly InfluxSeries[], fields: readonly string[]): Row[] {
+  const rows: Row[] = [];
+  for (const s of series) {
+    const timeCol = s.columns.indexOf('time');
+    for (const values of s.values) {
+      const row: Row = { time: Number(values[timeCol]), tags: { ...s.tags }, fields: {} };
+      for (const f of fields) {
+        const v = values[s.columns.indexOf(f)];
+        if (typeof v === 'number' && Number.isFinite(v)) row.fields[f] = v;
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+const sameFields = (a: Row, b: Row | undefined, fields: readonly string[]) => b !== undefined && fields.every((f) => a.fields[f] === b.fields[f]);
+
+function rollupPoint(measurement: string, row: Row): IPoint {
+  const tags = Object.fromEntries(Object.entries(row.tags).filter(([, v]) => v !== ''));
+  return { measurement, tags, fields: row.fields, timestamp: (BigInt(row.time) * 1_000_000n).toString() };
+}
+
+/** The months of a monthly rollup a span touches, [first month's start, last month's end). */
+function monthsOf(s: RollupSpan): { start: DateTime; end: DateTime } {
+  return { start: s.start.startOf('month'), end: s.end.minus({ milliseconds: 1 }).startOf('month').plus({ months: 1 }) };
+}
+
+/** The statements that read one span: raw sums, the stored rollup (whole months if it has a monthly one), the monthly rows. */
+function spanStatements(s: RollupSpan): string[] {
+  const r = s.rollup;
+  if (!r.monthly) return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)];
+  const months = monthsOf(s);
+  return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, months.start, months.end), storedRowsQuery(r, monthlyName(r), s.site, months.start, months.end)];
+}
+
+/** What a span's rollup rows must become, given what InfluxDB answered: the points that differ. */
+function spanDiff(s: RollupSpan, answers: InfluxSeries[][]): { points: IPoint[]; short?: ShortRollup } {
+  const r: RollupDefinition = s.rollup;
+  const fields = Object.keys(rollupFieldTypes(r));
+  const wanted = rowsOf(answers[0]!, fields);
+  const bad = wanted.find((row) => fields.some((f) => !(f in row.fields)));
+  if (bad) return { points: [], short: { rollup: r.name, source: r.source, site: s.site, detail: `a sum of ${DateTime.fromMillis(bad.time, { zone: s.timeZone }).toISODate()} is not a finite number` } };
+  const stored = new Map(rowsOf(answers[1]!, fields).map((row) => [rowKey(row.time, row.tags), row]));
+  const points: IPoint[] = [];
+  for (const row of wanted) {
+    const key = rowKey(row.time, row.tags);
+    if (!sameFields(row, stored.get(key), fields)) points.push(rollupPoint(r.name, row));
+    // The month's sums below read the day as it must be.
+    stored.set(key, row);
+  }
+  if (!r.monthly) return { points };
+  // Each month: the sum of its daily rows, stamped with its local midnight, per series.
+  const storedMonthly = new Map(rowsOf(answers[2]!, fields).map((row) => [rowKey(row.time, row.tags), row]));
+  const monthly = new Map<string, Row>();
+  const days = [...stored.values()].sort((a, b) => a.time - b.time); // one order of additions: the same sums every time
+  for (const day of days) {
+    const time = DateTime.fromMillis(day.time, { zone: s.timeZone }).startOf('month').toMillis();
+    const key = rowKey(time, day.tags);
+    const month = monthly.get(key) ?? { time, tags: day.tags, fields: Object.fromEntries(fields.map((f) => [f, 0])) };
+    for (const f of fields) month.fields[f] = month.fields[f]! + (day.fields[f] ?? 0);
+    monthly.set(key, month);
+  }
+  for (const [key, month] of monthly) if (!sameFields(month, storedMonthly.get(key), fields)) points.push(rollupPoint(monthlyName(r), month));
+  return { points };
+}
+
+/** Rounds of read-compare-write before giving up (the batch is then retried with backoff). */
+const MAX_ROUNDS = 6;
+/** Rollup points per write request. */
+const WRITE_CHUNK = 5_000;
+
+/** A span whose statements InfluxDB could not answer in JSON. */
+const UNENCODABLE = Symbol('unencodable');
+
+/**
+ * The answers of each span's statements, read in one request. InfluxDB 1.x answers a sum that overflowed
+ * to ±Inf with a body that is not JSON (its encoder refuses the value), failing every statement of the
+ * request; so on that failure the spans are read again in halves, down to the span at fault, and only
+ * it is left without its rollup.
+ */
+async function readSpans(store: InfluxStore, statements: readonly string[][]): Promise<(InfluxSeries[][] | typeof UNENCODABLE)[]> {
+  try {
+    const answers = await selectSeries(store, statements.flat(), { epoch: 'ms' });
+    let at = 0;
+    return statements.map((st) => answers.slice(at, (at += st.length)));
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    if (statements.length === 1) return [UNENCODABLE];
+    const half = Math.ceil(statements.length / 2);
+    return [...(await readSpans(store, statements.slice(0, half))), ...(await readSpans(store, statements.slice(half)))];
+  }
+}
+
+/**
+ * Brings the rollups of `spans` up to date: InfluxDB sums the raw points of each span, we compare with the
+ * rollup rows stored and write those that differ, through the same writer as the raw points (no
+ * `SELECT … INTO`, which 2.x and 3.x lack). Then we read again, and stop only on a round that finds
+ * nothing to write.
+ *
+ * That last read is what keeps several ingest instances from leaving a stale rollup. Take A and B, each
+ * having written raw points of the same day: A reads the sums, B writes, B reads and writes its rollup,
+ * A's older rollup lands last. A then reads again, finds the stored rollup differs from the sums, and
+ * writes it anew. In general: every writer of a rollup row reads it again after its last write and stops
+ * only once it saw it equal to the sums of the raw points; so the last write of a row is followed by a
+ * read that found it current, and any raw point written after that read belongs to a batch whose own
+ * round of reads comes later still. An instance killed between its write and its check sent no receipt:
+ * its events come back, through another instance, which recomputes their days.
+ * tests/integration/rollup-sync.test.ts plays that interleaving.
+ *
+ * Throws a ShortRollupError, after writing every other span, for spans with a sum out of range.
+ * `beforeWrite` lets a test hold a round between its reads and its writes.
+ */
+export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan[], hooks: { beforeWrite?: (round: number) => Promise<void> } = {}): Promise<{ rounds: number; written: number }> {
+  let written = 0;
+  let short: ShortRollup[] = [];
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const answers = await readSpans(store, spans.map(spanStatements));
+    const points: IPoint[] = [];
+    short = [];
+    for (const [i, span] of spans.entries()) {
+      const answer = answers[i]!;
+      const diff: ReturnType<typeof spanDiff> =
+        answer === UNENCODABLE ? { points: [], short: { rollup: span.rollup.name, source: span.rollup.source, site: span.site, detail: 'InfluxDB could not encode its sums in JSON (a sum beyond ±1.8e308 is infinite)' } } : spanDiff(span, answer);
+      points.push(...diff.points);
+      if (diff.short) short.push(diff.short);
+    }
+    if (points.length === 0) {
+      if (short.length) throw new ShortRollupError(short);
+      return { rounds: round, written };
+    }
+    await hooks.beforeWrite?.(round);
+    for (let i = 0; i < points.length; i += WRITE_CHUNK) await store.write(points.slice(i, i + WRITE_CHUNK), 'rollups');
+    written += points.length;
+  }
+  throw new Error(`rollups still changing after ${MAX_ROUNDS} rounds of reads and writes (other ingest instances writing the same days); the batch will be retried`);
+}
