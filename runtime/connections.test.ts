@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mqttConnectionSchema } from './connections.js';
+import { influxConnectionSchema, mqttConnectionSchema } from './connections.js';
 
 const refusal = (input: unknown) => {
   const result = mqttConnectionSchema.safeParse(input);
@@ -44,5 +44,43 @@ describe('MQTT connection', () => {
   it('refuses a URL that is not MQTT, and an unknown key', () => {
     expect(refusal({ url: 'http://127.0.0.1:1883' })).toEqual([{ path: 'url', message: 'must be an MQTT URL such as mqtt://127.0.0.1:1883' }]);
     expect(refusal({ url: 'mqtts://broker.example.org', caFiles: 'ca.pem' })).toEqual([expect.objectContaining({ path: '' })]);
+  });
+});
+
+describe('InfluxDB connection', () => {
+  const influxRefusal = (input: unknown) => {
+    const result = influxConnectionSchema.safeParse(input);
+    return result.success ? undefined : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  };
+
+  it('is InfluxDB 1.x on this machine by default, as before the other versions', () => {
+    expect(influxConnectionSchema.parse({})).toEqual({ version: 1, url: 'http://127.0.0.1:8086', database: 'trebuchet' });
+  });
+
+  it('refuses a token in the YAML, whatever the version, naming where it goes', () => {
+    for (const version of [1, 2, 3]) {
+      const issues = influxRefusal({ version, url: 'https://eu-central-1-1.aws.cloud2.influxdata.com', org: 'o', bucket: 'b', token: 's3cret' });
+      expect(issues, `version ${version}`).toContainEqual({ path: 'token', message: expect.stringContaining('TREBUCHET_INFLUX_TOKEN or a 0600 tokenFile') });
+    }
+  });
+
+  it('asks 2.x for its org and bucket, and keeps each version to its own keys', () => {
+    expect(influxRefusal({ version: 2 })).toEqual([
+      { path: 'org', message: 'InfluxDB 2.x needs its organisation: org' },
+      { path: 'bucket', message: 'InfluxDB 2.x needs the bucket to write to: bucket' },
+    ]);
+    expect(influxRefusal({ version: 2, org: 'o', bucket: 'b', username: 'admin' })).toEqual([{ path: 'username', message: expect.stringContaining('authenticates with a token') }]);
+    expect(influxRefusal({ bucket: 'b' })).toEqual([{ path: 'bucket', message: 'bucket is for InfluxDB 2.x or 3.x: set version: 2 or 3' }]);
+    expect(influxRefusal({ version: 3, bucket: 'b' })).toEqual([{ path: 'bucket', message: 'InfluxDB 3.x has databases, not bucket: set database' }]);
+    expect(influxRefusal({ version: 4 })).toEqual([expect.objectContaining({ path: 'version' })]);
+    expect(influxRefusal({ version: 2, org: 'o', bucket: 'b', bukket: 'c' })).toEqual([expect.objectContaining({ path: '', message: expect.stringContaining('bukket') })]);
+    expect(influxConnectionSchema.parse({ version: 2, url: 'https://influx.example.org', org: 'reseau', bucket: 'trebuchet', tokenFile: '/etc/trebuchet/influx-token' })).toEqual({
+      version: 2,
+      url: 'https://influx.example.org',
+      database: 'trebuchet',
+      org: 'reseau',
+      bucket: 'trebuchet',
+      tokenFile: '/etc/trebuchet/influx-token',
+    });
   });
 });

@@ -1,0 +1,93 @@
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { weighingPoint } from '../../storage/points.js';
+import { ROLLUPS, rollupSpansFor } from '../../storage/rollups.js';
+import { syncRollups } from '../../storage/rollup-sync.js';
+import { selectSeries } from '../../storage/select-series.js';
+import type { InfluxStore } from '../../storage/store.js';
+import { weighingAt } from '../helpers/events.js';
+import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { testStore } from '../helpers/store.js';
+
+const ZONE = 'Europe/Paris';
+const DAY = DateTime.fromISO('2025-03-14T10:00', { zone: ZONE });
+
+/**
+ * Two ingest instances recomputing the same day at once, played step by step on a real InfluxDB: A reads
+ * its sums, B writes a raw point and brings the rollup up to date, then A's older rollup lands last.
+ * The rollup must end current, because A reads again after its write (storage/rollup-sync.ts).
+ */
+describe('rollups written by two instances at once', () => {
+  let influxd: RunningInfluxd;
+  let store: InfluxStore;
+  let site = 0;
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    store = testStore(influxd.url);
+    await store.prepare();
+  });
+  afterAll(() => influxd?.stop());
+
+  /** A site of its own per test, and a raw point of `kg` on its day, as ingest writes it. */
+  const fresh = () => `site-${++site}`;
+  const weigh = async (s: string, kg: number, at = DAY) => {
+    const point = weighingPoint({ site: s, agent: 'comptoir', device: 'balance' }, weighingAt(at, kg, 'textile'));
+    await store.write([point], 'raw');
+    return rollupSpansFor([point], () => ZONE);
+  };
+  /** The day's kilograms as the rollup (and its month) hold them. */
+  const rolledUp = async (s: string) => {
+    const r = ROLLUPS.weighingsByCategory;
+    const [daily, monthly] = await selectSeries(store, [
+      `SELECT sum("net_kg") FROM "rollups"."${r.name}" WHERE "site" = '${s}'`,
+      `SELECT sum("net_kg") FROM "rollups"."${r.name}_monthly" WHERE "site" = '${s}'`,
+    ]);
+    return { daily: daily![0]?.values[0]?.[1], monthly: monthly![0]?.values[0]?.[1] };
+  };
+
+  it('ends current when the older rollup lands last', async () => {
+    const s = fresh();
+    const spansA = await weigh(s, 12.5);
+    const seen: unknown[] = [];
+    const a = await syncRollups(store, spansA, {
+      async beforeWrite(round) {
+        if (round === 1) {
+          // A has read 12.5 kg and not written yet: B weighs 7.25 kg and brings the day up to date.
+          const spansB = await weigh(s, 7.25, DAY.plus({ minutes: 3 }));
+          await syncRollups(store, spansB);
+          seen.push((await rolledUp(s)).daily);
+        } else {
+          // A's stale 12.5 kg landed after B's 19.75 kg: what a single pass would leave behind.
+          seen.push((await rolledUp(s)).daily);
+        }
+      },
+    });
+    expect(seen).toEqual([19.75, 12.5]);
+    expect(a.rounds).toBe(3);
+    expect(await rolledUp(s)).toEqual({ daily: 19.75, monthly: 19.75 });
+  });
+
+  it('writes nothing again when the rollup is already current', async () => {
+    const s = fresh();
+    const spans = await weigh(s, 3);
+    expect((await syncRollups(store, spans)).rounds).toBe(2);
+    expect(await syncRollups(store, spans)).toEqual({ rounds: 1, written: 0 });
+    expect(await rolledUp(s)).toEqual({ daily: 3, monthly: 3 });
+  });
+
+  it('gives up with a reason, for the batch to be retried, while the day keeps changing under it', async () => {
+    const s = fresh();
+    const spans = await weigh(s, 1);
+    let extra = 0;
+    const sync = syncRollups(store, spans, {
+      async beforeWrite() {
+        await weigh(s, 1, DAY.plus({ minutes: ++extra }));
+      },
+    });
+    await expect(sync).rejects.toThrow(/rollups still changing after 6 rounds .* the batch will be retried/);
+    // Once the others stop, a retry brings it up to date.
+    await syncRollups(store, spans);
+    expect(await rolledUp(s)).toEqual({ daily: 1 + extra, monthly: 1 + extra });
+  });
+});
