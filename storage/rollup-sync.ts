@@ -75,22 +75,33 @@ function spanStatements(s: RollupSpan): string[] {
   return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, months.start, months.end), storedRowsQuery(r, monthlyName(r), s.site, months.start, months.end)];
 }
 
-/** What a span's rollup rows must become, given what InfluxDB answered: the points that differ. */
-function spanDiff(s: RollupSpan, answers: InfluxSeries[][]): { points: IPoint[]; short?: ShortRollup } {
+/** A rollup row that differs from the sums: the point to write, and the row InfluxDB holds now (if any). */
+interface Change {
+  /** Measurement and row identity: the same row across rounds. */
+  key: string;
+  point: IPoint;
+  stored: Row | undefined;
+}
+
+/** What a span's rollup rows must become, given what InfluxDB answered: the rows that differ. */
+function spanDiff(s: RollupSpan, answers: InfluxSeries[][]): { changes: Change[]; short?: ShortRollup } {
   const r: RollupDefinition = s.rollup;
   const fields = Object.keys(rollupFieldTypes(r));
   const wanted = rowsOf(answers[0]!, fields);
   const bad = wanted.find((row) => fields.some((f) => !(f in row.fields)));
-  if (bad) return { points: [], short: { rollup: r.name, source: r.source, site: s.site, detail: `a sum of ${DateTime.fromMillis(bad.time, { zone: s.timeZone }).toISODate()} is not a finite number` } };
+  if (bad) return { changes: [], short: { rollup: r.name, source: r.source, site: s.site, detail: `a sum of ${DateTime.fromMillis(bad.time, { zone: s.timeZone }).toISODate()} is not a finite number` } };
   const stored = new Map(rowsOf(answers[1]!, fields).map((row) => [rowKey(row.time, row.tags), row]));
-  const points: IPoint[] = [];
+  const changes: Change[] = [];
+  const change = (measurement: string, key: string, row: Row, now: Row | undefined) => {
+    if (!sameFields(row, now, fields)) changes.push({ key: `${measurement}\u0000${key}`, point: rollupPoint(measurement, row), stored: now });
+  };
   for (const row of wanted) {
     const key = rowKey(row.time, row.tags);
-    if (!sameFields(row, stored.get(key), fields)) points.push(rollupPoint(r.name, row));
+    change(r.name, key, row, stored.get(key));
     // The month's sums below read the day as it must be.
     stored.set(key, row);
   }
-  if (!r.monthly) return { points };
+  if (!r.monthly) return { changes };
   // Each month: the sum of its daily rows, stamped with its local midnight, per series.
   const storedMonthly = new Map(rowsOf(answers[2]!, fields).map((row) => [rowKey(row.time, row.tags), row]));
   const monthly = new Map<string, Row>();
@@ -102,8 +113,8 @@ function spanDiff(s: RollupSpan, answers: InfluxSeries[][]): { points: IPoint[];
     for (const f of fields) month.fields[f] = month.fields[f]! + (day.fields[f] ?? 0);
     monthly.set(key, month);
   }
-  for (const [key, month] of monthly) if (!sameFields(month, storedMonthly.get(key), fields)) points.push(rollupPoint(monthlyName(r), month));
-  return { points };
+  for (const [key, month] of monthly) change(monthlyName(r), key, month, storedMonthly.get(key));
+  return { changes };
 }
 
 /** Rounds of read-compare-write before giving up (the batch is then retried with backoff). */
@@ -133,46 +144,64 @@ async function readSpans(store: InfluxStore, statements: readonly string[][]): P
   }
 }
 
+export interface SyncHooks {
+  beforeWrite?: (round: number) => Promise<void>;
+  afterWrite?: (round: number) => Promise<void>;
+}
+
+/** Whether InfluxDB still holds the fields we wrote for a row: if not, another writer wrote it after us. */
+const holdsOurs = (stored: Row | undefined, ours: Record<string, number>) => stored !== undefined && Object.entries(ours).every(([f, v]) => stored.fields[f] === v);
+
 /**
  * Brings the rollups of `spans` up to date: InfluxDB sums the raw points of each span, we compare with the
  * rollup rows stored and write those that differ, through the same writer as the raw points (no
- * `SELECT … INTO`, which 2.x and 3.x lack). Then we read again, and stop only on a round that finds
- * nothing to write.
+ * `SELECT … INTO`, which 2.x and 3.x lack). Then we read again: a row that still holds what we wrote, and
+ * differs from the sums, is written anew, until a round has nothing left to write.
  *
- * That last read is what keeps several ingest instances from leaving a stale rollup. Take A and B, each
- * having written raw points of the same day: A reads the sums, B writes, B reads and writes its rollup,
- * A's older rollup lands last. A then reads again, finds the stored rollup differs from the sums, and
- * writes it anew. In general: every writer of a rollup row reads it again after its last write and stops
- * only once it saw it equal to the sums of the raw points; so the last write of a row is followed by a
- * read that found it current, and any raw point written after that read belongs to a batch whose own
- * round of reads comes later still. An instance killed between its write and its check sent no receipt:
- * its events come back, through another instance, which recomputes their days.
- * tests/integration/rollup-sync.test.ts plays that interleaving.
+ * That rule keeps several ingest instances from leaving a stale rollup. Take A and B, each having written
+ * raw points of the same day: A reads the sums, B writes, B reads and writes its rollup, A's older rollup
+ * lands last. A reads again, finds its own value stored and the sums different, and writes them. In
+ * general, every writer reads a row again after its write was acknowledged. If the row no longer holds
+ * its value, someone wrote it later, and that writer does the same check after its own write, so the
+ * check passes to the last writer. If it holds its value and equals the sums, the last write of the row
+ * was followed by a read that found it current: any raw point written after that read belongs to a batch
+ * whose own read comes later still, and that batch writes the row again if it must. Leaving the later
+ * writers' rows to them is what lets three instances on the same days converge instead of chasing each
+ * other's writes. An instance killed between its write and its check sent no receipt: its events come
+ * back, through another instance, which recomputes their days. tests/integration/rollup-sync.test.ts plays
+ * those interleavings on a real InfluxDB, and shared-ingest.test.ts runs three instances on a year.
  *
  * Throws a ShortRollupError, after writing every other span, for spans with a sum out of range.
- * `beforeWrite` lets a test hold a round between its reads and its writes.
+ * `hooks` let a test hold a round between its reads and its writes, or after its writes.
  */
-export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan[], hooks: { beforeWrite?: (round: number) => Promise<void> } = {}): Promise<{ rounds: number; written: number }> {
+export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan[], hooks: SyncHooks = {}): Promise<{ rounds: number; written: number }> {
   let written = 0;
   let short: ShortRollup[] = [];
+  /** The fields we last wrote, per row: the rows we are the last writer of, as far as we know. */
+  let ours: Map<string, Record<string, number>> | undefined;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const answers = await readSpans(store, spans.map(spanStatements));
-    const points: IPoint[] = [];
+    const changes: Change[] = [];
     short = [];
     for (const [i, span] of spans.entries()) {
       const answer = answers[i]!;
       const diff: ReturnType<typeof spanDiff> =
-        answer === UNENCODABLE ? { points: [], short: { rollup: span.rollup.name, source: span.rollup.source, site: span.site, detail: 'InfluxDB could not encode its sums in JSON (a sum beyond ±1.8e308 is infinite)' } } : spanDiff(span, answer);
-      points.push(...diff.points);
+        answer === UNENCODABLE ? { changes: [], short: { rollup: span.rollup.name, source: span.rollup.source, site: span.site, detail: 'InfluxDB could not encode its sums in JSON (a sum beyond ±1.8e308 is infinite)' } } : spanDiff(span, answer);
+      changes.push(...diff.changes);
       if (diff.short) short.push(diff.short);
     }
-    if (points.length === 0) {
+    // After our first write, only the rows still holding what we wrote are ours to correct.
+    const mine = ours ? changes.filter((c) => ours!.has(c.key) && holdsOurs(c.stored, ours!.get(c.key)!)) : changes;
+    if (mine.length === 0) {
       if (short.length) throw new ShortRollupError(short);
       return { rounds: round, written };
     }
     await hooks.beforeWrite?.(round);
+    const points = mine.map((c) => c.point);
     for (let i = 0; i < points.length; i += WRITE_CHUNK) await store.write(points.slice(i, i + WRITE_CHUNK), 'rollups');
     written += points.length;
+    ours = new Map(mine.map((c) => [c.key, c.point.fields as Record<string, number>]));
+    await hooks.afterWrite?.(round);
   }
   throw new Error(`rollups still changing after ${MAX_ROUNDS} rounds of reads and writes (other ingest instances writing the same days); the batch will be retried`);
 }
