@@ -69,6 +69,12 @@ export const brokerConfigSchema = z
     ...brokerNetworkKeys,
     /** Where the broker keeps its users (password hashes) and writes clients' credentials (mode 0600). */
     dataDir: z.string().default('data'),
+    /**
+     * Ingest processes sharing the work on a shared subscription (ingest `sharedGroup`): each gets its own
+     * user, `ingest`, `ingest-2`, `ingest-3`…, because Mosquitto binds a client's id to its username, so a
+     * second connection of one user replaces the first and the instances would knock each other off.
+     */
+    ingestInstances: z.number().int().min(1).max(16).default(1),
     /** The agents allowed to connect; each gets its own user, limited to its own topic prefix. */
     agents: z
       .array(z.object({ site: slug, agent: slug }).strict())

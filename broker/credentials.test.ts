@@ -110,3 +110,23 @@ describe('agent enrolment and revocation', () => {
     expect(statSync(join(dataDir, 'broker', 'users.json')).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('users of a broker config', () => {
+  it('gives each ingest instance its own user, as Mosquitto binds client ids to usernames', async () => {
+    const { configuredUsers } = await import('./credentials.js');
+    const { brokerConfigSchema } = await import('./config.js');
+    const { mosquittoAclFile } = await import('./mosquitto/acl-file.js');
+    const config = brokerConfigSchema.parse({ ingestInstances: 3, agents: [{ site: 'lilas', agent: 'comptoir' }] });
+    const wanted = configuredUsers(config);
+    expect(wanted.filter((u) => u.role === 'ingest').map((u) => u.username)).toEqual(['ingest', 'ingest-2', 'ingest-3']);
+    expect(configuredUsers(brokerConfigSchema.parse({})).filter((u) => u.role === 'ingest')).toHaveLength(1);
+    expect(brokerConfigSchema.safeParse({ ingestInstances: 0 }).success).toBe(false);
+    const dataDir = mkdtempSync(join(tmpdir(), 'tb-ingest-users-'));
+    const users = ensureUsers(dataDir, wanted);
+    const acl = mosquittoAclFile([...users]);
+    // Every instance may read what ingest reads and write receipts, each under its own name.
+    const block = (name: string) => acl.split('\n\n').find((b) => b.startsWith(`user ${name}\n`))!.replace(`user ${name}\n`, '');
+    expect(block('ingest-3')).toBe(block('ingest'));
+    expect(block('ingest')).toContain('topic read tb/v1/+/+/+/weighing');
+  });
+});

@@ -95,10 +95,13 @@ export function revokeAgent(dataDir: string, username: string, now = new Date())
 
 type WantedUser = { username: string; role: Role; site?: string; agent?: string };
 
+/** The name of the n-th ingest instance's user (1-based): `ingest`, then `ingest-2`… */
+export const ingestUsername = (n: number): string => (n === 1 ? 'ingest' : `ingest-${n}`);
+
 /** The users a broker config implies, whichever broker serves them: the components, and each configured agent. */
-export function configuredUsers(config: Pick<BrokerConfig, 'agents'>): WantedUser[] {
+export function configuredUsers(config: Pick<BrokerConfig, 'agents'> & { ingestInstances?: number }): WantedUser[] {
   return [
-    { username: 'ingest', role: 'ingest' },
+    ...Array.from({ length: config.ingestInstances ?? 1 }, (_, i) => ({ username: ingestUsername(i + 1), role: 'ingest' as const })),
     { username: 'dashboards', role: 'dashboards' },
     ...config.agents.map((a) => ({ username: agentUsername(a.site, a.agent), role: 'agent' as const, ...a })),
   ];
