@@ -29,7 +29,10 @@ const FEATURES: { name: string; statement: string; fix: string }[] = [
   },
 ];
 
-const resultsSchema = z.object({ results: z.array(z.object({ error: z.string().optional() })) });
+const resultsSchema = z.object({ results: z.array(z.object({ error: z.string().optional(), series: z.array(z.object({ name: z.string() })).optional() })) });
+
+/** The measurement a feature's statement reads: an answer about anything else is not an answer to it. */
+const measurementOf = (statement: string) => /FROM (?:"[^"]+"\.)?"([^"]+)"/.exec(statement)?.[1];
 
 /** An error that says only that nothing is stored yet: the statement itself ran. */
 const nothingYet = (error: string) => /not found|does not exist|no such|unknown table/i.test(error);
@@ -46,8 +49,25 @@ export async function checkInfluxQLFunctions(store: InfluxStore, log: Logger): P
     try {
       const parsed = resultsSchema.safeParse(await store.queryRaw(f.statement));
       error = parsed.success ? parsed.data.results.find((r) => r.error)?.error : 'unexpected answer';
+      const other = parsed.success ? parsed.data.results.flatMap((r) => r.series ?? []).find((x) => x.name !== measurementOf(f.statement)) : undefined;
+      if (other) {
+        // VictoriaMetrics, for one, answers every InfluxQL query with its list of databases.
+        log.error(
+          { influx: store.describe, answered: other.name },
+          `ce serveur ne répond pas aux SELECT InfluxQL / this server does not run InfluxQL SELECTs (it answered with series "${other.name}"): the dashboards and rollups cannot read it. Use InfluxDB 1.x, 2.x (v1 compatibility API) or 3.x`,
+        );
+        return FEATURES.map((x) => x.name);
+      }
     } catch (err) {
       const status = (err as { statusCode?: number; res?: { statusCode?: number } }).statusCode ?? (err as { res?: { statusCode?: number } }).res?.statusCode;
+      if (status === 404) {
+        // No InfluxQL at all: one error for the whole server, not one per function.
+        log.error(
+          { influx: store.describe, status },
+          'ce serveur n’a pas de /query (InfluxQL) / this server has no InfluxQL /query endpoint: the dashboards and rollups cannot read it. InfluxDB 1.x and 3.x serve it; 2.x and Cloud through their v1 compatibility API',
+        );
+        return FEATURES.map((x) => x.name);
+      }
       if (status === undefined || status >= 500 || status === 401 || status === 403) return missing;
       error = (err as Error).message;
     }

@@ -1,7 +1,9 @@
 import { DateTime } from 'luxon';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { weighingPoint } from '../../storage/points.js';
 import { ROLLUPS, rollupSpansFor } from '../../storage/rollups.js';
+import { checkInfluxQLFunctions } from '../../storage/influxql-functions.js';
 import { syncRollups } from '../../storage/rollup-sync.js';
 import { selectSeries } from '../../storage/select-series.js';
 import type { InfluxStore } from '../../storage/store.js';
@@ -115,6 +117,14 @@ describe('rollups written by two instances at once', () => {
     await Promise.all([1, 2, 3].map(instance));
     expect(await rolledUp(s)).toEqual({ daily: 30 * (0.25 + 0.5 + 0.75), monthly: 30 * (0.25 + 0.5 + 0.75) });
     console.info(`three writers on one day: 90 batches, ${retries} sync(s) retried`);
+  });
+
+  it('finds on InfluxDB 1.6 every InfluxQL function the rollups and reports use', async () => {
+    const s = fresh();
+    await syncRollups(store, await weigh(s, 2, DateTime.now().minus({ minutes: 5 })));
+    const lines: unknown[] = [];
+    expect(await checkInfluxQLFunctions(store, pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }))).toEqual([]);
+    expect(lines).toEqual([]);
   });
 
   it('writes nothing again when the rollup is already current', async () => {

@@ -9,6 +9,7 @@ import { influxConnectionSchema } from '../../runtime/connections.js';
 import { Influx1Store } from '../../storage/backends/influxdb-1.js';
 import { Influx2Store } from '../../storage/backends/influxdb-2.js';
 import { Influx3Store } from '../../storage/backends/influxdb-3.js';
+import { checkInfluxQLFunctions } from '../../storage/influxql-functions.js';
 import { bonPoint, visitsPoint, weighingPoint } from '../../storage/points.js';
 import { ROLLUPS } from '../../storage/rollups.js';
 import { parseLineProtocol, type LinePoint } from '../helpers/line-protocol.js';
@@ -152,6 +153,14 @@ describe('the InfluxDB 2.x/3.x write path (@influxdata/influxdb-client)', () => 
     } finally {
       rec.server.close();
     }
+  });
+
+  it('says at start that a v2 write server without InfluxQL reads cannot serve the dashboards', async () => {
+    const lines: { msg: string; answered?: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // VictoriaMetrics answers every /query with its list of databases: taken for an answer, the rollups would read nothing.
+    expect(await checkInfluxQLFunctions(v2(vm.url), log)).toHaveLength(5);
+    expect(lines).toEqual([expect.objectContaining({ answered: 'databases', msg: expect.stringContaining('does not run InfluxQL SELECTs') })]);
   });
 
   it('while the database is down for a long time: memory bounded, retries with backoff, no receipt before the acknowledgement', async () => {
