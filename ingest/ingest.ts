@@ -13,6 +13,7 @@ import { deadLetters } from './dead-letters.js';
 import { STORED_HANDLERS, WATCHED_HANDLERS } from './handlers/index.js';
 import type { StoredKindHandler, WatchedKindHandler } from './handlers/handler.js';
 import { publishReceipts, type ReceiptKey } from './receipts.js';
+import { ReconnectWatch } from './reconnect-watch.js';
 import { rollUp } from './roll-up.js';
 
 export interface IngestStats {
@@ -88,7 +89,14 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   // Stored kinds are shared between ingest instances; watched ones reach every instance, each keeps its own view.
   const share = (filter: string) => (config.sharedGroup ? `$share/${config.sharedGroup}/${filter}` : filter);
   const filters = [...STORED_KINDS.map((kind) => share(kindFilter(kind))), ...WATCHED_KINDS.map((kind) => kindFilter(kind))];
+  const takeovers = new ReconnectWatch();
   client.on('connect', () => {
+    if (takeovers.connected()) {
+      log.error(
+        { reconnectsPerMinute: takeovers.count, sharedGroup: config.sharedGroup || undefined, username: config.mqtt.username },
+        'ingest is disconnected right after each connection: another client is probably connected with the same username (Mosquitto binds client ids to usernames). Give each ingest instance its own user: broker ingestInstances, then mqtt.username ingest-2, ingest-3…',
+      );
+    }
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
       const refused = refusedFilters(filters, err, granted);
       if (config.sharedGroup && refused.some((f) => f.startsWith('$share/'))) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerConfigSchema } from '../../broker/config.js';
 import { configuredUsers, credentialsPaths, ensureUsers, ingestUsername } from '../../broker/credentials.js';
@@ -9,13 +9,12 @@ import { bilanReport } from '../../dashboards/reports/bilan.js';
 import { collecteReport } from '../../dashboards/reports/collecte.js';
 import { frequentationReport } from '../../dashboards/reports/frequentation.js';
 import { yearScenario, type YearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
-import { agentTopic, agentUsername, decode, deviceTopic } from '../../protocol/index.js';
 import { DEFAULT_TAXONOMY } from '../../protocol/taxonomy.js';
-import { readCredentials } from '../../runtime/credentials-file.js';
 import { siteSchema } from '../../runtime/connections.js';
 import { selectSeries } from '../../storage/select-series.js';
 import { cliProcess, logLine, type ManagedProcess } from '../chaos/harness.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { connectAgent, yearMessages, type AgentMessage } from '../helpers/year-agent.js';
 import { startTestMosquitto, writeTestMosquittoConfig, type TestMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { testStore } from '../helpers/store.js';
@@ -30,12 +29,6 @@ const WINDOW = 5_000;
 /** The agent's receipt timeout: a window that got no receipt for this long is resent, missing events only. */
 const RESEND_AFTER_MS = 3_000;
 const MAX_RESENDS = 20;
-
-interface Event {
-  id: string;
-  topic: string;
-  payload: string;
-}
 
 /**
  * Three ingest processes on one Mosquitto shared subscription (`sharedGroup`), writing one InfluxDB, one of
@@ -52,6 +45,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
   const ingests: ManagedProcess[] = [];
   const resent = { events: 0, rounds: 0 };
   let killedAt = 0;
+  let ingestConfig: (i: number, username: string) => string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tb-shared-'));
@@ -65,33 +59,22 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
     const { conf } = (await writeTestMosquittoConfig(brokerConfig, join(dir, 'mosquitto'))).files;
     mosquitto = await startTestMosquitto(conf, [port]);
 
-    for (let i = 1; i <= INSTANCES; i++) {
-      // Each instance its own user: Mosquitto binds client ids to usernames (broker ingestInstances).
+    ingestConfig = (i, username) => {
       const conf = join(dir, `ingest-${i}.yaml`);
-      const mqttConn = { url: `mqtt://127.0.0.1:${port}`, username: ingestUsername(i), credentialsFile };
+      const mqttConn = { url: `mqtt://127.0.0.1:${port}`, username, credentialsFile };
       writeFileSync(conf, JSON.stringify({ mqtt: mqttConn, influx: { url: influxd.url, database: 'trebuchet' }, timeZone: ZONE, sharedGroup: 'ingest' }));
-      ingests.push(cliProcess(`ingest-${i}`, 'ingest', conf, join(dir, `ingest-${i}.log`), logLine(/"msg":"ingest subscribed"/)));
-    }
+      return conf;
+    };
+    // Each instance its own user: Mosquitto binds client ids to usernames (broker ingestInstances).
+    for (let i = 1; i <= INSTANCES; i++) ingests.push(cliProcess(`ingest-${i}`, 'ingest', ingestConfig(i, ingestUsername(i)), join(dir, `ingest-${i}.log`), logLine(/"msg":"ingest subscribed"/)));
     await Promise.all(ingests.map((p) => p.start()));
 
     year = yearScenario({ year: YEAR, timeZone: ZONE, seed: 7 });
-    const username = agentUsername(SITE, AGENT);
-    agent = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username, clientId: username, password: readCredentials(credentialsFile)!.mqtt[username]!.password, clean: true });
-    const stored = new Set<string>();
-    let onReceipt = () => {};
-    agent.on('message', (_topic, payload) => {
-      const receipt = decode('receipt', payload);
-      if (receipt.ok) for (const id of receipt.value.ids) stored.add(id);
-      onReceipt();
-    });
-    await agent.subscribeAsync(agentTopic(SITE, AGENT, 'receipt'), { qos: 1 });
-
-    const events: Event[] = [
-      ...year.weighings.map((w) => ({ id: w.message.id, topic: deviceTopic(SITE, AGENT, w.device, 'weighing'), payload: JSON.stringify(w.message) })),
-      ...year.visits.map((v) => ({ id: v.message.id, topic: deviceTopic(SITE, AGENT, v.device, 'visits'), payload: JSON.stringify(v.message) })),
-      ...year.bons.map((b) => ({ id: b.id, topic: agentTopic(SITE, AGENT, 'bon'), payload: JSON.stringify(b) })),
-    ];
-    const publish = (batch: readonly Event[]) => Promise.all(batch.map((e) => agent.publishAsync(e.topic, e.payload, { qos: 1 })));
+    const receipting = await connectAgent(`mqtt://127.0.0.1:${port}`, credentialsFile, SITE, AGENT);
+    agent = receipting.client;
+    const { stored } = receipting;
+    const events = yearMessages(year, SITE, AGENT);
+    const publish = (batch: readonly AgentMessage[]) => Promise.all(batch.map((e) => agent.publishAsync(e.topic, e.payload, { qos: 1 })));
     for (let i = 0; i < events.length; i += WINDOW) {
       const window = events.slice(i, i + WINDOW);
       await publish(window);
@@ -109,7 +92,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
             quiet();
           }, RESEND_AFTER_MS);
         };
-        onReceipt = () => {
+        const onReceipt = () => {
           if (!killedAt && stored.size >= events.length / 3) {
             killedAt = stored.size;
             void ingests[1]!.kill('SIGKILL');
@@ -119,6 +102,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
             resolve();
           } else quiet();
         };
+        receipting.onReceipt(onReceipt);
         onReceipt();
       });
     }
@@ -166,6 +150,15 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
         `having taken ${toKilled}; ` +
         survivors.map((s) => `${s.name} received ${s.stats.received}, stored ${s.stats.stored}`).join('; '),
     );
+  });
+
+  it('says what is wrong when two instances share one user, which Mosquitto makes take each other’s connection', async () => {
+    const twins = [4, 5].map((i) => cliProcess(`ingest-${i}`, 'ingest', ingestConfig(i, 'ingest'), join(dir, `ingest-${i}.log`), logLine(/"msg":"ingest subscribed"/)));
+    ingests.push(...twins);
+    await twins[0]!.start();
+    await twins[1]!.start();
+    const said = /another client is probably connected with the same username .* broker ingestInstances/;
+    await expect.poll(() => twins.some((p) => said.test(p.log())), { timeout: 60_000, interval: 200 }).toBe(true);
   });
 
   it('gives the year to the gram and to the visitor, through rollups several instances recomputed', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
@@ -13,10 +13,9 @@ import { startDashboards, type RunningDashboards } from '../../dashboards/server
 import { YEAR_DEVICES, yearScenario, type YearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
 import { startIngest, type RunningIngest } from '../../ingest/ingest.js';
-import { agentTopic, agentUsername, decode, deviceTopic } from '../../protocol/index.js';
-import { readCredentials } from '../../runtime/credentials-file.js';
 import { dashboardsSession, jsonApi } from '../helpers/http.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { connectAgent, yearMessages } from '../helpers/year-agent.js';
 
 const SITE = 'lilas';
 const AGENT = 'historique';
@@ -58,36 +57,26 @@ describe(`a whole year (${YEAR}) through the pipeline, to the gram`, () => {
     api = jsonApi(() => dashboards.url, { cookie: () => cookie });
 
     year = yearScenario({ year: YEAR, timeZone: ZONE, seed: 7 });
-    const username = agentUsername(SITE, AGENT);
-    agent = await mqtt.connectAsync(broker.url, { username, clientId: username, password: readCredentials(broker.credentialsFile)!.mqtt[username]!.password, clean: true });
-    const stored = new Set<string>();
-    let onReceipt = () => {};
-    agent.on('message', (_topic, payload) => {
-      const receipt = decode('receipt', payload);
-      if (receipt.ok) for (const id of receipt.value.ids) stored.add(id);
-      onReceipt();
-    });
-    await agent.subscribeAsync(agentTopic(SITE, AGENT, 'receipt'), { qos: 1 });
+    const receipting = await connectAgent(broker.url, broker.credentialsFile, SITE, AGENT);
+    agent = receipting.client;
+    const { stored } = receipting;
 
     // As an agent drains its outbox: a window of events in flight, the next ones once receipts come back.
-    const events = [
-      ...year.weighings.map((w) => ({ id: w.message.id, topic: deviceTopic(SITE, AGENT, w.device, 'weighing'), payload: JSON.stringify(w.message) })),
-      ...year.visits.map((v) => ({ id: v.message.id, topic: deviceTopic(SITE, AGENT, v.device, 'visits'), payload: JSON.stringify(v.message) })),
-      ...year.bons.map((b) => ({ id: b.id, topic: agentTopic(SITE, AGENT, 'bon'), payload: JSON.stringify(b) })),
-    ];
+    const events = yearMessages(year, SITE, AGENT);
     const WINDOW = 5_000;
     for (let i = 0; i < events.length; i += WINDOW) {
       const window = events.slice(i, i + WINDOW);
       await Promise.all(window.map((e) => agent.publishAsync(e.topic, e.payload, { qos: 1 })));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`receipts: ${window.filter((e) => !stored.has(e.id)).length} of ${window.length} missing after 60 s`)), 60_000);
-        onReceipt = () => {
+        const check = () => {
           if (window.every((e) => stored.has(e.id))) {
             clearTimeout(timer);
             resolve();
           }
         };
-        onReceipt();
+        receipting.onReceipt(check);
+        check();
       });
     }
   }, 600_000);
