@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +11,10 @@ import { DurableOutbox } from '../edge-agent/outbox/durable-outbox.js';
 import { ingestConfigSchema } from '../ingest/config.js';
 import { startIngest } from '../ingest/ingest.js';
 import { weighingPoint } from '../storage/points.js';
-import { agentUsername, deviceTopic, weighingSchema } from '../protocol/index.js';
+import { agentUsername, deviceTopic } from '../protocol/index.js';
 import { startInfluxd } from '../tests/helpers/influxd.js';
 import { waitFor } from '../tests/helpers/wait.js';
+import { recentWeighings } from './weighings.js';
 
 const EVENTS = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const SITE = 'bench';
@@ -32,21 +32,8 @@ export async function benchBacklogDrain(): Promise<void> {
   const broker = await startBroker(brokerConfigSchema.parse({ listen: { port: 0 }, dataDir: dir, agents: [{ site: SITE, agent: AGENT }] }), log);
   const ingest = await startIngest(ingestConfigSchema.parse({ mqtt: { url: broker.url, username: 'ingest', credentialsFile: broker.credentialsFile }, influx: { url: influxd.url } }), log);
   try {
-    const dayAgo = Date.now() - 24 * 3600_000;
-    const weighings = Array.from({ length: EVENTS }, (_, i) =>
-      weighingSchema.parse({
-        v: 1,
-        id: randomUUID(),
-        seq: i,
-        capturedAt: new Date(dayAgo + Math.floor((i * 24 * 3600_000) / EVENTS)).toISOString(),
-        clockSynced: true,
-        netKg: 1 + (i % 500) / 100,
-        direction: 'in',
-        category: 'textile',
-        collectType: 'apport-volontaire',
-        source: 'auto',
-      }),
-    );
+    const weighings = recentWeighings(EVENTS);
+    const dayAgo = Date.parse(weighings[0]!.capturedAt);
     // An agent installed before the outage…
     mkdirSync(join(dir, 'agent'), { recursive: true });
     writeFileSync(join(dir, 'agent', 'identity.json'), JSON.stringify({ installedAt: new Date(dayAgo - 24 * 3600_000).toISOString() }));

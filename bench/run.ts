@@ -1,6 +1,7 @@
 import { benchAgentResources } from './agent-resources.js';
 import { benchBacklogDrain } from './backlog-drain.js';
 import { benchDashboardsReports } from './dashboards-reports.js';
+import { benchIngestThroughput } from './ingest-throughput.js';
 import { benchModbusBus } from './modbus-bus.js';
 import { benchMqttConnect } from './mqtt-connect.js';
 import { benchOutbox } from './outbox.js';
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   'agent-resources': benchAgentResources,
   outbox: benchOutbox,
   'backlog-drain': benchBacklogDrain,
+  'ingest-throughput': benchIngestThroughput,
   'dashboards-reports': benchDashboardsReports,
   'mqtt-connect': benchMqttConnect,
 };

@@ -27,6 +27,8 @@ export interface RunningInfluxd {
   port: number;
   /** The 0600 file holding the admin's user and password (with auth): dir/credentials.json. */
   credentialsFile?: string;
+  /** The influxd process now running (it changes when influxd is restarted): for CPU and memory figures. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -222,5 +224,5 @@ export async function startManagedInfluxd(opts: ManagedInfluxdOptions): Promise<
     throw err;
   }
   opts.log?.info({ url, dir, auth }, 'InfluxDB started');
-  return { url, port: opts.httpPort, ...(credentialsFile ? { credentialsFile } : {}), stop };
+  return { url, port: opts.httpPort, ...(credentialsFile ? { credentialsFile } : {}), pid: () => child.pid, stop };
 }
