@@ -100,6 +100,27 @@ const STREAM_READINGS: ScaleReading[] = [
   mass(-0.25, false),
 ];
 
+describe('parseMtSicsReply: noise before a reply on its line', () => {
+  // METTLER TOLEDO, MT-SICS Interface Command Set (Reference Manual for Excellence and Standard balances),
+  // command S: the reply « S S WeightValue Unit », fields separated by spaces. A glitch before it on the
+  // same line (XON/XOFF, a half byte, a power-up banner without CR LF) must not cost the reply.
+  it.each<[string, MtSicsReply]>([
+    ['\x13\x11S S     12.345 kg', reading(mass(12.345))],
+    ['#x9S S     12.345 kg', reading(mass(12.345))],
+    ['XS S     12.345 kg', reading(mass(12.345))], // noise ending in a letter, glued to the reply
+    ['Z?@S D     12.340 kg', reading(mass(12.34, false))],
+    ['garbage S +', reading({ kind: 'overload' })],
+    ['\x7f~~T S       2.50 kg', { kind: 'tare', id: 'T', tareKg: 2.5 }],
+    ['%%ES', { kind: 'error', id: 'ES', reason: 'syntax error: the balance did not recognise the command (ES)' }],
+  ])('%j', (line, reply) => {
+    expect(parseMtSicsReply(line)).toEqual({ ok: true, reply });
+  });
+
+  it('still refuses a line with no reply in it', () => {
+    expect(parseMtSicsReply('xyzzy 12.3')).toEqual({ ok: false, reason: 'unexpected reply "xyzzy"' });
+  });
+});
+
 describe('MtSicsDriver: framing', () => {
   it('frames replies on CR LF and reports the raw bytes printably', () => {
     const h = harness();

@@ -53,6 +53,24 @@ export function parseMtSicsReply(line: Buffer | string): MtSicsParseResult {
   const bytes = typeof line === 'string' ? Buffer.from(line, 'latin1') : line;
   const text = mask7(bytes).toString('latin1').replace(EDGE_CONTROL, '').trim();
   if (!text) return fail('empty reply');
+  const whole = parseText(text);
+  if (whole.ok) return whole;
+  // Noise before a reply on the same line (a glitch on the RS-232, a balance waking up): the reply is
+  // the last place a reply starts that reads whole (noise may end in a letter glued to it).
+  for (const at of replyStarts(text).reverse()) {
+    const tail = parseText(text.slice(at));
+    if (tail.ok) return tail;
+  }
+  return whole;
+}
+
+/** Where a reply could begin: `S S`, `T I`, `Z A`, `I4 A`, a lone `ES`… */
+const REPLY_START = /[STZ] [SDIA+-](?: |$)|I4 A |E[STL]$/g;
+function replyStarts(text: string): number[] {
+  return [...text.matchAll(REPLY_START)].map((m) => m.index).filter((i) => i > 0);
+}
+
+function parseText(text: string): MtSicsParseResult {
   const identification = IDENTIFICATION.exec(text);
   if (identification) return ok({ kind: 'identification', id: 'I4', serial: identification[1]! });
 

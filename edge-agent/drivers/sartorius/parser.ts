@@ -25,8 +25,19 @@ export interface SartoriusParseOptions {
 /** The 16-character frame without CR LF: sign, 9 characters of weight (pos. 2 is a space or a digit), space, 3 of unit. */
 const BODY = 14;
 const ID = 6;
-/** An ID code: a letter first (G#, N, T1, Stat, Qnt…), padded with spaces. */
-const ID_CODE = /^[A-Za-z][\x21-\x7e]*\s*$/;
+/**
+ * An ID code: a letter first (G#, N, T1, Stat, Qnt…), then letters, digits and the few signs the manuals'
+ * codes use, padded with spaces. Any printable character after the letter let noise before a 16-character
+ * frame pass for an ID one time in twenty, and the frame was lost as an unknown ID's value.
+ */
+const ID_CODE = /^[A-Za-z][A-Za-z0-9#%.+-]*\s*$/;
+/** With more bytes before it on the line, an ID must also end in its padding: no code of the manuals fills all six. */
+const ID_CODE_AFTER_NOISE = /^[A-Za-z][A-Za-z0-9#%.+-]{0,4}\s+$/;
+/**
+ * Printable text with a `?` before the frame: the instability marker of another protocol (Radwag
+ * `SI ?`, some KERN and Ohaus models), not SBI noise. Its weight is moving, whatever its unit says.
+ */
+const FOREIGN_MOVING = /^[\x20-\x7e]*\?[\x20-\x7e]*$/;
 const NET_IDS = /^(?:N\d?|Net|NET)$/;
 const TARE_IDS = /^(?:P?T\d?)$/;
 /** Special codes in place of the weight: over- and underload (HH, LL in checkweighing), calibration. */
@@ -49,6 +60,7 @@ export function parseSartoriusFrame(line: Buffer | string, options: SartoriusPar
   }
   const id = length === 22 ? text.slice(-BODY - ID, -BODY).trim() : '';
   const body = text.slice(-BODY);
+  const before = text.slice(0, text.length - (length === 22 ? BODY + ID : BODY));
   const ok = (reading: ScaleReading, unit = ''): SartoriusParseResult => ({ ok: true, reading, length, id, unit });
 
   if (id === 'Stat' || (length === 16 && body.startsWith('Stat'))) {
@@ -73,9 +85,9 @@ export function parseSartoriusFrame(line: Buffer | string, options: SartoriusPar
   if (length === 22 && id !== '' && !/^G/.test(id) && !NET_IDS.test(id)) {
     return ok({ kind: 'not-mass', reason: TARE_IDS.test(id) ? `tare display (${id})` : `"${id}" value, not the weight on the pan` }, unitField);
   }
-  // No unit: the balance is not stable, and the unit is that of the frames around.
-  const stable = unitField !== '';
-  const unit = stable ? unitField : options.unit;
+  // No unit: the balance is not stable, and the unit is that of the frames around. SBI says stable only so.
+  const stable = unitField !== '' && !FOREIGN_MOVING.test(before);
+  const unit = unitField !== '' ? unitField : options.unit;
   if (!unit) return ok({ kind: 'not-mass', reason: 'moving, in a unit not known until the first stable frame' });
   const parsed = parseWeight(`${sign === '-' ? '-' : ''}${weight}`, unit);
   switch (parsed.kind) {
@@ -93,7 +105,7 @@ function frameLength(text: string, wanted: 'auto' | SartoriusFrameLength): Sarto
   if (wanted === 22) return text.length >= BODY + ID ? 22 : undefined;
   if (wanted === 16) return text.length >= BODY ? 16 : undefined;
   if (text.length === BODY) return 16;
-  if (text.length >= BODY + ID && ID_CODE.test(text.slice(-BODY - ID, -BODY))) return 22;
+  if (text.length >= BODY + ID && (text.length === BODY + ID ? ID_CODE : ID_CODE_AFTER_NOISE).test(text.slice(-BODY - ID, -BODY))) return 22;
   return text.length >= BODY ? 16 : undefined;
 }
 

@@ -83,6 +83,23 @@ describe('parseSartoriusFrame: golden frames', () => {
     expect(!result.ok && result.reason).toMatch(reason);
   });
 
+  it('reads a foreign line with a `?` before the weight as moving, never stable', () => {
+    // RADWAG, R series balances user manual, § 15.2 « Response format », p. 83: « command, space, stability
+    // marker ([?] if unstable), space, sign, 9 characters of mass, space, 3 of unit ». The last 14 characters
+    // look like an SBI frame with a unit, which SBI would call stable.
+    expect(parseSartoriusFrame('SI ?      12.34 kg ')).toMatchObject({ ok: true, reading: mass(12.34, false) });
+    expect(parseSartoriusFrame('SI ? -    12.34 kg ')).toMatchObject({ ok: true, reading: mass(-12.34, false) });
+    // The same line with its stability marker blank (stable) reads as stable.
+    expect(parseSartoriusFrame('SI        12.34 kg ')).toMatchObject({ ok: true, reading: mass(12.34) });
+  });
+
+  it('does not take six bytes of noise before a 16-character frame for an ID code', () => {
+    // Sartorius, SBI data output (e.g. Entris II BCE operating instructions, « Data output format »): the ID
+    // code is up to 6 characters, left-aligned and padded with spaces. Noise is not padded.
+    expect(parseSartoriusFrame('x\x01O0.dJg+    12.34 kg ')).toMatchObject({ ok: true, length: 16, reading: mass(12.34) });
+    expect(parseSartoriusFrame('\x01Stat  +    12.34 kg ')).toMatchObject({ ok: true, length: 22 });
+  });
+
   it('tells a 16-character frame glued to garbage from a 22-character one', () => {
     expect(parseSartoriusFrame('xx 12+    12.34 kg ')).toMatchObject({ ok: true, length: 16, reading: mass(12.34) });
     expect(parseSartoriusFrame('2.34 kgG#    +    12.34 kg ')).toMatchObject({ ok: true, length: 22, reading: mass(12.34) });

@@ -33,11 +33,15 @@ export function parseStgsFrame(line: Buffer | string, format: StgsFormat = 'auto
   // Stray CR, NUL or DEL at the end (a lone CR before CR LF, a line break) is not part of the frame.
   const text = mask7(bytes).toString('latin1').replace(/[\x00-\x1f\x7f]+$/, '');
 
+  // Noise before the frame may hold a header of its own (`OL,` among random bytes): the frame is the last
+  // header that reads whole. A header right after another is that frame's second one (A&D's comparator
+  // `ST,LO,…`), not a frame.
+  const starts = [...text.matchAll(HEADER)].map((m) => m.index).filter((i) => !(i >= 3 && /^(?:ST|US|OL|QT|LO|UL|TL),$/.test(text.slice(i - 3, i))));
   let firstReason: string | undefined;
-  for (const match of text.matchAll(HEADER)) {
-    const result = parseFrom(text.slice(match.index), format);
+  for (const at of [...starts].reverse()) {
+    const result = parseFrom(text.slice(at), format);
     if (result.ok) return result;
-    firstReason ??= result.reason;
+    firstReason = result.reason;
   }
   if (firstReason) return fail(firstReason);
   const refused = /EC,(E\w+)/.exec(text);

@@ -101,6 +101,13 @@ describe('parseStgsFrame: golden frames', () => {
     expect(parseStgsFrame('45 kgUS,GS,+0001.00kg')).toMatchObject({ ok: true, reading: mass(1, false) });
   });
 
+  it('reads the frame, not a header that noise before it happens to hold', () => {
+    // A&D, FX-i/FZ-i series instruction manual, « A&D standard format »: header (ST, US, OL, QT), comma,
+    // 9-character data, unit. Noise before the frame held `OL,`: read from there, the line was an overload
+    // (found by tests/fuzz/driver-fuzz.test.ts).
+    expect(parseStgsFrame(Buffer.from('C8y\x00OL,%,9q\x14FXaK{ B`j4y\x12ST,+00241.47 kg', 'latin1'))).toMatchObject({ ok: true, reading: mass(241.47) });
+  });
+
   it('ignores stray control bytes after the unit', () => {
     expect(parseStgsFrame('ST,GS,+0012.34kg\r\x00')).toMatchObject({ ok: true, reading: mass(12.34) });
   });
