@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that are missing, given as package:command pairs
-# (the command, looked up in PATH and /usr/sbin, tells whether the package is there).
+# (the command, looked up in PATH and /usr/sbin, tells whether the package is there), or as
+# package:py:module for a Python library of Debian's own python3 (python3-pymodbus:py:pymodbus).
 set -euo pipefail
 missing=()
 for pair in "$@"; do
   pkg=${pair%%:*}
   cmd=${pair#*:}
-  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
+  if [ "${cmd%%:*}" = py ]; then
+    /usr/bin/python3 -c "import ${cmd#py:}" >/dev/null 2>&1 || missing+=("$pkg")
+  elif ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
     missing+=("$pkg")
   fi
 done

@@ -66,6 +66,15 @@ export const registerFlagSchema = z
   .strict()
   .superRefine(checkFlag);
 
+/**
+ * A device fault a status flag reports (a load cell error, an ADC fault, a weight beyond the converter's
+ * range): while it is active the registers hold no weight, and the reason says which fault it is.
+ */
+export const registerErrorSchema = z
+  .object({ kind: registerKindSchema.optional(), ...flagShape, reason: z.string().min(1) })
+  .strict()
+  .superRefine(checkFlag);
+
 /** A flag, or several of which any one makes it active (Laumas: overload on bit 2 or bit 3). */
 export const registerFlagsSchema = z.union([registerFlagSchema, z.array(registerFlagSchema).min(1)]);
 

@@ -25,6 +25,8 @@ export class SimulatedModbusIndicator implements ModbusUnit, LoadableScale {
   readonly commands: Array<'zero' | 'tare'> = [];
   private readonly written = new Map<number, number>();
   private handshake = false;
+  /** The fault of the map's `errors` this indicator reports now (a load cell unplugged…), by its reason. */
+  private fault: string | undefined;
 
   constructor(options: SimulatedModbusIndicatorOptions) {
     const { preset, map, ...model } = options;
@@ -38,6 +40,12 @@ export class SimulatedModbusIndicator implements ModbusUnit, LoadableScale {
 
   unload(): void {
     this.model.unload();
+  }
+
+  /** Reports one of the map's faults (by its reason), or none. */
+  setFault(reason: string | undefined): void {
+    if (reason !== undefined && !this.map.errors.some((e) => e.reason === reason)) throw new Error(`no fault "${reason}" in this map`);
+    this.fault = reason;
   }
 
   read(kind: RegisterKind, address: number, count: number): number[] {
@@ -92,6 +100,7 @@ export class SimulatedModbusIndicator implements ModbusUnit, LoadableScale {
     setFlag(map.flags.tare, d.net);
     setFlag(map.flags.handshake, this.handshake);
     for (const c of Object.values(map.commands)) if (c?.handshake) setFlag(c.handshake, this.handshake);
+    for (const e of map.errors) if (e.reason === this.fault) writeFlag(tables[e.kind ?? map.kind], e, true);
     if (over || under || d.value === undefined) return tables; // out of range: the weights stay 0
 
     const net = d.value;

@@ -117,6 +117,20 @@ describe.each(listScalePresets())('preset %s and its twin', (preset) => {
     twin.model.setOverload(true);
     await waitFor('overload', () => last()?.kind === 'overload');
     expect(seen.errors).toEqual([]);
+
+    // Each fault the map knows: a device error while it lasts, never a reading.
+    twin.model.setOverload(false);
+    for (const fault of map.errors) {
+      twin.setFault(fault.reason);
+      const before = seen.errors.length;
+      await waitFor(`the fault « ${fault.reason} »`, () => seen.errors.slice(before).some((e) => e.reason.includes(fault.reason)));
+      const readingsDuring = seen.readings.length;
+      const errorsDuring = seen.errors.length;
+      await waitFor('another poll', () => seen.errors.length > errorsDuring);
+      expect(seen.readings.length).toBe(readingsDuring);
+      twin.setFault(undefined);
+      await waitFor('weights again', () => seen.readings.length > readingsDuring);
+    }
   });
 });
 

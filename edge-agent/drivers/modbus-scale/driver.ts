@@ -110,13 +110,23 @@ export function createModbusScaleDriver(config: ModbusScaleConfig, buses: Readon
   return new ModbusScaleDriver(slaveOf(buses, { bus, unitId }, name), options);
 }
 
+/** The indicator reports a fault: no weight can be read from its registers now. */
+export class ScaleFaultError extends Error {
+  override readonly name = 'ScaleFaultError';
+}
+
 /**
- * What the registers of an indicator say, by its map: out of range first (the weight registers then hold
- * filler), then the unit, the decimals, net or gross, the stability. `decimalsOverride` is the device config's.
- * Throws on a map that does not fit the registers (a frameError for the driver).
+ * What the registers of an indicator say, by its map: its faults first, then out of range (the weight
+ * registers then hold filler), the unit, the decimals, net or gross, the stability. `decimalsOverride` is the
+ * device config's. Throws a ScaleFaultError while a fault is reported, and an Error on a map that does not fit
+ * the registers: both are frameErrors for the driver, never readings.
  */
 export function decodeScale(map: ScaleMap, image: RegisterImage, decimalsOverride?: number): ScaleReading {
   const table = (kind: RegisterKind | undefined) => image[kind ?? map.kind];
+  const faults = map.errors.filter((e) => readFlag(table(e.kind), e));
+  if (faults.length) {
+    throw new ScaleFaultError(`l'indicateur signale une panne / the indicator reports a fault: ${faults.map((f) => `${f.reason} (register ${f.register} bit ${f.bit})`).join('; ')}`);
+  }
   const active = (flag: RegisterFlags | undefined): boolean | undefined => {
     if (!flag) return undefined;
     return (Array.isArray(flag) ? flag : [flag]).some((f) => readFlag(table(f.kind), f));

@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ModbusIo, ModbusSlave, ModbusSlaveEvents, SlaveState } from '../../modbus/bus.js';
 import type { RegisterImage } from '../../modbus/register-map.js';
 import type { FrameError, LinkState, ScaleReading } from '../scale.js';
 import { modbusScaleConfigSchema } from './config.js';
-import { decodeScale, ModbusScaleDriver } from './driver.js';
+import { decodeScale, ModbusScaleDriver, ScaleFaultError } from './driver.js';
 import { listScalePresets, loadScalePreset, ScalePresetError, scaleMapSchema } from './presets.js';
 
 const mass = (kg: number, stable = true, net = false, tareKg?: number): ScaleReading => ({
@@ -100,9 +100,12 @@ describe('decodeScale: golden registers of each preset', () => {
   });
 
   it.each<[string, RegisterImage, ScaleReading]>([
+    // Status bits: Laumas status register (LCB Modbus manual, « Status register 1 », p. 3), the layout of the TLU's 40007.
     ['gross, stable', laumasRegs(100_000, 100_000, 1 << 11), mass(1000)],
-    ['net when net differs from gross', laumasRegs(1500, 300, 1 << 11), mass(3, true, true, 12)],
-    ['net negative (b8)', laumasRegs(1500, 300, (1 << 11) | (1 << 8)), mass(-3, true, true, 18)],
+    ['net display (b10)', laumasRegs(1500, 300, (1 << 11) | (1 << 10)), mass(3, true, true, 12)],
+    ['net negative (b8), net display', laumasRegs(1500, 300, (1 << 11) | (1 << 8) | (1 << 10)), mass(-3, true, true, 18)],
+    // A tare is set but the display shows gross: it was read as net when guessed from gross ≠ net.
+    ['gross shown while a tare is set (b10 clear)', laumasRegs(1500, 300, 1 << 11), mass(15)],
     ['gross and net negative (b7, b8), moving', laumasRegs(42, 42, (1 << 7) | (1 << 8)), mass(-0.42, false)],
     ['overload on b2', laumasRegs(0, 0, 1 << 2), { kind: 'overload' }],
     ['overload on b3', laumasRegs(0, 0, 1 << 3), { kind: 'overload' }],
@@ -110,10 +113,23 @@ describe('decodeScale: golden registers of each preset', () => {
     expect(decodeScale(laumas, regs, 2)).toEqual(expected);
   });
 
+  it.each<[string, number, RegExp]>([
+    ['load cell error (b0)', 1 << 0, /load cell error \(cell disconnected or its cable cut\) \(register 6 bit 0\)/],
+    ['A/D converter malfunction (b1)', 1 << 1, /A\/D converter malfunction/],
+    ['gross beyond ±999999 (b4)', 1 << 4, /gross weight beyond ±999999 divisions/],
+    ['net beyond ±999999 (b5)', 1 << 5, /net weight beyond ±999999 divisions/],
+    ['a load cell error with the overload bits set too', (1 << 0) | (1 << 2), /load cell error/],
+  ])('Laumas TLU fault: %s is a device error, never « 0 kg, stable »', (_name, status, reason) => {
+    expect(() => decodeScale(laumas, laumasRegs(0, 0, status | (1 << 11)), 2)).toThrow(ScaleFaultError);
+    expect(() => decodeScale(laumas, laumasRegs(0, 0, status | (1 << 11)), 2)).toThrow(reason);
+  });
+
   it.each<[string, RegisterImage, ScaleReading]>([
     ['gross, 2 decimals, kg', hbmRegs(1234, 1234, 0, 2, 0), mass(12.34)],
     ['moving', hbmRegs(1234, 1234, 1 << 4, 2, 0), mass(12.34, false)],
-    ['signed net after a tare', hbmRegs(-1234, 10_000, 0, 2, 0), mass(-12.34, true, true, 112.34)],
+    // Words and bits: HBM Weighing API (leistner/Weighing-API, HBM.Weighing.API/WTX/WTXModbus.cs, UpdateStandardData).
+    ['signed net after a tare (weight type b7 = net)', hbmRegs(-1234, 10_000, 1 << 7, 2, 0), mass(-12.34, true, true, 112.34)],
+    ['gross shown while a tare is set (b7 = gross)', hbmRegs(-1234, 10_000, 0, 2, 0), mass(100)],
     ['grams, no decimals', hbmRegs(1234, 1234, 0, 0, 1), mass(1.234)],
     ['tonnes, 3 decimals', hbmRegs(1250, 1250, 0, 3, 2), mass(1250)],
     ['pounds, 1 decimal', hbmRegs(275, 275, 0, 1, 3), mass(12.474)], // 27.5 lb, kept to the scale's resolution
@@ -121,6 +137,15 @@ describe('decodeScale: golden registers of each preset', () => {
     ['underload: limit bits = 1', hbmRegs(0, 0, 1 << 2, 2, 0), { kind: 'underload' }],
   ])('HBM WTX: %s', (_name, regs, expected) => {
     expect(decodeScale(hbm, regs)).toEqual(expected);
+  });
+
+  it.each<[string, number, RegExp]>([
+    ['general weight error (b0)', 1 << 0, /general weight error \(register 4 bit 0\)/],
+    ['scale alarm (b1)', 1 << 1, /scale alarm triggered/],
+    ['limit status 3: higher than the safe load limit', 3 << 2, /weight higher than the safe load limit/],
+  ])('HBM WTX fault: %s is a device error, never a weight', (_name, status, reason) => {
+    expect(() => decodeScale(hbm, hbmRegs(0, 0, status, 2, 0))).toThrow(ScaleFaultError);
+    expect(() => decodeScale(hbm, hbmRegs(0, 0, status, 2, 0))).toThrow(reason);
   });
 
   it('a device decimals override wins over the map', () => {
@@ -239,10 +264,32 @@ describe('ModbusScaleDriver', () => {
     ]);
   });
 
-  it('a command the preset does not know, or that fails, is a frameError, reported once', async () => {
-    const h = harness('hbm-wtx', image({}));
+  it('HBM WTX tare and zero: the code to output word 0, the handshake bit awaited, then 0', async () => {
+    // HBM Weighing API, WTXModbus.cs « WriteSync »: write the command, wait for word 5 bit 14, write 0x00.
+    const h = harness('hbm-wtx', image({ holding: { 5: 1 << 14 } }));
     h.driver.command('tare');
-    expect(h.seen.errors).toEqual([{ reason: 'tare: no such command in hbm-wtx', raw: '' }]);
+    await vi.waitFor(() => expect(h.slave.writes).toEqual([[0, 0x1], [0, 0]]));
+    h.driver.command('zero');
+    await vi.waitFor(() => expect(h.slave.writes.slice(2)).toEqual([[0, 0x40], [0, 0]]));
+    expect(h.seen.errors).toEqual([]);
+  });
+
+  it('a fault the indicator reports is a frameError with its registers, and no reading', async () => {
+    const h = harness('hbm-wtx', image({ holding: { 0: 0, 1: 0, 2: 0, 3: 0, 4: 1 << 0, 5: 2 << 4 } }));
+    h.driver.start();
+    await h.slave.tick();
+    expect(h.seen.readings).toEqual([]);
+    expect(h.seen.errors).toEqual([{ reason: expect.stringContaining('the indicator reports a fault: general weight error'), raw: expect.stringMatching(/^holding 0: 0000 0000 0000 0000 0001 0020/) }]);
+    // Repaired: weights again.
+    h.slave.tables = image({ holding: { 0: 0, 1: 1234, 2: 0, 3: 1234, 4: 0, 5: 2 << 4 } });
+    await h.slave.tick();
+    expect(h.seen.readings).toEqual([mass(12.34)]);
+  });
+
+  it('a command the preset does not know, or that fails, is a frameError, reported once', async () => {
+    const h = harness('laumas-tlu', image({}), 2);
+    h.driver.command('tare');
+    expect(h.seen.errors).toEqual([{ reason: 'tare: no such command in laumas-tlu', raw: '' }]);
     const d = harness('dini-argeo-dgt4x', image({}), 2);
     d.driver.start();
     d.slave.fail = new Error('unit 5: write holding 0 = 0: Timed out');

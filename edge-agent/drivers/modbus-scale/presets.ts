@@ -10,6 +10,7 @@ import {
   fieldSpans,
   registerBitsSchema,
   registerBitsShape,
+  registerErrorSchema,
   registerFieldSchema,
   registerFlagSchema,
   registerFlagsSchema,
@@ -84,6 +85,12 @@ export const scaleMapSchema = z
       })
       .strict()
       .refine((f) => f.stable || f.moving, 'a scale map needs a `stable` or a `moving` flag: a weighing is only taken when stable'),
+    /**
+     * Faults the indicator reports by a status bit, each with its reason. An active one makes the poll a
+     * device error (a frameError in the device's health), never a weight: a broken load cell must not
+     * read as « 0 kg, stable ».
+     */
+    errors: z.array(registerErrorSchema).default([]),
     commands: z
       .object({ zero: scaleCommandSchema.optional(), tare: scaleCommandSchema.optional() })
       .strict()
@@ -99,7 +106,7 @@ export type ScaleCommand = z.infer<typeof scaleCommandSchema>;
 export function scaleMapSpans(map: ScaleMap): RegisterSpan[] {
   const spans: RegisterSpan[] = [];
   for (const field of Object.values(map.fields)) if (field) spans.push(...fieldSpans(field, map.kind));
-  for (const flag of Object.values(map.flags)) if (flag) spans.push(...bitsSpans(flag, map.kind));
+  for (const flag of [...Object.values(map.flags), ...map.errors]) if (flag) spans.push(...bitsSpans(flag, map.kind));
   if (typeof map.decimals === 'object') spans.push(...bitsSpans(map.decimals, map.kind));
   if (typeof map.unit === 'object') spans.push(...bitsSpans(map.unit, map.kind));
   return spans;
