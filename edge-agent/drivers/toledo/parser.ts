@@ -56,7 +56,8 @@ export function toledoPrefixError(bytes: Uint8Array): string | undefined {
     if (i === 0) {
       if (b !== STX) return 'no STX at the start of the frame';
     } else if (i <= 3) {
-      if ((b & ALWAYS_SET) === 0) return `status word ${STATUS_WORDS[i - 1]} without bit 5 (0x${hex(b)})`;
+      // SWB may have bit 5 clear: Fairbanks indicators send it so in Toledo mode; parseToledoFrame then asks for the checksum.
+      if (i !== 2 && (b & ALWAYS_SET) === 0) return `status word ${STATUS_WORDS[i - 1]} without bit 5 (0x${hex(b)})`;
     } else if (i < 16) {
       if (b !== 0x20 && (b < 0x30 || b > 0x39)) return `byte ${i + 1} is not a digit or a space (0x${hex(b)})`;
     } else if (b !== CR) {
@@ -93,6 +94,10 @@ export function parseToledoFrame(frame: Buffer | string): ToledoParseResult {
   }
   const structure = toledoPrefixError(bytes);
   if (structure) return fail(structure);
+  if ((bytes[2]! & ALWAYS_SET) === 0 && bytes.length !== TOLEDO_FRAME_BYTES_WITH_CHECKSUM) {
+    // Without bit 5 in SWB (Fairbanks' Toledo mode), only the checksum tells a frame from noise.
+    return fail(`status word SWB without bit 5 (0x${hex(bytes[2]!)}) and no checksum to vouch for the frame`);
+  }
   if (bytes.length === TOLEDO_FRAME_BYTES_WITH_CHECKSUM) {
     const expected = toledoChecksum(bytes);
     if (bytes[17] !== expected) return fail(`checksum 0x${hex(bytes[17]!)} where the frame needs 0x${hex(expected)}`);

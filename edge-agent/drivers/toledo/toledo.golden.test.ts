@@ -136,6 +136,15 @@ describe('parseToledoFrame: every status bit', () => {
     expect(parseToledoFrame(frame(0x2c, 0x30, 0x20, '  1234', '      '))).toMatchObject({ ok: true, reading: mass(12.34) });
   });
 
+  it('reads a Fairbanks indicator in Toledo mode, whose SWB has bit 5 at 0, on the strength of its checksum', () => {
+    // Fairbanks FB3000 II operator's manual (51220 Rev. 1), Appendix III « Toledo data format », p. 55:
+    // status word B bit 5 « Always Logic = 0 », where Mettler Toledo's sets it; words A and C keep it.
+    expect(parseToledoFrame(frame(0x2c, 0x10, 0x20, '  1234', '     0'))).toMatchObject({ ok: true, reading: mass(12.34) });
+    expect(parseToledoFrame(frame(0x2c, 0x19, 0x20, '   500', '  1000'))).toMatchObject({ ok: true, reading: mass(5, false, true, 10) });
+    // A wrong checksum is still refused, bit 5 or not.
+    expect(parseToledoFrame(frame(0x2c, 0x10, 0x20, '  1234', '     0', 0x11))).toMatchObject({ ok: false, reason: expect.stringMatching(/checksum 0x11/) });
+  });
+
   it('reads the status before the digits: out of range with any digits is still out of range', () => {
     expect(parseToledoFrame(frame(0x2c, 0x34, 0x20, '      ', '      '))).toMatchObject({ ok: true, reading: { kind: 'overload' } });
     expect(parseToledoFrame(frame(0x2c, 0x74, 0x20, '999999', '     0'))).toMatchObject({ ok: true, reading: { kind: 'overload' } });
@@ -143,7 +152,7 @@ describe('parseToledoFrame: every status bit', () => {
 
   it.each<[string, Buffer | string, RegExp]>([
     ['SWA without bit 5', frame(0x0c, 0x30, 0x20, '  1234', '     0'), /SWA without bit 5/],
-    ['SWB without bit 5', frame(0x2c, 0x10, 0x20, '  1234', '     0'), /SWB without bit 5/],
+    ['SWB without bit 5 and no checksum to vouch for it', frame(0x2c, 0x10, 0x20, '  1234', '     0', false), /SWB without bit 5 \(0x10\) and no checksum/],
     ['SWC without bit 5', frame(0x2c, 0x30, 0x00, '  1234', '     0'), /SWC without bit 5/],
     ['a wrong checksum', frame(0x2c, 0x30, 0x20, '  1234', '     0', 0x7c), /checksum 0x7C where the frame needs 0x/],
     ['a checksum of STX that should be something else', frame(0x2c, 0x30, 0x20, '  1234', '     0', 0x02), /checksum 0x02/],
@@ -186,6 +195,14 @@ const withChecksums = [F1, F_STX, F_LF, F_CR];
 const without = withChecksums.map((f) => f.subarray(0, 17));
 
 describe('ToledoDriver', () => {
+  it.each(['auto', 'present'] as const)('reads a Fairbanks indicator in Toledo mode (SWB bit 5 at 0), checksum %s', (checksum) => {
+    const fairbanks = [frame(0x2c, 0x10, 0x20, '  1234', '     0'), frame(0x2c, 0x18, 0x20, '  1250', '     0'), frame(0x2c, 0x10, 0x20, '  1250', '     0')];
+    const h = harness({ checksum });
+    h.transport.feed(Buffer.concat([...fairbanks, ...fairbanks, F1.subarray(0, 4)]));
+    expect(h.readings()).toEqual([mass(12.34), mass(12.5, false), mass(12.5), mass(12.34), mass(12.5, false), mass(12.5)]);
+    expect(h.seen.errors).toEqual([]);
+  });
+
   it('uses test frames whose checksum bytes are STX, LF and CR', () => {
     expect([F_STX[17], F_LF[17], F_CR[17]]).toEqual([0x02, 0x0a, 0x0d]);
   });
