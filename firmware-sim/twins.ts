@@ -60,6 +60,12 @@ export const twins = [
     create: async () => new (await import('./sartorius/simulated-sartorius-scale.js')).SimulatedSartoriusScale(),
   }),
   twin({
+    driver: 'radwag',
+    kind: 'scale',
+    options: {},
+    create: async () => new (await import('./radwag/simulated-radwag-scale.js')).SimulatedRadwagScale(),
+  }),
+  twin({
     driver: 'sma',
     kind: 'scale',
     options: {},

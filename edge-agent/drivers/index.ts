@@ -5,6 +5,7 @@ import type { DriverDefinition } from './definition.js';
 import { modbusCounterDriver } from './modbus-counter/index.js';
 import { modbusScaleDriver } from './modbus-scale/index.js';
 import { mtSicsDriver } from './mt-sics/index.js';
+import { radwagDriver } from './radwag/index.js';
 import { sartoriusDriver } from './sartorius/index.js';
 import type { ScaleDriver } from './scale.js';
 import { serialCounterDriver } from './serial-counter/index.js';
@@ -22,6 +23,8 @@ export const drivers = [
   stgsDriver,
   toledoDriver,
   mtSicsDriver,
+  // Before Sartorius: a Radwag line ends like an SBI frame, and the probe must name it Radwag.
+  radwagDriver,
   sartoriusDriver,
   smaDriver,
   serialCounterDriver,
