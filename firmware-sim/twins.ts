@@ -66,6 +66,12 @@ export const twins = [
     create: async () => new (await import('./radwag/simulated-radwag-scale.js')).SimulatedRadwagScale(),
   }),
   twin({
+    driver: 'ohaus',
+    kind: 'scale',
+    options: {},
+    create: async () => new (await import('./ohaus/simulated-ohaus-scale.js')).SimulatedOhausScale(),
+  }),
+  twin({
     driver: 'sma',
     kind: 'scale',
     options: {},

@@ -4,6 +4,7 @@ import type { CounterDriver } from './counter.js';
 import type { DriverDefinition } from './definition.js';
 import { modbusCounterDriver } from './modbus-counter/index.js';
 import { modbusScaleDriver } from './modbus-scale/index.js';
+import { ohausDriver } from './ohaus/index.js';
 import { mtSicsDriver } from './mt-sics/index.js';
 import { radwagDriver } from './radwag/index.js';
 import { sartoriusDriver } from './sartorius/index.js';
@@ -26,6 +27,8 @@ export const drivers = [
   // Before Sartorius: a Radwag line ends like an SBI frame, and the probe must name it Radwag.
   radwagDriver,
   sartoriusDriver,
+  // After Sartorius: it takes any line ending in a number and a unit.
+  ohausDriver,
   smaDriver,
   serialCounterDriver,
   modbusScaleDriver,
