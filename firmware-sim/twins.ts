@@ -78,6 +78,12 @@ export const twins = [
     create: async () => new (await import('./sma/simulated-sma-scale.js')).SimulatedSmaScale(),
   }),
   twin({
+    driver: 'nci',
+    kind: 'scale',
+    options: {},
+    create: async () => new (await import('./nci/simulated-nci-scale.js')).SimulatedNciScale(),
+  }),
+  twin({
     driver: 'serial-counter',
     kind: 'counter',
     options: {

@@ -6,6 +6,7 @@ import { modbusCounterDriver } from './modbus-counter/index.js';
 import { modbusScaleDriver } from './modbus-scale/index.js';
 import { ohausDriver } from './ohaus/index.js';
 import { mtSicsDriver } from './mt-sics/index.js';
+import { nciDriver } from './nci/index.js';
 import { radwagDriver } from './radwag/index.js';
 import { sartoriusDriver } from './sartorius/index.js';
 import type { ScaleDriver } from './scale.js';
@@ -30,6 +31,7 @@ export const drivers = [
   // After Sartorius: it takes any line ending in a number and a unit.
   ohausDriver,
   smaDriver,
+  nciDriver,
   serialCounterDriver,
   modbusScaleDriver,
   modbusCounterDriver,

@@ -1,5 +1,6 @@
 import type { ScaleDriver, ScaleReading } from '../../edge-agent/drivers/scale.js';
 import { MtSicsDriver } from '../../edge-agent/drivers/mt-sics/driver.js';
+import { NciDriver } from '../../edge-agent/drivers/nci/driver.js';
 import { OhausDriver } from '../../edge-agent/drivers/ohaus/driver.js';
 import { RadwagDriver } from '../../edge-agent/drivers/radwag/driver.js';
 import { SartoriusDriver } from '../../edge-agent/drivers/sartorius/driver.js';
@@ -8,6 +9,7 @@ import { StGsDriver } from '../../edge-agent/drivers/stgs/driver.js';
 import { ToledoDriver } from '../../edge-agent/drivers/toledo/driver.js';
 import { seededRandom } from '../../firmware-sim/common/sim-device.js';
 import { encodeMtSicsReply } from '../../firmware-sim/mt-sics/mt-sics-frames.js';
+import { encodeNciReply } from '../../firmware-sim/nci/nci-frames.js';
 import { encodeOhausLine } from '../../firmware-sim/ohaus/ohaus-frames.js';
 import { encodeRadwagResult } from '../../firmware-sim/radwag/radwag-frames.js';
 import { encodeSartoriusFrame } from '../../firmware-sim/sartorius/sartorius-frames.js';
@@ -36,6 +38,7 @@ export const FUZZ_CASES: FuzzCase[] = [
   { name: 'sartorius (22)', driver: (t) => new SartoriusDriver(t), frame: (kg) => encodeSartoriusFrame({ status: 'stable', value: kg, id: 'G#' }) },
   { name: 'sma', driver: (t) => new SmaDriver(t), frame: (kg) => encodeSmaReply({ value: kg }) },
   { name: 'radwag', driver: (t) => new RadwagDriver(t), frame: (kg) => encodeRadwagResult({ value: kg }) },
+  { name: 'nci', driver: (t) => new NciDriver(t), frame: (kg) => encodeNciReply({ value: kg }) },
   { name: 'ohaus', driver: (t) => new OhausDriver(t), frame: (kg) => encodeOhausLine({ stable: true, value: kg }) },
 ];
 
