@@ -19,6 +19,8 @@ const STATUS_BY_FORMAT: Record<StgsFrameFormat, readonly string[]> = {
 const HEADER = /(?:ST|US|OL|QT|LO|UL|TL),/g;
 /** Second header: gross, net, tare; Dini also streams microvolts (VL) and converter points (RZ). */
 const SECOND_HEADER = /^(GS|NT|TR|VL|RZ),/;
+/** An A&D balance's comparator result, after the status header: go, under, over, or no result. */
+const COMPARATOR = /^(?:OK|LO|HI|--),/;
 /** The widest weight field of the family (A&D balance: sign and 8 characters). */
 const MAX_NUMBER_CHARS = 9;
 
@@ -56,7 +58,11 @@ function parseFrom(text: string, format: StgsFormat): StgsParseResult {
   const second = SECOND_HEADER.exec(rest);
   if (!second) {
     if (format !== 'auto' && format !== 'ad-balance') return fail(`${format} frame without GS/NT/TR header`);
-    return finish('ad-balance', status, undefined, ...splitValueUnit(rest));
+    // A&D balances: the comparator's result as a second header (OK, LO, HI, --) when it is on; with the CSV
+    // output setting, a comma before the unit. Neither changes the weight.
+    const body = rest.replace(COMPARATOR, '');
+    const [value, unit] = splitValueUnit(body);
+    return finish('ad-balance', status, undefined, value.replace(/,\s*$/, ''), unit);
   }
   if (format === 'ad-balance') return fail('ad-balance frame with a second header');
   const kind = second[1]!;

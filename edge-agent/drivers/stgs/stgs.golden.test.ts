@@ -101,6 +101,20 @@ describe('parseStgsFrame: golden frames', () => {
     expect(parseStgsFrame('45 kgUS,GS,+0001.00kg')).toMatchObject({ ok: true, reading: mass(1, false) });
   });
 
+  it('reads an A&D balance with its comparator on, or its CSV output setting', () => {
+    // A&D balances (FX-i/FZ-i, GX-A/GF-A instruction manuals, « Data format »): with the comparator on, its
+    // result (OK go, LO under, HI over, -- none) follows the header as a second one; the « CSV » data format
+    // puts a comma between the data and the unit. Neither is a weight's status: the first header is.
+    expect(parseStgsFrame('ST,OK,+00012.34  g')).toMatchObject({ ok: true, reading: mass(0.01234), format: 'ad-balance' });
+    expect(parseStgsFrame('ST,HI,+00012.34  g')).toMatchObject({ ok: true, reading: mass(0.01234) });
+    // LO here is the comparator's « under », not the indicators' overload header.
+    expect(parseStgsFrame('US,LO,+00012.34  g')).toMatchObject({ ok: true, reading: mass(0.01234, false) });
+    expect(parseStgsFrame('ST,--,-00001.50 kg')).toMatchObject({ ok: true, reading: mass(-1.5) });
+    expect(parseStgsFrame('ST,+00012.34,  g')).toMatchObject({ ok: true, reading: mass(0.01234) });
+    expect(parseStgsFrame('ST,+0012.345,kg')).toMatchObject({ ok: true, reading: mass(12.345) });
+    expect(parseStgsFrame('OL,HI,+9999999E+19  g')).toMatchObject({ ok: true, reading: { kind: 'overload' } });
+  });
+
   it('reads the frame, not a header that noise before it happens to hold', () => {
     // A&D, FX-i/FZ-i series instruction manual, « A&D standard format »: header (ST, US, OL, QT), comma,
     // 9-character data, unit. Noise before the frame held `OL,`: read from there, the line was an overload
