@@ -84,6 +84,12 @@ export const twins = [
     create: async () => new (await import('./nci/simulated-nci-scale.js')).SimulatedNciScale(),
   }),
   twin({
+    driver: 'line',
+    kind: 'scale',
+    options: {},
+    create: async () => new (await import('./line/simulated-line-scale.js')).SimulatedLineScale(),
+  }),
+  twin({
     driver: 'serial-counter',
     kind: 'counter',
     options: {

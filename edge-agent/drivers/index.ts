@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ModbusBus } from '../modbus/bus.js';
 import type { CounterDriver } from './counter.js';
 import type { DriverDefinition } from './definition.js';
+import { lineDriver } from './line/index.js';
 import { modbusCounterDriver } from './modbus-counter/index.js';
 import { modbusScaleDriver } from './modbus-scale/index.js';
 import { ohausDriver } from './ohaus/index.js';
@@ -32,6 +33,8 @@ export const drivers = [
   ohausDriver,
   smaDriver,
   nciDriver,
+  // Last of the scales: it reads what its config's pattern says, for a scale no driver above knows.
+  lineDriver,
   serialCounterDriver,
   modbusScaleDriver,
   modbusCounterDriver,

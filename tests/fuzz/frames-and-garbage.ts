@@ -1,4 +1,5 @@
 import type { ScaleDriver, ScaleReading } from '../../edge-agent/drivers/scale.js';
+import { LineDriver } from '../../edge-agent/drivers/line/driver.js';
 import { MtSicsDriver } from '../../edge-agent/drivers/mt-sics/driver.js';
 import { NciDriver } from '../../edge-agent/drivers/nci/driver.js';
 import { OhausDriver } from '../../edge-agent/drivers/ohaus/driver.js';
@@ -8,6 +9,7 @@ import { SmaDriver } from '../../edge-agent/drivers/sma/driver.js';
 import { StGsDriver } from '../../edge-agent/drivers/stgs/driver.js';
 import { ToledoDriver } from '../../edge-agent/drivers/toledo/driver.js';
 import { seededRandom } from '../../firmware-sim/common/sim-device.js';
+import { SIMULATED_LINE_PATTERN } from '../../firmware-sim/line/simulated-line-scale.js';
 import { encodeMtSicsReply } from '../../firmware-sim/mt-sics/mt-sics-frames.js';
 import { encodeNciReply } from '../../firmware-sim/nci/nci-frames.js';
 import { encodeOhausLine } from '../../firmware-sim/ohaus/ohaus-frames.js';
@@ -39,6 +41,11 @@ export const FUZZ_CASES: FuzzCase[] = [
   { name: 'sma', driver: (t) => new SmaDriver(t), frame: (kg) => encodeSmaReply({ value: kg }) },
   { name: 'radwag', driver: (t) => new RadwagDriver(t), frame: (kg) => encodeRadwagResult({ value: kg }) },
   { name: 'nci', driver: (t) => new NciDriver(t), frame: (kg) => encodeNciReply({ value: kg }) },
+  {
+    name: 'line (the twin\'s pattern)',
+    driver: (t) => new LineDriver(t, { pattern: SIMULATED_LINE_PATTERN, stable: { part: 'mark', equals: ['S'] } }),
+    frame: (kg) => Buffer.from(`S ${kg.toFixed(2).padStart(8)} kg\r\n`, 'latin1'),
+  },
   { name: 'ohaus', driver: (t) => new OhausDriver(t), frame: (kg) => encodeOhausLine({ stable: true, value: kg }) },
 ];
 
@@ -111,7 +118,7 @@ export function fuzzDriver(c: FuzzCase, garbageBytes: number, seed = 42): FuzzRe
 /** The table the fuzz test prints. */
 export function fuzzTable(results: readonly FuzzResult[]): string {
   const rows = results.map((r) =>
-    [r.name.padEnd(22), String(r.exceptions).padStart(10), String(r.falseReadings).padStart(14), `${r.recovered}/${r.frames} (${((100 * r.recovered) / r.frames).toFixed(2)} %)`.padStart(24), r.framesPerSecond.toFixed(0).padStart(10)].join(''),
+    [r.name.padEnd(26), String(r.exceptions).padStart(10), String(r.falseReadings).padStart(14), `${r.recovered}/${r.frames} (${((100 * r.recovered) / r.frames).toFixed(2)} %)`.padStart(24), r.framesPerSecond.toFixed(0).padStart(10)].join(''),
   );
-  return [`${'driver'.padEnd(22)}${'exceptions'.padStart(10)}${'false readings'.padStart(14)}${'valid frames recovered'.padStart(24)}${'frames/s'.padStart(10)}`, ...rows].join('\n');
+  return [`${'driver'.padEnd(26)}${'exceptions'.padStart(10)}${'false readings'.padStart(14)}${'valid frames recovered'.padStart(24)}${'frames/s'.padStart(10)}`, ...rows].join('\n');
 }
