@@ -8,6 +8,7 @@ import { type ScaleReading } from '../drivers/scale.js';
 import { createTransport, serialTransportSchema, tcpTransportSchema, type TransportConfig } from '../transport/index.js';
 import type { ByteTransport } from '../transport/transport.js';
 import { ACTIVE_CANDIDATES, PASSIVE_CANDIDATES, type Candidate, type ProbeDriverName, type ProbeFrame } from './candidates.js';
+import { inferLinePattern, type LinePatternProposal } from './line-pattern.js';
 import { listSerialPorts } from './list-ports.js';
 import { LeasedTransport, ReplayTransport } from './memory-transport.js';
 import { ProbeError } from './probe-error.js';
@@ -99,7 +100,15 @@ export interface SniffResult {
   activeProbe: boolean;
   attempts: Attempt[];
   recognised?: Recognised;
+  /** Not recognised, but text lines with a weight came: the generic line driver, with a pattern inferred from them. */
+  proposal?: LineProposal;
   hints: string[];
+}
+
+export interface LineProposal extends LinePatternProposal {
+  /** A device config for the `line` driver that the agent's schema accepts, as an object and as YAML. */
+  config: Record<string, unknown>;
+  yaml: string;
 }
 
 /** `host:port` (or `[v6]:port`) is a serial device server; anything else a serial device path. */
@@ -267,12 +276,26 @@ async function configPath(path: string): Promise<string> {
   }
 }
 
+/** The transport block of a printed config: a serial port by its stable path. */
+async function configTransportOf(transport: TransportConfig): Promise<Record<string, unknown>> {
+  return transport.type === 'serial' ? { ...transport, path: await configPath(transport.path) } : { type: 'tcp', host: transport.host, port: transport.port };
+}
+
+/** The generic line driver's device config for lines no driver read, checked by the agent's schema. */
+async function lineProposal(inferred: LinePatternProposal, transport: TransportConfig): Promise<LineProposal> {
+  const device = { id: 'balance-1', type: 'scale', driver: 'line', transport: await configTransportOf(transport), line: inferred.line };
+  deviceSchema.parse(device);
+  const seen = inferred.marks.map((m) => `« ${m.value || '(blank)'} » on ${m.lines} line(s), ${Math.round(m.repeated * 100)} % of them repeating the weight before`).join('; ');
+  const notes = [
+    '# Proposed by `trebuchet probe sniff` for lines no driver knows: check it against the display before pasting.',
+    `# The marker took ${seen}: the one on repeated weights was taken for « stable ».`,
+  ];
+  return { ...inferred, config: { devices: [device] }, yaml: `${notes.join('\n')}\n${toYaml({ devices: [device] })}` };
+}
+
 async function deviceConfig(run: Run, transport: TransportConfig): Promise<{ config: Record<string, unknown>; yaml: string }> {
   const { candidate } = run;
-  const configTransport: Record<string, unknown> =
-    transport.type === 'serial'
-      ? { ...transport, path: await configPath(transport.path) }
-      : { type: 'tcp', host: transport.host, port: transport.port };
+  const configTransport = await configTransportOf(transport);
   const device: Record<string, unknown> = {
     id: candidate.deviceType === 'scale' ? 'balance-1' : 'porte-1',
     type: candidate.deviceType,
@@ -399,6 +422,8 @@ export async function sniff(input: SniffOptions, progress: (line: string) => voi
   const best = ranked[0];
   if (!best) {
     result.hints = hintsFor(capture, options.seconds, runs, transport, triedActive, baudAuto);
+    const inferred = inferLinePattern(Buffer.concat(capture.chunks));
+    if (inferred) result.proposal = await lineProposal(inferred, transport);
     return result;
   }
   const { config, yaml } = await deviceConfig(best, transport);
@@ -461,6 +486,12 @@ export function formatSniff(r: SniffResult): string {
     if (r.bytes > 0) {
       lines.push(`First bytes (hex): ${r.head.hex}`);
       lines.push(`First bytes (text): ${r.head.printable}`);
+    }
+    if (r.proposal) {
+      lines.push('');
+      lines.push(`Proposed: the generic line driver, whose pattern reads ${r.proposal.matched} of the ${r.proposal.lines} lines captured:`);
+      lines.push('');
+      lines.push(r.proposal.yaml.trimEnd());
     }
     lines.push('');
     lines.push('Hints:');

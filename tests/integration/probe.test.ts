@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { agentConfigSchema } from '../../edge-agent/config.js';
+import { lineConfigSchema, type LineConfigInput } from '../../edge-agent/drivers/line/config.js';
+import { lineParser } from '../../edge-agent/drivers/line/parser.js';
 import { parseRegisterAddress, probeModbus } from '../../edge-agent/probe/modbus-probe.js';
-import { sniff, type SniffResult } from '../../edge-agent/probe/sniff.js';
+import { formatSniff, sniff, type SniffResult } from '../../edge-agent/probe/sniff.js';
 import { createPtyPair } from '../../firmware-sim/common/pty-pair.js';
 import type { ByteSink, SimulatedDevice } from '../../firmware-sim/common/sim-device.js';
 import { TcpSerialServer } from '../../firmware-sim/common/tcp-serial-server.js';
 import { SimulatedSerialCounter } from '../../firmware-sim/counters/simulated-serial-counter.js';
+import { SimulatedLineScale } from '../../firmware-sim/line/simulated-line-scale.js';
 import { serveModbusRtu, serveModbusTcp } from '../../firmware-sim/modbus/servers.js';
 import { SimulatedModbusIndicator } from '../../firmware-sim/modbus/weighing-indicator.js';
 import { SimulatedMtSicsScale } from '../../firmware-sim/mt-sics/simulated-mt-sics-scale.js';
@@ -158,6 +161,29 @@ describe('probe sniff', () => {
     expect(stdout).toContain('probe modbus');
     // Bytes streamed: nothing is written to a device the probe does not know.
     expect(stdout).not.toContain('then asked as');
+  });
+
+  it('proposes the generic line driver, with a pattern, for text lines no driver knows', async () => {
+    // Loads come and go while the probe listens, counted in the twin's own lines (its clock is its line count):
+    // a few moving lines, then the same stable line again, in any window, however loaded the machine.
+    let lines = 0;
+    const twin = new SimulatedLineScale({ intervalMs: 25, settleMs: [150, 250], now: () => lines * 100 });
+    twin.on('frame', () => {
+      lines++;
+      if (lines % 6 === 0) twin.load(lines % 12 === 0 ? KG : 5);
+    });
+    const path = await onPty(twin, true);
+    const result = await sniff({ target: path, seconds: SECONDS });
+    expect(result.recognised, JSON.stringify(result.attempts)).toBeUndefined();
+    const proposal = result.proposal!;
+    expect(proposal.line.stable).toEqual({ part: 'mark', equals: ['S'] });
+    expect(proposal.matched).toBe(proposal.lines);
+    // Ready to paste: the agent's schema takes it, and the driver it names reads the twin's stable weight.
+    const config = agentConfigSchema.parse(parseYaml(proposal.yaml));
+    const device = config.devices[0]! as { driver: string; line: LineConfigInput };
+    expect(device.driver).toBe('line');
+    expect(lineParser(lineConfigSchema.parse(device.line))('S    12.34 kg')).toEqual({ ok: true, reading: { kind: 'mass', kg: KG, stable: true, net: false } });
+    expect(formatSniff(result)).toContain('Proposed: the generic line driver');
   });
 
   it('says clearly when the port cannot be opened', async () => {

@@ -41,7 +41,13 @@ describe('parseOhausLine: golden lines', () => {
     expect(parseOhausLine('\x00#x-      12.73 g    ?')).toEqual({ ok: true, reply: reading(mass(0.01273, false)) });
   });
 
-  it.each([['a cut line', 'g    ?'], ['another protocol', 'ST,GS,+0012.34kg'], ['a banner', 'OHAUS SCOUT']])('refuses %s', (_n, line) => {
+  it.each([
+    ['a cut line', 'g    ?'],
+    ['another protocol', 'ST,GS,+0012.34kg'],
+    ['a banner', 'OHAUS SCOUT'],
+    // A status letter before a weight that does not fill its right-justified field: another protocol's line.
+    ['a moving line of another protocol', 'M    12.34 kg'],
+  ])('refuses %s', (_n, line) => {
     expect(parseOhausLine(line).ok).toBe(false);
   });
 });

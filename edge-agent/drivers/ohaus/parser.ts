@@ -16,6 +16,8 @@ const EDGE_CONTROL = /^[\x00-\x1f\x7f]+|[\x00-\x1f\x7f]+$/g;
  * then what follows it: `?` and the legend.
  */
 const LINE = /(?<![\d.])(-?\d+(?:\.\d+)?)\s+([A-Za-z%]+)(?:\s+(\?))?(?:\s+(NET|N|G|GROSS|T|TARE|WET WT|AIR WT|[A-Z][A-Z ]*))?\s*$/;
+/** The narrowest weight field of the manual's formats (format 2: 10 characters). */
+const RIGHT_JUSTIFIED = 10;
 /** The legends that say net. */
 const NET = new Set(['NET', 'N']);
 /** Over and under range, as the display shows them in place of a weight. */
@@ -37,6 +39,9 @@ export function parseOhausLine(line: Buffer | string): OhausParseResult {
   const m = LINE.exec(text);
   if (!m) return fail(`not an Ohaus weight line: "${trimmed.slice(0, 24)}"`);
   const [, weight, unit, unstable, legend] = m as unknown as [string, string, string, string | undefined, string | undefined];
+  // The weight is right-justified in a field of 10 or more: spaces before it, not another protocol's letters.
+  const pad = Math.max(0, RIGHT_JUSTIFIED - weight.length);
+  if (m.index < pad || text.slice(m.index - pad, m.index).trim() !== '') return fail(`not an Ohaus weight field (right-justified in ${RIGHT_JUSTIFIED} characters): "${trimmed.slice(0, 24)}"`);
   const parsed = parseWeight(weight, unit);
   if (parsed.kind === 'invalid') return fail(parsed.reason);
   if (parsed.kind === 'not-mass') return ok({ kind: 'reading', reading: parsed });

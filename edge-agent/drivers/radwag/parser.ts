@@ -29,10 +29,10 @@ const EDGE_CONTROL = /^[\x00-\x1f\x7f]+|[\x00-\x1f\x7f]+$/g;
 /**
  * A mass result: the command (padded to 3), a space, the stability marker (`?` unstable, `^`/`v` a limit
  * exceeded, a space when stable), a space, the sign (space or `-`), 9 characters of mass right-aligned, a
- * space, the unit left-aligned in 3. Runs of spaces are taken as they come: the marker and the sign may both
- * be spaces, so only a marker that is there says anything.
+ * space, the unit left-aligned in 3. The widths are the manual's: they tell a Radwag line from another
+ * protocol's that also has a letter, a weight and a unit.
  */
-const RESULT = /^(S|SI|SU|SUI|C1|CU1) +([?^v])? *(-)? *(\S+) +(\S+) *$/;
+const RESULT = /^(S|SI|SU|SUI|C1|CU1) +([?^v ]) ([- ])(.{9}) (\S{1,3}) *$/;
 /** A command's acknowledgement or refusal: `XX A`, `XX D`, `XX I`, `XX ^`, `XX v`, `XX E`. */
 const STATUS_LINE = /^([A-Z][A-Z0-9]{0,3}) ([ADI^vE])$/;
 /** What the display shows instead of a mass, from the manuals' error list. */
@@ -70,14 +70,15 @@ function parseText(text: string): RadwagParseResult {
   }
   const result = RESULT.exec(text);
   if (!result) return fail(`not a Radwag reply: "${text.trim().slice(0, 24)}"`);
-  const [, command, marker, sign, mass, unit] = result as unknown as [string, string, string | undefined, string | undefined, string, string];
+  const [, command, marker, sign, field, unit] = result as unknown as [string, string, string, string, string, string];
+  const mass = field.trim();
   const reading = (r: ScaleReading): RadwagParseResult => ok({ kind: 'reading', command, reading: r });
   if (OVER_TEXT.test(mass)) return reading({ kind: 'overload' });
   if (UNDER_TEXT.test(mass)) return reading({ kind: 'underload' });
   const parsed = parseWeight(`${sign === '-' ? '-' : ''}${mass}`, unit);
   if (parsed.kind === 'invalid') return fail(parsed.reason);
   if (parsed.kind === 'not-mass') return reading(parsed);
-  return reading({ kind: 'mass', kg: parsed.kg === 0 ? 0 : parsed.kg, stable: marker === undefined, net: false });
+  return reading({ kind: 'mass', kg: parsed.kg === 0 ? 0 : parsed.kg, stable: marker === ' ', net: false });
 }
 
 function ok(reply: RadwagReply): RadwagParseResult {

@@ -16,18 +16,21 @@ const result = (reading: ScaleReading, command = 'SI'): RadwagReply => ({ kind: 
  * left-justified, CR LF; and the first response to a command: XX_A in progress, XX_D done, XX_I not
  * accessible, XX_^ / XX_v threshold exceeded, XX_E time limit exceeded.
  */
+/** A result line laid out by the manual's widths (written here, apart from the twin's encoder). */
+const line = (command: string, marker: string, sign: string, mass: string, unit: string) => `${command.padEnd(3)} ${marker} ${sign}${mass.padStart(9)} ${unit.padEnd(3)}`;
+
 const GOLDEN: Array<[string, RadwagReply]> = [
-  ['SI        12.34 kg ', result(mass(12.34))],
-  ['SI  ?     12.34 kg ', result(mass(12.34, false))],
-  ['SI  ? -    0.50 kg ', result(mass(-0.5, false))],
-  ['SI   -     0.50 kg ', result(mass(-0.5))],
-  ['S         1250.0 g  ', result(mass(1.25), 'S')],
-  ['SUI       30.50 lb ', result(mass(13.8346), 'SUI')],
-  ['SI  ^     12.34 kg ', result(mass(12.34, false))], // a threshold where the stability would be: not stable
-  ['SI  v      0.12 kg ', result(mass(0.12, false))],
-  ['SI         12.5 ct ', result({ kind: 'not-mass', reason: 'unit "ct" is not converted' })],
-  ['SI  ?    -FULL- kg ', result({ kind: 'overload' })],
-  ['SI  ?    -NULL- kg ', result({ kind: 'underload' })],
+  [line('SI', ' ', ' ', '12.34', 'kg'), result(mass(12.34))],
+  [line('SI', '?', ' ', '12.34', 'kg'), result(mass(12.34, false))],
+  [line('SI', '?', '-', '0.50', 'kg'), result(mass(-0.5, false))],
+  [line('SI', ' ', '-', '0.50', 'kg'), result(mass(-0.5))],
+  [line('S', ' ', ' ', '1250.0', 'g'), result(mass(1.25), 'S')],
+  [line('SUI', ' ', ' ', '30.50', 'lb'), result(mass(13.8346), 'SUI')],
+  [line('SI', '^', ' ', '12.34', 'kg'), result(mass(12.34, false))], // a threshold where the stability would be: not stable
+  [line('SI', 'v', ' ', '0.12', 'kg'), result(mass(0.12, false))],
+  [line('SI', ' ', ' ', '12.5', 'ct'), result({ kind: 'not-mass', reason: 'unit "ct" is not converted' })],
+  [line('SI', '?', ' ', '-FULL-', 'kg'), result({ kind: 'overload' })],
+  [line('SI', '?', ' ', '-NULL-', 'kg'), result({ kind: 'underload' })],
   ['Z A', { kind: 'in-progress', command: 'Z' }],
   ['Z D', { kind: 'done', command: 'Z' }],
   ['T I', { kind: 'refused', command: 'T', reason: 'T: understood but not accessible at this moment (I)' }],
@@ -46,6 +49,8 @@ describe('parseRadwagReply: golden replies', () => {
     ['a cut line', '34 kg '],
     ['another protocol', 'ST,GS,+0012.34kg'],
     ['a mass that is not a number', 'SI        12,34 kg '],
+    // A letter, a weight and a unit, but not at the manual's widths: another protocol's line.
+    ['a line of another protocol', 'S    12.34 kg'],
   ])('refuses %s', (_name, line) => {
     expect(parseRadwagReply(line).ok).toBe(false);
   });
