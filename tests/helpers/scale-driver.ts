@@ -22,6 +22,23 @@ export class FakeTransport extends EventEmitter<ByteTransportEvents> implements 
   }
 }
 
+/** Wires a twin to a FakeTransport in memory (what the driver writes, the twin hears, and back), then opens the link. */
+export function wireTwin(transport: FakeTransport, twin: Pick<SimulatedDevice, 'setSink' | 'receive'>): void {
+  twin.setSink({ write: (b: Buffer) => transport.feed(b) });
+  transport.write = (data: Buffer | string) => twin.receive(Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1'));
+  transport.emit('open');
+}
+
+/** A driver started on a FakeTransport wired to its twin: what it reported, and its readings alone. */
+export function drivenByTwin<D extends ScaleDriver>(makeDriver: (transport: FakeTransport) => D, twin: Pick<SimulatedDevice, 'setSink' | 'receive'>) {
+  const transport = new FakeTransport();
+  const driver = makeDriver(transport);
+  const seen = watchDriver(driver);
+  driver.start();
+  wireTwin(transport, twin);
+  return { transport, driver, seen, readings: () => seen.readings.map((r) => r.reading) };
+}
+
 /** Everything a driver reported, with the time it was reported. */
 export function watchDriver(driver: ScaleDriver) {
   const seen = {

@@ -2,8 +2,8 @@ import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
 import { printable } from '../../../runtime/printable.js';
-import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
-import { StreamScaleDriver } from '../stream-driver.js';
+import type { PolledRequest } from '../ascii-lines.js';
+import { PolledLineDriver } from '../polled-line-driver.js';
 import { nciConfigSchema, type NciConfig, type NciConfigInput } from './config.js';
 import { parseNciReply } from './parser.js';
 
@@ -16,48 +16,20 @@ interface NciRequest extends PolledRequest {
  * frames replies on CR ETX, and reports readings, frame errors (a fault the status bytes report among them)
  * and the link. Zero and tare send `Z` and `T`, answered by the status alone.
  */
-export class NciDriver extends StreamScaleDriver {
+export class NciDriver extends PolledLineDriver<NciRequest> {
   private readonly config: NciConfig;
-  private readonly framer: LineFramer;
-  private readonly loop: RequestLoop<NciRequest>;
 
   constructor(transport: ByteTransport, config: NciConfigInput = {}) {
-    super(transport);
-    this.config = nciConfigSchema.parse(config);
-    this.framer = new LineFramer(
-      { end: '\r\x03', maxBytes: this.config.maxLineBytes },
-      (frame) => this.frame(frame),
-      (error) => this.emit('frameError', error),
-    );
-    this.loop = new RequestLoop<NciRequest>({
-      pollMs: this.config.pollMs,
-      poll: () => request('W', this.config.replyTimeoutMs),
-      write: (wire) => this.transport.write(wire),
-      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-    });
+    const parsed = nciConfigSchema.parse(config);
+    super(transport, { end: '\r\x03', maxBytes: parsed.maxLineBytes }, { pollMs: parsed.pollMs, poll: () => request('W', parsed.replyTimeoutMs) });
+    this.config = parsed;
   }
 
   command(name: 'zero' | 'tare'): void {
     this.loop.enqueue(request(name === 'zero' ? 'Z' : 'T', this.config.replyTimeoutMs));
   }
 
-  protected receive(chunk: Buffer): void {
-    this.framer.push(mask7(chunk));
-  }
-
-  protected resetFraming(): void {
-    this.framer.reset();
-  }
-
-  protected override linkOpened(): void {
-    this.loop.start();
-  }
-
-  protected override linkClosed(): void {
-    this.loop.stop();
-  }
-
-  private frame(frame: Buffer): void {
+  protected frame(frame: Buffer): void {
     const raw = printable(frame);
     const result = parseNciReply(frame);
     // A reply, good or not, answers the request outstanding.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../firmware-sim/common/sim-device.js';
 import { SimulatedNciScale } from '../../../firmware-sim/nci/simulated-nci-scale.js';
-import { FakeTransport, watchDriver } from '../../../tests/helpers/scale-driver.js';
+import { drivenByTwin } from '../../../tests/helpers/scale-driver.js';
 import type { ScaleReading } from '../scale.js';
 import { NciDriver } from './driver.js';
 import { parseNciReply, type NciReply } from './parser.js';
@@ -63,15 +63,8 @@ describe('parseNciReply: golden replies', () => {
 
 describe('NciDriver against its twin', () => {
   it('polls W, reads moving then stable, tares (net after), reports a fault and reads again', async () => {
-    const transport = new FakeTransport();
-    const driver = new NciDriver(transport, { pollMs: 20, replyTimeoutMs: 200 });
-    const seen = watchDriver(driver);
-    const readings = () => seen.readings.map((r) => r.reading);
-    driver.start();
     const twin = new SimulatedNciScale({ rng: seededRandom(9), settleMs: [60, 120] });
-    twin.setSink({ write: (b: Buffer) => transport.feed(b) });
-    transport.write = (data: Buffer | string) => twin.receive(Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1'));
-    transport.emit('open');
+    const { driver, seen, readings } = drivenByTwin((t) => new NciDriver(t, { pollMs: 20, replyTimeoutMs: 200 }), twin);
     twin.load(12.34);
     await expect.poll(() => readings().at(-1), { timeout: 5_000 }).toEqual(mass(12.34));
     expect(readings().some((r) => r.kind === 'mass' && !r.stable)).toBe(true);

@@ -2,8 +2,8 @@ import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
 import { printable } from '../../../runtime/printable.js';
-import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
-import { StreamScaleDriver } from '../stream-driver.js';
+import type { PolledRequest } from '../ascii-lines.js';
+import { PolledLineDriver } from '../polled-line-driver.js';
 import { ohausConfigSchema, type OhausConfig, type OhausConfigInput } from './config.js';
 import { parseOhausLine } from './parser.js';
 
@@ -16,48 +16,21 @@ interface OhausRequest extends PolledRequest {
  * (immediate print) every `pollMs`, or only listens when the balance prints by itself (`pollMs: 0`); frames
  * lines on CR LF. Zero and tare send `Z` and `T`, whose `OK!` or `ES` settles them.
  */
-export class OhausDriver extends StreamScaleDriver {
+export class OhausDriver extends PolledLineDriver<OhausRequest> {
   private readonly config: OhausConfig;
-  private readonly framer: LineFramer;
-  private readonly loop: RequestLoop<OhausRequest> | undefined;
 
   constructor(transport: ByteTransport, config: OhausConfigInput = {}) {
-    super(transport);
-    this.config = ohausConfigSchema.parse(config);
-    this.framer = new LineFramer(
-      { end: '\r\n', maxBytes: this.config.maxLineBytes },
-      (frame) => this.frame(frame),
-      (error) => this.emit('frameError', error),
-    );
-    this.loop = new RequestLoop<OhausRequest>({
-      pollMs: this.config.pollMs || 60_000,
-      poll: () => (this.config.pollMs ? request('IP', this.config.replyTimeoutMs) : undefined),
-      write: (wire) => this.transport.write(wire),
-      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-    });
+    const parsed = ohausConfigSchema.parse(config);
+    // pollMs 0: the loop runs (commands still go) but asks nothing.
+    super(transport, { end: '\r\n', maxBytes: parsed.maxLineBytes }, { pollMs: parsed.pollMs || 60_000, poll: () => (parsed.pollMs ? request('IP', parsed.replyTimeoutMs) : undefined) });
+    this.config = parsed;
   }
 
   command(name: 'zero' | 'tare'): void {
-    this.loop?.enqueue(request(name === 'zero' ? 'Z' : 'T', this.config.replyTimeoutMs));
+    this.loop.enqueue(request(name === 'zero' ? 'Z' : 'T', this.config.replyTimeoutMs));
   }
 
-  protected receive(chunk: Buffer): void {
-    this.framer.push(mask7(chunk));
-  }
-
-  protected resetFraming(): void {
-    this.framer.reset();
-  }
-
-  protected override linkOpened(): void {
-    this.loop?.start();
-  }
-
-  protected override linkClosed(): void {
-    this.loop?.stop();
-  }
-
-  private frame(frame: Buffer): void {
+  protected frame(frame: Buffer): void {
     if (frame.length === 0) return;
     const raw = printable(frame);
     const result = parseOhausLine(frame);
@@ -65,7 +38,7 @@ export class OhausDriver extends StreamScaleDriver {
       this.emit('frameError', { reason: result.reason, raw });
       return;
     }
-    this.loop?.settle();
+    this.loop.settle();
     const reply = result.reply;
     if (reply.kind === 'refused') this.emit('frameError', { reason: reply.reason, raw });
     else if (reply.kind === 'reading') this.emit('reading', reply.reading, raw);

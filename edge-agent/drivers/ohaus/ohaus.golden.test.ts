@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../firmware-sim/common/sim-device.js';
 import { SimulatedOhausScale } from '../../../firmware-sim/ohaus/simulated-ohaus-scale.js';
-import { FakeTransport, watchDriver } from '../../../tests/helpers/scale-driver.js';
+import { drivenByTwin, FakeTransport, watchDriver } from '../../../tests/helpers/scale-driver.js';
 import type { ScaleReading } from '../scale.js';
 import { OhausDriver } from './driver.js';
 import { parseOhausLine, type OhausReply } from './parser.js';
@@ -54,15 +54,8 @@ describe('parseOhausLine: golden lines', () => {
 
 describe('OhausDriver against its twin', () => {
   it('polls IP, reads moving then stable, tares (NET after), and reads an overload', async () => {
-    const transport = new FakeTransport();
-    const driver = new OhausDriver(transport, { pollMs: 20, replyTimeoutMs: 200 });
-    const seen = watchDriver(driver);
-    const readings = () => seen.readings.map((r) => r.reading);
-    driver.start();
     const twin = new SimulatedOhausScale({ rng: seededRandom(5), settleMs: [60, 120] });
-    twin.setSink({ write: (b: Buffer) => transport.feed(b) });
-    transport.write = (data: Buffer | string) => twin.receive(Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1'));
-    transport.emit('open');
+    const { driver, seen, readings } = drivenByTwin((t) => new OhausDriver(t, { pollMs: 20, replyTimeoutMs: 200 }), twin);
     twin.load(12.34);
     await expect.poll(() => readings().at(-1), { timeout: 5_000 }).toEqual(mass(12.34));
     expect(readings().some((r) => r.kind === 'mass' && !r.stable)).toBe(true);

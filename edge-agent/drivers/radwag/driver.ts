@@ -2,8 +2,8 @@ import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
 import { printable } from '../../../runtime/printable.js';
-import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
-import { StreamScaleDriver } from '../stream-driver.js';
+import type { PolledRequest } from '../ascii-lines.js';
+import { PolledLineDriver } from '../polled-line-driver.js';
 import { radwagConfigSchema, type RadwagConfig, type RadwagConfigInput } from './config.js';
 import { parseRadwagReply } from './parser.js';
 
@@ -17,49 +17,20 @@ interface RadwagRequest extends PolledRequest {
  * and the link. Zero and tare go ahead of the next poll; the balance answers `Z A` (in progress) then `Z D`
  * (done), or a refusal, which is a frameError.
  */
-export class RadwagDriver extends StreamScaleDriver {
+export class RadwagDriver extends PolledLineDriver<RadwagRequest> {
   private readonly config: RadwagConfig;
-  private readonly framer: LineFramer;
-  private readonly loop: RequestLoop<RadwagRequest>;
 
   constructor(transport: ByteTransport, config: RadwagConfigInput = {}) {
-    super(transport);
-    this.config = radwagConfigSchema.parse(config);
-    this.framer = new LineFramer(
-      { end: '\r\n', maxBytes: this.config.maxLineBytes },
-      (frame) => this.frame(frame),
-      (error) => this.emit('frameError', error),
-    );
-    this.loop = new RequestLoop<RadwagRequest>({
-      pollMs: this.config.pollMs,
-      poll: () => request('SI', this.config.replyTimeoutMs),
-      write: (wire) => this.transport.write(wire),
-      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-    });
+    const parsed = radwagConfigSchema.parse(config);
+    super(transport, { end: '\r\n', maxBytes: parsed.maxLineBytes }, { pollMs: parsed.pollMs, poll: () => request('SI', parsed.replyTimeoutMs) });
+    this.config = parsed;
   }
 
   command(name: 'zero' | 'tare'): void {
     this.loop.enqueue(request(name === 'zero' ? 'Z' : 'T', this.config.commandTimeoutMs));
   }
 
-  // Masked before framing: with parity in bit 7, CR LF arrive as 0x8D 0x8A.
-  protected receive(chunk: Buffer): void {
-    this.framer.push(mask7(chunk));
-  }
-
-  protected resetFraming(): void {
-    this.framer.reset();
-  }
-
-  protected override linkOpened(): void {
-    this.loop.start();
-  }
-
-  protected override linkClosed(): void {
-    this.loop.stop();
-  }
-
-  private frame(frame: Buffer): void {
+  protected frame(frame: Buffer): void {
     if (frame.length === 0) return;
     const raw = printable(frame);
     const result = parseRadwagReply(frame);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeTransport, watchDriver } from '../../../tests/helpers/scale-driver.js';
+import { FakeTransport, watchDriver, wireTwin } from '../../../tests/helpers/scale-driver.js';
 import { seededRandom } from '../../../firmware-sim/common/sim-device.js';
 import { SimulatedRadwagScale } from '../../../firmware-sim/radwag/simulated-radwag-scale.js';
 import type { ScaleReading } from '../scale.js';
@@ -68,9 +68,7 @@ describe('RadwagDriver against its twin', () => {
   it('polls SI, reads moving then stable, tares through Z/T A then D, and names a refusal', async () => {
     const h = harness();
     const twin = new SimulatedRadwagScale({ rng: seededRandom(3), settleMs: [60, 120] });
-    twin.setSink({ write: (b: Buffer) => h.transport.feed(b) });
-    h.transport.write = (data: Buffer | string) => twin.receive(Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1'));
-    h.transport.emit('open');
+    wireTwin(h.transport, twin);
     twin.load(12.34);
     await expect.poll(() => h.readings().at(-1), { timeout: 5_000 }).toEqual(mass(12.34));
     expect(h.readings().some((r) => r.kind === 'mass' && !r.stable)).toBe(true);

@@ -1,9 +1,9 @@
 import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
-import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
+import type { PolledRequest } from '../ascii-lines.js';
 import { printable } from '../../../runtime/printable.js';
-import { StreamScaleDriver } from '../stream-driver.js';
+import { PolledLineDriver } from '../polled-line-driver.js';
 import { smaConfigSchema, type SmaConfig, type SmaConfigInput } from './config.js';
 import { parseSmaReply } from './parser.js';
 
@@ -16,25 +16,13 @@ interface SmaRequest extends PolledRequest {
  * and reports readings, frame errors and the link state. One request is outstanding at a time; a request
  * without a reply is an error and the next period asks again.
  */
-export class SmaDriver extends StreamScaleDriver {
+export class SmaDriver extends PolledLineDriver<SmaRequest> {
   private readonly config: SmaConfig;
-  private readonly framer: LineFramer;
-  private readonly loop: RequestLoop<SmaRequest>;
 
   constructor(transport: ByteTransport, config: SmaConfigInput = {}) {
-    super(transport);
-    this.config = smaConfigSchema.parse(config);
-    this.framer = new LineFramer(
-      { start: '\n', end: '\r', maxBytes: this.config.maxLineBytes },
-      (frame) => this.frame(frame),
-      (error) => this.emit('frameError', error),
-    );
-    this.loop = new RequestLoop<SmaRequest>({
-      pollMs: this.config.pollMs,
-      poll: () => request('W', this.config.replyTimeoutMs),
-      write: (wire) => this.transport.write(wire),
-      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-    });
+    const parsed = smaConfigSchema.parse(config);
+    super(transport, { start: '\n', end: '\r', maxBytes: parsed.maxLineBytes }, { pollMs: parsed.pollMs, poll: () => request('W', parsed.replyTimeoutMs) });
+    this.config = parsed;
   }
 
   /** `<LF>Z<CR>` or `<LF>T<CR>` before the next weight request; a refusal (E, T, `?`) or no reply is a frameError. */
@@ -42,24 +30,7 @@ export class SmaDriver extends StreamScaleDriver {
     this.loop.enqueue(request(name === 'zero' ? 'Z' : 'T', this.config.commandTimeoutMs));
   }
 
-  // Masked before framing: with parity in bit 7, LF arrives as 0x8A and CR as 0x8D.
-  protected receive(chunk: Buffer): void {
-    this.framer.push(mask7(chunk));
-  }
-
-  protected resetFraming(): void {
-    this.framer.reset();
-  }
-
-  protected override linkOpened(): void {
-    this.loop.start();
-  }
-
-  protected override linkClosed(): void {
-    this.loop.stop();
-  }
-
-  private frame(frame: Buffer): void {
+  protected frame(frame: Buffer): void {
     if (frame.length === 0) return; // an empty <LF><CR> carries nothing
     const raw = printable(frame);
     const result = parseSmaReply(frame);
