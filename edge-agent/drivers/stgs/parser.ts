@@ -19,6 +19,8 @@ const STATUS_BY_FORMAT: Record<StgsFrameFormat, readonly string[]> = {
 const HEADER = /(?:ST|US|OL|QT|LO|UL|TL),/g;
 /** Second header: gross, net, tare; Dini also streams microvolts (VL) and converter points (RZ). */
 const SECOND_HEADER = /^(GS|NT|TR|VL|RZ),/;
+/** Adam Equipment's gross/net header, glued to the weight's sign (a space when positive). */
+const ADAM_MODE = /^(GS|NT)(?=[ +-])/;
 /** An A&D balance's comparator result, after the status header: go, under, over, or no result. */
 const COMPARATOR = /^(?:OK|LO|HI|--),/;
 /** The widest weight field of the family (A&D balance: sign and 8 characters). */
@@ -57,6 +59,9 @@ function parseFrom(text: string, format: StgsFormat): StgsParseResult {
   const rest = text.slice(3);
   const second = SECOND_HEADER.exec(rest);
   if (!second) {
+    // Adam Equipment's continuous output: GS or NT glued to the sign, no comma (`ST,GS-    123.45 g `).
+    const adam = ADAM_MODE.exec(rest);
+    if (adam && (format === 'auto' || format === 'ad-indicator')) return finish('ad-indicator', status, adam[1], ...splitValueUnit(rest.slice(2)));
     if (format !== 'auto' && format !== 'ad-balance') return fail(`${format} frame without GS/NT/TR header`);
     // A&D balances: the comparator's result as a second header (OK, LO, HI, --) when it is on; with the CSV
     // output setting, a comma before the unit. Neither changes the weight.

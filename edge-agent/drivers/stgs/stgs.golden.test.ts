@@ -115,6 +115,15 @@ describe('parseStgsFrame: golden frames', () => {
     expect(parseStgsFrame('OL,HI,+9999999E+19  g')).toMatchObject({ ok: true, reading: { kind: 'overload' } });
   });
 
+  it('reads Adam Equipment continuous output: GS or NT glued to the sign', () => {
+    // Adam Equipment, Highland series user manual (2011), « Continuous output », p. 25: « 22 characters, ST for
+    // stable / US for unstable followed by GS for gross weight / NT for net weight and then a minus sign for
+    // negative weight, or a space for positive weight », the weight, the unit.
+    expect(parseStgsFrame('ST,GS      123.45 g ')).toMatchObject({ ok: true, reading: mass(0.12345) });
+    expect(parseStgsFrame('US,NT-       1.25 kg')).toMatchObject({ ok: true, reading: mass(-1.25, false, true) });
+    expect(parseStgsFrame('ST,GS      123.45 g ', 'ad-indicator')).toMatchObject({ ok: true, reading: mass(0.12345) });
+  });
+
   it('reads the frame, not a header that noise before it happens to hold', () => {
     // A&D, FX-i/FZ-i series instruction manual, « A&D standard format »: header (ST, US, OL, QT), comma,
     // 9-character data, unit. Noise before the frame held `OL,`: read from there, the line was an overload
