@@ -143,7 +143,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     receiptsWithheld: writer.stats.withheld,
     rejected: rejects.snapshot(),
     buffered: writer.buffered,
-    });
+  });
   return {
     stats,
     async stop() {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../runtime/log.js';
 import { MEASUREMENT } from './points.js';
 import { ROLLUP_RETENTION_POLICY, ROLLUPS } from './rollups.js';
+import { clientHttpStatus } from './backends/http-status.js';
 import type { InfluxStore } from './store.js';
 
 /**
@@ -59,7 +60,8 @@ export async function checkInfluxQLFunctions(store: InfluxStore, log: Logger): P
         return FEATURES.map((x) => x.name);
       }
     } catch (err) {
-      const status = (err as { statusCode?: number; res?: { statusCode?: number } }).statusCode ?? (err as { res?: { statusCode?: number } }).res?.statusCode;
+      // The client's HttpError, or node-influx's error with the response it got.
+      const status = clientHttpStatus(err) ?? (err as { res?: { statusCode?: number } }).res?.statusCode;
       if (status === 404) {
         // No InfluxQL at all: one error for the whole server, not one per function.
         log.error(

@@ -32,16 +32,21 @@ export class SimulatedNciScale extends SimulatedRequestReplyScale {
         this.tick();
         return;
       case 'S':
-        return this.deliver(encodeNciReply({ ...this.fieldsOf(display), value: undefined, overCapacity: false, underCapacity: false }));
+        return this.statusReply(display);
       case 'Z':
         this.model.zero();
-        return this.deliver(encodeNciReply({ ...this.fieldsOf(this.model.display()), value: undefined, overCapacity: false, underCapacity: false }));
+        return this.statusReply(this.model.display());
       case 'T':
         this.model.tare();
-        return this.deliver(encodeNciReply({ ...this.fieldsOf(this.model.display()), value: undefined, overCapacity: false, underCapacity: false }));
+        return this.statusReply(this.model.display());
       default:
         this.deliver(Buffer.from('\n?\r\x03', 'latin1'));
     }
+  }
+
+  /** The reply to S, Z and T: the status bytes alone. */
+  private statusReply(d: ScaleDisplay): void {
+    this.deliver(encodeNciReply({ ...this.fieldsOf(d), value: undefined, overCapacity: false, underCapacity: false }));
   }
 
   private fieldsOf(d: ScaleDisplay): NciReplyFields {

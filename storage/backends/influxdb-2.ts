@@ -1,12 +1,12 @@
-import { InfluxDB } from '@influxdata/influxdb-client';
+import type { InfluxDB } from '@influxdata/influxdb-client';
 import type { IPoint } from 'influx';
 import { z } from 'zod';
 import type { InfluxConnection } from '../../runtime/connections.js';
 import { ROLLUP_RETENTION_POLICY } from '../rollups.js';
 import type { InfluxStore, PointTarget, QueryOptions } from '../store.js';
+import { clientFor } from './client.js';
 import { writeThroughClient } from './client-writer.js';
 import { refuseBadToken } from './http-status.js';
-import { readInfluxToken } from './influx-token.js';
 import { queryOverHttp } from './influxql-http.js';
 
 const bucketsSchema = z.object({ buckets: z.array(z.object({ id: z.string(), name: z.string() })) });
@@ -27,7 +27,7 @@ export class Influx2Store implements InfluxStore {
   private readonly buckets: Record<PointTarget, string>;
 
   constructor(conn: InfluxConnection, options: { requestTimeoutMs?: number } = {}) {
-    this.client = new InfluxDB({ url: conn.url, token: readInfluxToken(conn), timeout: options.requestTimeoutMs ?? 30_000 });
+    this.client = clientFor(conn, options);
     this.database = conn.database;
     this.org = conn.org!;
     this.buckets = { raw: conn.bucket!, rollups: conn.rollupBucket ?? conn.bucket! };

@@ -1,11 +1,11 @@
-import { InfluxDB } from '@influxdata/influxdb-client';
+import type { InfluxDB } from '@influxdata/influxdb-client';
 import type { IPoint } from 'influx';
 import type { InfluxConnection } from '../../runtime/connections.js';
 import { ROLLUP_RETENTION_POLICY } from '../rollups.js';
 import type { InfluxStore, PointTarget, QueryOptions } from '../store.js';
+import { clientFor } from './client.js';
 import { writeThroughClient } from './client-writer.js';
 import { refuseBadToken } from './http-status.js';
-import { readInfluxToken } from './influx-token.js';
 import { queryOverHttp } from './influxql-http.js';
 
 /**
@@ -20,7 +20,7 @@ export class Influx3Store implements InfluxStore {
   private readonly client: InfluxDB;
 
   constructor(conn: InfluxConnection, options: { requestTimeoutMs?: number } = {}) {
-    this.client = new InfluxDB({ url: conn.url, token: readInfluxToken(conn), timeout: options.requestTimeoutMs ?? 30_000 });
+    this.client = clientFor(conn, options);
     this.database = conn.database;
     this.describe = `InfluxDB 3.x at ${conn.url}, database ${conn.database}`;
   }

@@ -32,7 +32,11 @@ const EDGE_CONTROL = /^[\x00-\x1f\x7f]+|[\x00-\x1f\x7f]+$/g;
  * space, the unit left-aligned in 3. The widths are the manual's: they tell a Radwag line from another
  * protocol's that also has a letter, a weight and a unit.
  */
-const RESULT = /^(S|SI|SU|SUI|C1|CU1) +([?^v ]) ([- ])(.{9}) (\S{1,3}) *$/;
+/** The commands whose reply is a mass result. */
+const RESULT_COMMANDS = 'S|SI|SU|SUI|C1|CU1';
+const RESULT = new RegExp(`^(${RESULT_COMMANDS}) +([?^v ]) ([- ])(.{9}) (\\S{1,3}) *$`);
+/** Where a reply could start: a result, or a command's acknowledgement or refusal. */
+const REPLY_START = new RegExp(`(?:${RESULT_COMMANDS}|Z|T|UT|OT|ES)(?= |$)`, 'g');
 /** A command's acknowledgement or refusal: `XX A`, `XX D`, `XX I`, `XX ^`, `XX v`, `XX E`. */
 const STATUS_LINE = /^([A-Z][A-Z0-9]{0,3}) ([ADI^vE])$/;
 /** What the display shows instead of a mass, from the manuals' error list. */
@@ -51,7 +55,7 @@ export function parseRadwagReply(line: Buffer | string): RadwagParseResult {
   if (!text.trim()) return fail('empty reply');
   const whole = parseText(text);
   if (whole.ok) return whole;
-  for (const m of [...text.matchAll(/(?:S|SI|SU|SUI|C1|CU1|Z|T|UT|OT|ES)(?= |$)/g)].reverse()) {
+  for (const m of [...text.matchAll(REPLY_START)].reverse()) {
     if (m.index === 0) continue;
     const tail = parseText(text.slice(m.index));
     if (tail.ok) return tail;

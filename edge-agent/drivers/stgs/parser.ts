@@ -16,7 +16,11 @@ const STATUS_BY_FORMAT: Record<StgsFrameFormat, readonly string[]> = {
 };
 
 /** Where a frame may start. Anything before it on the line (a Dini 485 address, line-break garbage) is skipped. */
-const HEADER = /(?:ST|US|OL|QT|LO|UL|TL),/g;
+/** The status headers of every format. */
+const HEADER_CODES = 'ST|US|OL|QT|LO|UL|TL';
+const HEADER = new RegExp(`(?:${HEADER_CODES}),`, 'g');
+/** A header right before a position: that position holds a frame's second header, not a frame. */
+const HEADER_BEFORE = new RegExp(`^(?:${HEADER_CODES}),$`);
 /** Second header: gross, net, tare; Dini also streams microvolts (VL) and converter points (RZ). */
 const SECOND_HEADER = /^(GS|NT|TR|VL|RZ),/;
 /** Adam Equipment's gross/net header, glued to the weight's sign (a space when positive). */
@@ -40,7 +44,7 @@ export function parseStgsFrame(line: Buffer | string, format: StgsFormat = 'auto
   // Noise before the frame may hold a header of its own (`OL,` among random bytes): the frame is the last
   // header that reads whole. A header right after another is that frame's second one (A&D's comparator
   // `ST,LO,…`), not a frame.
-  const starts = [...text.matchAll(HEADER)].map((m) => m.index).filter((i) => !(i >= 3 && /^(?:ST|US|OL|QT|LO|UL|TL),$/.test(text.slice(i - 3, i))));
+  const starts = [...text.matchAll(HEADER)].map((m) => m.index).filter((i) => !(i >= 3 && HEADER_BEFORE.test(text.slice(i - 3, i))));
   let firstReason: string | undefined;
   for (const at of [...starts].reverse()) {
     const result = parseFrom(text.slice(at), format);
