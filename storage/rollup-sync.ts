@@ -74,12 +74,23 @@ function monthsOf(s: RollupSpan): { start: DateTime; end: DateTime } {
   return { start: s.start.startOf('month'), end: s.end.minus({ milliseconds: 1 }).startOf('month').plus({ months: 1 }) };
 }
 
-/** The statements that read one span: raw sums, the stored rollup (whole months if it has a monthly one), the monthly rows. */
-function spanStatements(s: RollupSpan): string[] {
+/**
+ * A sync's two phases: the rollup's own buckets (days or hours), summed from the raw points; then the
+ * months, summed from the days as stored once ours are.
+ */
+type Phase = 'buckets' | 'months';
+
+/**
+ * The statements that read one span in a phase. Buckets: raw sums and the stored rows (whole months if
+ * the rollup has monthly rows, with those, so that the read that ends the first phase starts the second).
+ * Months: the stored daily and monthly rows.
+ */
+function spanStatements(s: RollupSpan, phase: Phase): string[] {
   const r = s.rollup;
-  if (!r.monthly) return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)];
+  if (!r.monthly) return phase === 'buckets' ? [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)] : [];
   const months = monthsOf(s);
-  return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, months.start, months.end), storedRowsQuery(r, monthlyName(r), s.site, months.start, months.end)];
+  const stored = [storedRowsQuery(r, r.name, s.site, months.start, months.end), storedRowsQuery(r, monthlyName(r), s.site, months.start, months.end)];
+  return phase === 'buckets' ? [rawSumsQuery(s), ...stored] : stored;
 }
 
 /** A rollup row that differs from the sums: the point to write, and the row InfluxDB holds now (if any). */
@@ -90,42 +101,50 @@ interface Change {
   stored: Row | undefined;
 }
 
-/** What a span's rollup rows must become, given what InfluxDB answered: the rows that differ. */
-function spanDiff(s: RollupSpan, answers: InfluxSeries[][]): { changes: Change[]; short?: ShortRollup } {
+function changeOf(measurement: string, key: string, row: Row, now: Row | undefined, fields: readonly string[]): Change[] {
+  return sameFields(row, now, fields) ? [] : [{ key: `${measurement}\u0000${key}`, point: rollupPoint(measurement, row), stored: now }];
+}
+
+/** The rows of a span's own buckets that differ from the raw sums, among the buckets it may write. */
+function bucketChanges(s: RollupSpan, raw: InfluxSeries[], storedRows: InfluxSeries[]): { changes: Change[]; short?: ShortRollup } {
   const r: RollupDefinition = s.rollup;
   const fields = Object.keys(rollupFieldTypes(r));
-  const wanted = rowsOf(answers[0]!, fields);
+  const wanted = rowsOf(raw, fields);
   const bad = wanted.find((row) => fields.some((f) => !(f in row.fields)));
   if (bad) return { changes: [], short: { rollup: r.name, source: r.source, site: s.site, detail: `a sum of ${DateTime.fromMillis(bad.time, { zone: s.timeZone }).toISODate()} is not a finite number` } };
-  const stored = new Map(rowsOf(answers[1]!, fields).map((row) => [rowKey(row.time, row.tags), row]));
-  const changes: Change[] = [];
-  const change = (measurement: string, key: string, row: Row, now: Row | undefined) => {
-    if (!sameFields(row, now, fields)) changes.push({ key: `${measurement}\u0000${key}`, point: rollupPoint(measurement, row), stored: now });
+  const stored = new Map(rowsOf(storedRows, fields).map((row) => [rowKey(row.time, row.tags), row]));
+  return {
+    changes: wanted
+      .filter((row) => !s.buckets || s.buckets.has(row.time))
+      .flatMap((row) => {
+        const key = rowKey(row.time, row.tags);
+        return changeOf(r.name, key, row, stored.get(key), fields);
+      }),
   };
-  for (const row of wanted) {
-    const key = rowKey(row.time, row.tags);
-    change(r.name, key, row, stored.get(key));
-    // The month's sums below read the day as it must be.
-    stored.set(key, row);
-  }
-  if (!r.monthly) return { changes };
-  // Each month: the sum of its daily rows, stamped with its local midnight, per series.
-  const storedMonthly = new Map(rowsOf(answers[2]!, fields).map((row) => [rowKey(row.time, row.tags), row]));
+}
+
+/** The monthly rows that differ from the sums of the daily rows stored, among the months the span may write. */
+function monthChanges(s: RollupSpan, storedDays: InfluxSeries[], storedMonths: InfluxSeries[]): Change[] {
+  const r: RollupDefinition = s.rollup;
+  const fields = Object.keys(rollupFieldTypes(r));
+  const monthOf = (time: number) => DateTime.fromMillis(time, { zone: s.timeZone }).startOf('month').toMillis();
+  const writable = s.buckets && new Set([...s.buckets].map(monthOf));
+  const stored = new Map(rowsOf(storedMonths, fields).map((row) => [rowKey(row.time, row.tags), row]));
+  // Each month: the sum of its daily rows, stamped with its local midnight, per series, in one order of additions (the same sums every time).
   const monthly = new Map<string, Row>();
-  const days = [...stored.values()].sort((a, b) => a.time - b.time); // one order of additions: the same sums every time
-  for (const day of days) {
-    const time = DateTime.fromMillis(day.time, { zone: s.timeZone }).startOf('month').toMillis();
+  for (const day of rowsOf(storedDays, fields).sort((a, b) => a.time - b.time)) {
+    const time = monthOf(day.time);
+    if (writable && !writable.has(time)) continue;
     const key = rowKey(time, day.tags);
     const month = monthly.get(key) ?? { time, tags: day.tags, fields: Object.fromEntries(fields.map((f) => [f, 0])) };
     for (const f of fields) month.fields[f] = month.fields[f]! + (day.fields[f] ?? 0);
     monthly.set(key, month);
   }
-  for (const [key, month] of monthly) change(monthlyName(r), key, month, storedMonthly.get(key));
-  return { changes };
+  return [...monthly].flatMap(([key, month]) => changeOf(monthlyName(r), key, month, stored.get(key), fields));
 }
 
 /** Rounds of read-compare-write before giving up (the batch is then retried with backoff). */
-const MAX_ROUNDS = 6;
+const MAX_ROUNDS = 8;
 /** Rollup points per write request. */
 const WRITE_CHUNK = 5_000;
 
@@ -159,6 +178,13 @@ export interface SyncHooks {
 /** Whether InfluxDB still holds the fields we wrote for a row: if not, another writer wrote it after us. */
 const holdsOurs = (stored: Row | undefined, ours: Record<string, number>) => stored !== undefined && Object.entries(ours).every(([f, v]) => stored.fields[f] === v);
 
+const unencodable = (span: RollupSpan): ShortRollup => ({
+  rollup: span.rollup.name,
+  source: span.rollup.source,
+  site: span.site,
+  detail: 'InfluxDB could not encode its sums in JSON (a sum beyond ±1.8e308 is infinite)',
+});
+
 /**
  * Brings the rollups of `spans` up to date: InfluxDB sums the raw points of each span, we compare with the
  * rollup rows stored and write those that differ, through the same writer as the raw points (no
@@ -174,33 +200,57 @@ const holdsOurs = (stored: Row | undefined, ours: Record<string, number>) => sto
  * was followed by a read that found it current: any raw point written after that read belongs to a batch
  * whose own read comes later still, and that batch writes the row again if it must. Leaving the later
  * writers' rows to them is what lets three instances on the same days converge instead of chasing each
- * other's writes. An instance killed between its write and its check sent no receipt: its events come
- * back, through another instance, which recomputes their days. tests/integration/rollup-sync.test.ts plays
- * those interleavings on a real InfluxDB, and shared-ingest.test.ts runs three instances on a year.
+ * other's writes. tests/integration/rollup-sync.test.ts plays those interleavings on a real InfluxDB,
+ * and shared-ingest.test.ts runs three instances on a year.
+ *
+ * Two more rules make the argument hold (each was a stale figure in a test before it):
+ * - A batch writes only the buckets that hold its points (`span.buckets`), and their months. A writer
+ *   killed between its write and its check sent no receipt, so its events come back, each through some
+ *   instance that recomputes the bucket holding it: if the dead writer had written a bucket it held no
+ *   event of, nobody would read that bucket again. (The agent resends after its receipt timeout, seconds;
+ *   a killed process's last request has landed long before.)
+ * - Months come after days. A month is a sum of daily rows, so it is brought up to date in a second
+ *   phase, from the days as stored once our own day writes were acknowledged, by the same rule one level
+ *   up (daily rows are its raw points): its first round writes every month that differs, later rounds
+ *   only the months still holding what we wrote. Summed from the days we were about to write, in the same
+ *   round, a month could be left stale by a writer whose day was corrected in a later round, after the
+ *   writer of the month had checked it against the stale day.
  *
  * Throws a ShortRollupError, after writing every other span, for spans with a sum out of range.
  * `hooks` let a test hold a round between its reads and its writes, or after its writes.
  */
 export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan[], hooks: SyncHooks = {}): Promise<{ rounds: number; written: number }> {
   let written = 0;
-  let short: ShortRollup[] = [];
+  let phase: Phase = 'buckets';
+  let short = new Map<RollupSpan, ShortRollup>();
   /** The fields we last wrote, per row: the rows we are the last writer of, as far as we know. */
   let ours: Map<string, Record<string, number>> | undefined;
+  const monthly = () => spans.filter((s) => s.rollup.monthly && !short.has(s));
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const answers = await readSpans(store, spans.map(spanStatements));
+    const read = phase === 'buckets' ? spans : monthly();
+    const answers = await readSpans(store, read.map((s) => spanStatements(s, phase)));
     const changes: Change[] = [];
-    short = [];
-    for (const [i, span] of spans.entries()) {
+    if (phase === 'buckets') short = new Map();
+    for (const [i, span] of read.entries()) {
       const answer = answers[i]!;
-      const diff: ReturnType<typeof spanDiff> =
-        answer === UNENCODABLE ? { changes: [], short: { rollup: span.rollup.name, source: span.rollup.source, site: span.site, detail: 'InfluxDB could not encode its sums in JSON (a sum beyond ±1.8e308 is infinite)' } } : spanDiff(span, answer);
-      changes.push(...diff.changes);
-      if (diff.short) short.push(diff.short);
+      if (answer === UNENCODABLE) short.set(span, unencodable(span));
+      else if (phase === 'months') changes.push(...monthChanges(span, answer[0]!, answer[1]!));
+      else {
+        const diff = bucketChanges(span, answer[0]!, answer[1]!);
+        changes.push(...diff.changes);
+        if (diff.short) short.set(span, diff.short);
+      }
     }
-    // After our first write, only the rows still holding what we wrote are ours to correct.
-    const mine = ours ? changes.filter((c) => ours!.has(c.key) && holdsOurs(c.stored, ours!.get(c.key)!)) : changes;
+    // After our first write of a phase, only the rows still holding what we wrote are ours to correct.
+    let mine = ours ? changes.filter((c) => ours!.has(c.key) && holdsOurs(c.stored, ours!.get(c.key)!)) : changes;
+    if (mine.length === 0 && phase === 'buckets') {
+      // Our buckets are current (or later writers'): the months, from this same read, which followed our last day write.
+      phase = 'months';
+      ours = undefined;
+      mine = read.flatMap((span, i) => (span.rollup.monthly && !short.has(span) ? monthChanges(span, (answers[i] as InfluxSeries[][])[1]!, (answers[i] as InfluxSeries[][])[2]!) : []));
+    }
     if (mine.length === 0) {
-      if (short.length) throw new ShortRollupError(short);
+      if (short.size) throw new ShortRollupError([...short.values()]);
       return { rounds: round, written };
     }
     await hooks.beforeWrite?.(round);

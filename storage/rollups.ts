@@ -128,6 +128,12 @@ export interface RollupSpan {
   timeZone: string;
   start: DateTime;
   end: DateTime;
+  /**
+   * The buckets (start, epoch ms) that hold the batch's points: the only rows a sync of the span writes,
+   * with their months. Absent, it writes every row of [start, end) (`trebuchet rollup`). Why the others
+   * are left alone: storage/rollup-sync.ts.
+   */
+  buckets?: ReadonlySet<number>;
 }
 
 /** The whole buckets (local days or hours) that contain [from, to]. */
@@ -136,32 +142,35 @@ function wholeBuckets(bucket: RollupDefinition['bucket'], from: DateTime, to: Da
   return { start: from.startOf(unit), end: to.startOf(unit).plus({ [`${unit}s`]: 1 }) };
 }
 
+const HOUR_MS = 3_600_000;
+
 /**
  * The spans that bring every rollup fed by `points` up to date: per rollup and site, the whole buckets
  * from the earliest to the latest point of the batch (a batch is usually one day; a drained backlog spans
- * a few).
+ * a few), and which of them hold a point.
  */
 export function rollupSpansFor(points: readonly IPoint[], timeZoneOf: (site: string) => string): RollupSpan[] {
-  const spans = new Map<string, { site: string; min: number; max: number }>();
+  // Local hours start on UTC hours (a site's offsets are whole hours, runtime/connections.ts): a point's hour is arithmetic.
+  const hours = new Map<string, { site: string; measurement: string; starts: Set<number> }>();
   for (const p of points) {
     const site = p.tags?.site;
     if (!site || !p.measurement || p.timestamp === undefined) continue;
     const ms = Number(BigInt(String(p.timestamp)) / 1_000_000n);
     const key = `${p.measurement}\u0000${site}`;
-    const span = spans.get(key);
-    if (!span) spans.set(key, { site, min: ms, max: ms });
-    else {
-      span.min = Math.min(span.min, ms);
-      span.max = Math.max(span.max, ms);
-    }
+    const entry = hours.get(key) ?? { site, measurement: p.measurement, starts: new Set<number>() };
+    entry.starts.add(ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS));
+    hours.set(key, entry);
   }
   const out: RollupSpan[] = [];
-  for (const [key, { site, min, max }] of spans) {
-    const measurement = key.slice(0, key.indexOf('\u0000'));
+  for (const { site, measurement, starts } of hours.values()) {
     const timeZone = timeZoneOf(site);
+    // One luxon call per hour of the batch, not per point.
+    const days = new Set([...starts].map((h) => DateTime.fromMillis(h, { zone: timeZone }).startOf('day').toMillis()));
     for (const rollup of ALL_ROLLUPS.filter((x) => x.source === measurement)) {
-      const buckets = wholeBuckets(rollup.bucket, DateTime.fromMillis(min, { zone: timeZone }), DateTime.fromMillis(max, { zone: timeZone }));
-      out.push({ rollup, site, timeZone, ...buckets });
+      const buckets = rollup.bucket === '1d' ? days : starts;
+      const first = DateTime.fromMillis(Math.min(...buckets), { zone: timeZone });
+      const last = DateTime.fromMillis(Math.max(...buckets), { zone: timeZone });
+      out.push({ rollup, site, timeZone, ...wholeBuckets(rollup.bucket, first, last), buckets });
     }
   }
   return out;
