@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { stgsFormats } from '../edge-agent/drivers/stgs/config.js';
+import { diniStrings } from './stgs/stgs-frames.js';
 import type { SimulatedDevice } from './common/sim-device.js';
 import type { SimulatedScaleBase } from './common/simulated-scale-base.js';
 
@@ -38,8 +39,10 @@ export const twins = [
     options: {
       /** Frame format of the ST,GS twin. */
       format: z.enum(stgsFormats).exclude(['auto']).default('ad-indicator'),
+      /** With format dini: the standard string, the « AF » string, or answers to `REXT` (polled, nothing streamed). */
+      diniString: z.enum(diniStrings).default('standard'),
     },
-    create: async ({ format }) => new (await import('./stgs/simulated-stgs-scale.js')).SimulatedStgsScale({ format }),
+    create: async ({ format, diniString }) => new (await import('./stgs/simulated-stgs-scale.js')).SimulatedStgsScale({ format, diniString }),
   }),
   twin({
     driver: 'mt-sics',

@@ -5,7 +5,7 @@ import type { ScaleReading } from '../../edge-agent/drivers/scale.js';
 import { isMassUnit, toKg } from '../../protocol/units.js';
 import { withParity } from '../common/parity.js';
 import { seededRandom } from '../common/sim-device.js';
-import { encodeStgsFrame, type StgsFrameFields } from './stgs-frames.js';
+import { encodeDiniExtended, encodeStgsFrame, type StgsFrameFields } from './stgs-frames.js';
 
 const FORMATS: StgsFrameFormat[] = ['ad-balance', 'ad-indicator', 'cas', 'dini'];
 
@@ -41,6 +41,25 @@ describe('encodeStgsFrame', () => {
     // Frame lengths of the manuals: A&D indicator 18 bytes, CAS 22 bytes.
     expect(encodeStgsFrame('ad-indicator', { status: 'stable', value: 1 })).toHaveLength(18);
     expect(encodeStgsFrame('cas', { status: 'unstable', value: -1.5 })).toHaveLength(22);
+  });
+
+  it('lays out the Dini extended strings as the 3590E manual does, and the parser reads them back', () => {
+    const s = (b: Buffer) => b.toString('latin1');
+    // E-AF03_05.01_14.07_EN_T p. 65 (AF) and p. 69 (REXT): weights and tare on 10 characters, units on 2.
+    expect(s(encodeDiniExtended('af', { status: 'stable', value: 10.5, tare: 2, presetTare: true }))).toBe('ST,1,     12.50kg,PT      2.00kg\r\n');
+    expect(s(encodeDiniExtended('rext', { status: 'unstable', value: 10.5, tare: 2, address: 3 }))).toBe('031,US,     10.50,        2.00,         0,         0,kg\r\n');
+    const random = seededRandom(11);
+    for (let i = 0; i < 300; i++) {
+      const kind = random() < 0.5 ? 'af' : 'rext';
+      const decimals = Math.floor(random() * 4);
+      const tare = random() < 0.5 ? 0 : Number((random() * 50).toFixed(decimals));
+      const value = Number(((random() - 0.2) * 1000).toFixed(decimals));
+      const status = random() < 0.7 ? 'stable' : 'unstable';
+      const unit = (['kg', 'g', 'lb', 't'] as const)[Math.floor(random() * 4)]!;
+      const line = encodeDiniExtended(kind, { status, value, tare, decimals, unit }).subarray(0, -2);
+      const kg = toKg(value, unit, decimals);
+      expect(parseStgsFrame(line), s(line)).toEqual({ ok: true, format: 'dini', reading: { kind: 'mass', kg: kg === 0 ? 0 : kg, stable: status === 'stable', net: tare !== 0 } });
+    }
   });
 
   it('refuses what a format cannot say', () => {

@@ -97,3 +97,43 @@ function fit(field: string, width: number): string {
   if (field.length > width) throw new RangeError(`"${field.trim()}" does not fit in ${width} characters`);
   return field;
 }
+
+/** Which Dini Argeo string: the standard one above, the « AF » string (gross and tare), or the answer to `REXT`. */
+export const diniStrings = ['standard', 'af', 'rext'] as const;
+export type DiniString = (typeof diniStrings)[number];
+
+/** What a Dini extended string says: the gross/net frame's fields, the tare, and whether it was typed in (PT). */
+export interface DiniExtendedFields extends Omit<StgsFrameFields, 'mode' | 'deviceId'> {
+  /** The tare in `unit` (0: none). `value` is the net weight (gross less tare). */
+  tare?: number;
+  presetTare?: boolean;
+  /** The scale's number on the indicator (default 1). */
+  scale?: number;
+  /** The remote scale is in error: `ER` in place of the status. */
+  error?: boolean;
+}
+
+/**
+ * A Dini Argeo extended string with its CR LF, as the 3590E technical manual lays them out
+ * (E-AF03_05.01_14.07_EN_T, § 5.4 p. 65 « AF string », p. 69 `REXT`): weights on 10 characters with sign
+ * and point, tare after `PT` or two spaces, units on two.
+ * - `af`:   `[CC]SS,B,GGGGGGGGGGUU,YYTTTTTTTTTTUU` (gross, then tare)
+ * - `rext`: `[CC]B,SS,NNNNNNNNNN,YYTTTTTTTTTT,PPPPPPPPPP,MMMMMMMMMM,UU` (net, tare, two fields always 0)
+ */
+export function encodeDiniExtended(kind: Exclude<DiniString, 'standard'>, fields: DiniExtendedFields): Buffer {
+  const f = { value: 0, tare: 0, unit: 'kg', decimals: 2, scale: 1, ...fields };
+  if (f.status === 'counting' || f.status === 'not-level') refuse('dini', `a ${f.status} status in an extended string`);
+  const status = f.error ? 'ER' : { stable: 'ST', unstable: 'US', overload: 'OL', underload: 'UL' }[f.status];
+  const outOfRange = f.error || f.status === 'overload' || f.status === 'underload';
+  const weight = (v: number) => (outOfRange ? ' '.repeat(10) : fit(v.toFixed(f.decimals).padStart(10), 10));
+  const tare = `${f.presetTare ? 'PT' : '  '}${fit(f.tare.toFixed(f.decimals).padStart(10), 10)}`;
+  const unit = f.unit.padStart(2);
+  const address = f.address === undefined ? '' : String(f.address).padStart(2, '0');
+  const zero = '0'.padStart(10);
+  const text =
+    kind === 'af'
+      ? `${address}${status},${f.scale},${weight(f.value + f.tare)}${unit},${tare}${unit}`
+      : `${address}${f.scale},${status},${weight(f.value)},${tare},${zero},${zero},${unit}`;
+  return Buffer.concat([Buffer.from(text, 'latin1'), Buffer.from('\r\n')]);
+}
+

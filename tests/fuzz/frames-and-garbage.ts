@@ -16,7 +16,7 @@ import { encodeOhausLine } from '../../firmware-sim/ohaus/ohaus-frames.js';
 import { encodeRadwagResult } from '../../firmware-sim/radwag/radwag-frames.js';
 import { encodeSartoriusFrame } from '../../firmware-sim/sartorius/sartorius-frames.js';
 import { encodeSmaReply } from '../../firmware-sim/sma/sma-frames.js';
-import { encodeStgsFrame } from '../../firmware-sim/stgs/stgs-frames.js';
+import { encodeDiniExtended, encodeStgsFrame } from '../../firmware-sim/stgs/stgs-frames.js';
 import { encodeToledoFrame } from '../../firmware-sim/toledo/toledo-frames.js';
 import { FakeTransport } from '../helpers/scale-driver.js';
 
@@ -34,6 +34,8 @@ export const FUZZ_CASES: FuzzCase[] = [
   { name: 'stgs (A&D indicator)', driver: (t) => new StGsDriver(t), frame: (kg) => encodeStgsFrame('ad-indicator', { status: 'stable', value: kg }) },
   { name: 'stgs (CAS)', driver: (t) => new StGsDriver(t), frame: (kg) => encodeStgsFrame('cas', { status: 'stable', value: kg }) },
   { name: 'stgs (Dini)', driver: (t) => new StGsDriver(t), frame: (kg) => encodeStgsFrame('dini', { status: 'stable', value: kg }) },
+  { name: 'stgs (Dini AF string)', driver: (t) => new StGsDriver(t), frame: (kg) => encodeDiniExtended('af', { status: 'stable', value: kg }) },
+  { name: 'stgs (Dini REXT)', driver: (t) => new StGsDriver(t), frame: (kg) => encodeDiniExtended('rext', { status: 'stable', value: kg }) },
   { name: 'toledo', driver: (t) => new ToledoDriver(t), frame: (kg) => encodeToledoFrame({ status: 'stable', value: kg }) },
   { name: 'mt-sics', driver: (t) => new MtSicsDriver(t, { mode: 'stream' }), frame: (kg) => encodeMtSicsReply({ reply: 'weight', stable: true, value: kg }) },
   { name: 'sartorius (16)', driver: (t) => new SartoriusDriver(t), frame: (kg) => encodeSartoriusFrame({ status: 'stable', value: kg }) },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { polledLineOptions } from '../polled-line-options.js';
 
 export const stgsFormats = ['auto', 'ad-balance', 'ad-indicator', 'cas', 'dini'] as const;
 export type StgsFormat = (typeof stgsFormats)[number];
@@ -12,8 +13,14 @@ export const stgsConfigSchema = z
     format: z.enum(stgsFormats).default('auto'),
     /** Sent (CR LF appended) each time the link opens, e.g. a command that starts continuous output. */
     commandOnConnect: z.string().min(1).max(32).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
-    /** A line longer than this without CR LF is garbage (wrong baud rate, stuck line): dropped and reported. */
-    maxLineBytes: z.number().int().min(32).max(4096).default(256),
+    /**
+     * For a device that answers requests instead of streaming (a Dini Argeo's extended string: `REXT`): sent
+     * (CR LF appended) every `pollMs` while the link is open.
+     */
+    request: z.string().min(1).max(32).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
+    // pollMs and replyTimeoutMs apply with `request`; a line longer than maxLineBytes without CR LF is garbage
+    // (wrong baud rate, stuck line): dropped and reported.
+    ...polledLineOptions({ pollMs: 200, replyTimeoutMs: 1_000, maxLineBytes: 256 }),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
-import { LineFramer, mask7 } from '../ascii-lines.js';
+import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
 import { printable } from '../../../runtime/printable.js';
 import { StreamScaleDriver } from '../stream-driver.js';
 import { stgsConfigSchema, type StgsConfig, type StgsConfigInput } from './config.js';
@@ -18,6 +18,8 @@ const COMMANDS = { zero: 'Z', tare: 'T' } as const;
 export class StGsDriver extends StreamScaleDriver {
   private readonly config: StgsConfig;
   private readonly framer: LineFramer;
+  /** With `request`: one request outstanding at a time, a reply timeout reported as an error. */
+  private readonly loop: RequestLoop<PolledRequest> | undefined;
 
   constructor(transport: ByteTransport, config: StgsConfigInput = {}) {
     super(transport);
@@ -28,6 +30,16 @@ export class StGsDriver extends StreamScaleDriver {
       (line) => this.frame(line),
       (error) => this.emit('frameError', error),
     );
+    const { request, pollMs, replyTimeoutMs } = this.config;
+    if (request) {
+      const poll: PolledRequest = { wire: request + CRLF, label: request, timeoutMs: replyTimeoutMs };
+      this.loop = new RequestLoop({
+        pollMs,
+        poll: () => poll,
+        write: (wire) => this.transport.write(wire),
+        onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
+      });
+    }
   }
 
   command(name: 'zero' | 'tare'): void {
@@ -45,10 +57,17 @@ export class StGsDriver extends StreamScaleDriver {
 
   protected override linkOpened(): void {
     if (this.config.commandOnConnect) this.transport.write(this.config.commandOnConnect + CRLF);
+    this.loop?.start();
+  }
+
+  protected override linkClosed(): void {
+    this.loop?.stop();
   }
 
   private frame(line: Buffer): void {
     if (line.length === 0) return; // blank lines between frames carry nothing
+    // Any line answers the outstanding request: an answer that is no weight is reported below, not waited for again.
+    this.loop?.settle();
     const raw = printable(line);
     const result = parseStgsFrame(line, this.config.format);
     if (result.ok) this.emit('reading', result.reading, raw);

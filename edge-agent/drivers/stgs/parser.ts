@@ -12,12 +12,15 @@ const STATUS_BY_FORMAT: Record<StgsFrameFormat, readonly string[]> = {
   // OL too: CAS indicators in their "AND 18 bytes" mode send it in this layout.
   'ad-indicator': ['ST', 'US', 'LO', 'OL'],
   cas: ['ST', 'US', 'OL'],
-  dini: ['ST', 'US', 'OL', 'UL', 'TL'],
+  // ER: in an extended string, the remote scale is in error.
+  dini: ['ST', 'US', 'OL', 'UL', 'TL', 'ER'],
 };
 
-/** Where a frame may start. Anything before it on the line (a Dini 485 address, line-break garbage) is skipped. */
-/** The status headers of every format. */
-const HEADER_CODES = 'ST|US|OL|QT|LO|UL|TL';
+/**
+ * The status headers of every format: where a frame may start. Anything before one on the line (a Dini 485
+ * address and scale number, line-break garbage) is skipped.
+ */
+const HEADER_CODES = 'ST|US|OL|QT|LO|UL|TL|ER';
 const HEADER = new RegExp(`(?:${HEADER_CODES}),`, 'g');
 /** A header right before a position: that position holds a frame's second header, not a frame. */
 const HEADER_BEFORE = new RegExp(`^(?:${HEADER_CODES}),$`);
@@ -27,8 +30,20 @@ const SECOND_HEADER = /^(GS|NT|TR|VL|RZ),/;
 const ADAM_MODE = /^(GS|NT)(?=[ +-])/;
 /** An A&D balance's comparator result, after the status header: go, under, over, or no result. */
 const COMPARATOR = /^(?:OK|LO|HI|--),/;
+/** A Dini weight or tare field: 10 characters with sign and point, right-aligned. */
+const DINI_FIELD = '([ +\\-\\d.]{10})';
+/**
+ * Dini Argeo's extended strings (3590E technical manual E-AF03_05.01_14.07_EN_T): the « AF » string
+ * (§ 5.4 p. 65) `ST,1,     12.50kg,PT      2.00kg` after the status, the scale number, the gross weight and the
+ * tare; the answer to `REXT` (p. 69) `1,ST,     10.50,PT      2.00,         0,         0,kg`, whose status comes
+ * after the scale number, then the net weight and the tare. `PT`: a tare typed in, else two spaces.
+ */
+const DINI_AF = new RegExp(`^\\d,${DINI_FIELD}([ A-Za-z]{2}),(?:PT|  )${DINI_FIELD}([ A-Za-z]{2})$`);
+const DINI_REXT = new RegExp(`^${DINI_FIELD},(?:PT|  )${DINI_FIELD},${DINI_FIELD},${DINI_FIELD},([ A-Za-z]{2})$`);
 /** The widest weight field of the family (A&D balance: sign and 8 characters). */
 const MAX_NUMBER_CHARS = 9;
+/** Dini's extended strings give 10 characters to a weight with its sign and point. */
+const DINI_NUMBER_CHARS = 10;
 
 /**
  * Parses one ST,GS-family frame, CR LF already removed, into a reading or the reason it is unusable.
@@ -61,6 +76,11 @@ export function parseStgsFrame(line: Buffer | string, format: StgsFormat = 'auto
 function parseFrom(text: string, format: StgsFormat): StgsParseResult {
   const status = text.slice(0, 2);
   const rest = text.slice(3);
+  if (format === 'auto' || format === 'dini') {
+    const extended = diniExtended(status, rest);
+    if (extended) return extended;
+  }
+  if (status === 'ER') return fail('ER outside a Dini extended string');
   const second = SECOND_HEADER.exec(rest);
   if (!second) {
     // Adam Equipment's continuous output: GS or NT glued to the sign, no comma (`ST,GS-    123.45 g `).
@@ -92,6 +112,35 @@ function parseFrom(text: string, format: StgsFormat): StgsParseResult {
     default:
       return finish('ad-indicator', status, kind, ...splitValueUnit(payload));
   }
+}
+
+/**
+ * A Dini extended string, if `rest` is one. Both say the net weight explicitly (REXT gives it, AF gives
+ * gross and tare): net when the tare is not zero. `ER` is a device fault, never a weight.
+ */
+function diniExtended(status: string, rest: string): StgsParseResult | undefined {
+  const af = DINI_AF.exec(rest);
+  const rext = af ? undefined : DINI_REXT.exec(rest);
+  if (!af && !rext) return undefined;
+  if (status === 'ER') return fail('the indicator reports its remote scale in error (ER)');
+  const [weightField, weightUnit, tareField, tareUnit] = af ? [af[1]!, af[2]!, af[3]!, af[4]!] : [rext![1]!, rext![5]!, rext![2]!, rext![5]!];
+  if (weightUnit.trim().toLowerCase() !== tareUnit.trim().toLowerCase()) return fail(`Dini extended string with a weight in ${weightUnit.trim()} and a tare in ${tareUnit.trim()}`);
+  const tare = parseWeight(tareField, tareUnit);
+  if (tare.kind !== 'kg' && !['OL', 'UL'].includes(status)) return tare.kind === 'invalid' ? fail(`tare: ${tare.reason}`) : { ok: true, reading: tare, format: 'dini' };
+  const tareKg = tare.kind === 'kg' ? tare.kg : 0;
+  if (!af) return finish('dini', status, tareKg !== 0 ? 'NT' : 'GS', weightField, weightUnit);
+  // Net = gross less tare, in the display's own digits so that no float residue reaches the kilograms.
+  return finish('dini', status, tareKg !== 0 ? 'NT' : 'GS', minus(weightField, tareField), weightUnit);
+}
+
+/** `a − b` of two decimal fields, written with the larger of their numbers of decimals (a field that is not a number is kept, for finish to refuse). */
+function minus(a: string, b: string): string {
+  const decimals = (f: string) => (f.includes('.') ? f.trim().length - f.trim().indexOf('.') - 1 : 0);
+  const d = Math.max(decimals(a), decimals(b));
+  const x = Number(a.trim());
+  const y = Number(b.trim());
+  if (a.trim() === '' || !Number.isFinite(x) || !Number.isFinite(y)) return a;
+  return ((Math.round(x * 10 ** d) - Math.round(y * 10 ** d)) / 10 ** d).toFixed(d);
 }
 
 /** CAS puts a comma after its two id/lamp bytes, Dini one after the 8-character weight, A&D none. */
@@ -139,7 +188,7 @@ function finish(
       return ok(weight);
   }
   // A number, but wider than any of the family (sign and digits; padding after the sign does not count).
-  if (value.replace(/\s/g, '').length > MAX_NUMBER_CHARS) return fail(`weight field "${valueField}" is not a number`);
+  if (value.replace(/\s/g, '').length > (fmt === 'dini' ? DINI_NUMBER_CHARS : MAX_NUMBER_CHARS)) return fail(`weight field "${valueField}" is not a number`);
   return ok({ kind: 'mass', kg: weight.kg, stable: status === 'ST' && lampStable, net: kind === 'NT' });
 }
 

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { fakeLinkHarness, itReadsAStreamAnyhowCut } from '../../../tests/helpers/scale-driver.js';
+import { describe, expect, it, vi } from 'vitest';
+import { seededRandom } from '../../../firmware-sim/common/sim-device.js';
+import { SimulatedStgsScale } from '../../../firmware-sim/stgs/simulated-stgs-scale.js';
+import { drivenByTwin, fakeLinkHarness, itReadsAStreamAnyhowCut } from '../../../tests/helpers/scale-driver.js';
 import type { ScaleReading } from '../scale.js';
 import type { StgsFormat } from './config.js';
 import { StGsDriver } from './driver.js';
@@ -124,6 +126,33 @@ describe('parseStgsFrame: golden frames', () => {
     expect(parseStgsFrame('ST,GS      123.45 g ', 'ad-indicator')).toMatchObject({ ok: true, reading: mass(0.12345) });
   });
 
+  it('reads the Dini Argeo extended strings: the AF string and the answer to REXT', () => {
+    // Dini Argeo, 3590E/CPWE series technical manual E-AF03_05.01_14.07_EN_T. § 5.4 p. 65, « AF string »:
+    // [CC]SS,B,LLLLLLLLLLUM,YYTTTTTTTTTTUM, gross then tare on 10 characters, YY = PT (tare typed in) or two
+    // spaces. P. 69, « Reading of extended weight string » [CC]REXT: [CC]B,hh,NNNNNNNNNN,YYTTTTTTTTTT,
+    // PPPPPPPPPP,MMMMMMMMMM,uu, the net weight, the tare, two fields « always 0 »; ER in place of the status
+    // when the remote scale is in error. The net weight is what the string says, never a guess.
+    const dini = (reading: ScaleReading) => ({ ok: true, reading, format: 'dini' });
+    expect(parseStgsFrame('ST,1,     12.50kg,PT      2.00kg')).toEqual(dini(mass(10.5, true, true)));
+    expect(parseStgsFrame('US,1,      3.25kg,        0.00kg')).toEqual(dini(mass(3.25, false)));
+    expect(parseStgsFrame('01ST,2,       0.3kg,         0.1kg')).toEqual(dini(mass(0.2, true, true))); // 0.3 − 0.1, no float residue
+    expect(parseStgsFrame('ST,1,      1250 g,         250 g')).toEqual(dini(mass(1, true, true)));
+    expect(parseStgsFrame('OL,1,          kg,        0.00kg')).toEqual(dini(OVER));
+    expect(parseStgsFrame('1,ST,     10.50,PT      2.00,         0,         0,kg')).toEqual(dini(mass(10.5, true, true)));
+    expect(parseStgsFrame('001,US,     -1.25,        0.00,         0,         0,kg')).toEqual(dini(mass(-1.25, false)));
+    expect(parseStgsFrame('1,UL,          ,        0.00,         0,         0,kg')).toEqual(dini(UNDER));
+    expect(parseStgsFrame('1,ST,1234567.89,        0.00,         0,         0,kg')).toEqual(dini(mass(1234567.89)));
+    expect(parseStgsFrame('1,ST,     10.50,PT      2.00,         0,         0,kg', 'dini')).toEqual(dini(mass(10.5, true, true)));
+    // The remote scale in error: a fault, never a weight.
+    expect(parseStgsFrame('1,ER,      0.00,        0.00,         0,         0,kg')).toEqual({ ok: false, reason: 'the indicator reports its remote scale in error (ER)' });
+    expect(parseStgsFrame('ER,1,      0.00kg,        0.00kg')).toMatchObject({ ok: false, reason: /remote scale in error/ });
+    expect(parseStgsFrame('ER,GS,    12.5,kg')).toMatchObject({ ok: false });
+    // Forced to another format, or torn, it is no weight.
+    expect(parseStgsFrame('1,ST,     10.50,PT      2.00,         0,         0,kg', 'ad-indicator')).toMatchObject({ ok: false });
+    expect(parseStgsFrame('1,ST,     10.50,PT      2.00,         0,kg')).toMatchObject({ ok: false });
+    expect(parseStgsFrame('ST,1,     12.50kg,PT      2.00lb')).toMatchObject({ ok: false, reason: /a weight in kg and a tare in lb/ });
+  });
+
   it('reads the frame, not a header that noise before it happens to hold', () => {
     // A&D, FX-i/FZ-i series instruction manual, « A&D standard format »: header (ST, US, OL, QT), comma,
     // 9-character data, unit. Noise before the frame held `OL,`: read from there, the line was an overload
@@ -218,6 +247,45 @@ describe('StGsDriver', () => {
     h.transport.feed('ST,GS,+0012.34kg\r\nST,GS,    12.5,kg\r\n');
     expect(h.readings).toEqual([mass(12.5)]);
     expect(h.errors).toHaveLength(1);
+  });
+
+  it('asks a device that only answers requests every pollMs while the link is open, reports one that stops answering, and stops when the link closes', () => {
+    vi.useFakeTimers();
+    try {
+      const h = harness({ request: 'REXT', pollMs: 100, replyTimeoutMs: 150 });
+      h.open();
+      vi.advanceTimersByTime(100);
+      h.transport.feed('1,ST,     10.50,        0.00,         0,         0,kg\r\n');
+      vi.advanceTimersByTime(100);
+      h.transport.feed('1,ST,     10.50,        0.00,         0,         0,kg\r\n');
+      expect(h.sent()).toEqual(['REXT\r\n', 'REXT\r\n']);
+      expect(h.readings).toEqual([mass(10.5), mass(10.5)]);
+      // A device that stops answering: one request outstanding, its timeout reported, then asked again.
+      vi.advanceTimersByTime(300);
+      expect(h.errors.map((e) => e.reason)).toEqual(['no reply to REXT within 150 ms']);
+      expect(h.sent()).toHaveLength(4);
+      h.close('disconnected: EIO');
+      vi.advanceTimersByTime(1_000);
+      expect(h.sent()).toHaveLength(4);
+      h.open();
+      vi.advanceTimersByTime(100);
+      expect(h.sent()).toHaveLength(5);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reads a Dini Argeo twin answering REXT: moving, then stable, then net after a tare', async () => {
+    const twin = new SimulatedStgsScale({ format: 'dini', diniString: 'rext', address: 1, rng: seededRandom(4), settleMs: [60, 120] });
+    const { driver, readings } = drivenByTwin((t) => new StGsDriver(t, { request: '01REXT', pollMs: 20 }), twin);
+    twin.start(); // a REXT twin streams nothing: every reading answers a request
+    twin.load(12.34);
+    await expect.poll(() => readings().at(-1), { timeout: 5_000 }).toEqual(mass(12.34));
+    expect(readings().some((r) => r.kind === 'mass' && !r.stable)).toBe(true);
+    driver.command('tare');
+    twin.load(7.66); // put on top of the tared 12.34 kg
+    await expect.poll(() => readings().at(-1), { timeout: 5_000 }).toEqual(mass(7.66, true, true));
+    await driver.stop();
   });
 
   it('stops listening to the transport on stop()', async () => {
