@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -25,7 +25,15 @@ import { watchProcess } from './proc-sampler.js';
 import { summary } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-const CLI = join(projectRoot(import.meta.url), 'dist', 'cli', 'trebuchet.js');
+const ROOT = projectRoot(import.meta.url);
+const CLI = join(ROOT, 'dist', 'cli', 'trebuchet.js');
+
+/** Node's flags in the agent's systemd unit (between `node` and the script): the bench runs the agent as it is deployed. */
+function unitNodeFlags(): string[] {
+  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'trebuchet-agent.service'), 'utf8');
+  const words = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
+  return words.slice(1, words.findIndex((w) => w.endsWith('trebuchet.js')));
+}
 
 /**
  * The agent's footprint on a Pi-sized budget: eight simulated devices of every kind (five serial scale
@@ -65,15 +73,18 @@ export async function benchAgentResources(): Promise<void> {
     const modbus = await serveModbusTcp(new Map<number, never>([[1, indicator as never], [2, modbusCounter as never]]), { port: modbusPort });
     stops.push(() => modbus.close());
 
+    // Every load becomes a weighing, as a scale alone at the counter posts them (the default, `bon`, waits for the kiosk).
+    const CONTINUOUS = { capture: 'continuous', defaultCategory: 'textile' };
     const devices = [
       ...drivers.map((driver, i) => ({
         id: `balance-${driver}`,
         type: 'scale',
         driver,
         transport: { type: 'tcp', host: '127.0.0.1', port: servers[i]!.port },
+        weighing: CONTINUOUS,
         ...(driver === 'mt-sics' ? { mtSics: { pollMs: 200 } } : driver === 'sma' ? { sma: { pollMs: 200 } } : {}),
       })),
-      { id: 'indicateur-quai', type: 'scale', driver: 'modbus-scale', modbus: { bus: 'modbus-tcp', unitId: 1, preset: 'dini-argeo-dgt4x', decimals: 2, pollMs: 200 } },
+      { id: 'indicateur-quai', type: 'scale', driver: 'modbus-scale', weighing: CONTINUOUS, modbus: { bus: 'modbus-tcp', unitId: 1, preset: 'dini-argeo-dgt4x', decimals: 2, pollMs: 200 } },
       { id: 'porte-modbus', type: 'counter', driver: 'modbus-counter', modbus: { bus: 'modbus-tcp', unitId: 2, pollMs: 200, in: { register: 0, kind: 'input', type: 'uint32', wordOrder: 'CDAB' }, out: { register: 2, kind: 'input', type: 'uint32', wordOrder: 'CDAB' } } },
       { id: 'porte-serie', type: 'counter', driver: 'serial-counter', transport: { type: 'tcp', host: '127.0.0.1', port: counterServer.port } },
     ];
@@ -93,8 +104,9 @@ export async function benchAgentResources(): Promise<void> {
       );
       return file;
     };
+    const flags = unitNodeFlags();
     for (const [agent, withDevices] of [['loaded', true], ['idle', false]] as const) {
-      const child = spawn(process.execPath, [CLI, 'agent', '--config', agentConfig(agent, withDevices)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TREBUCHET_LOG_LEVEL: 'warn' } });
+      const child = spawn(process.execPath, [...flags, CLI, 'agent', '--config', agentConfig(agent, withDevices)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TREBUCHET_LOG_LEVEL: 'warn' } });
       children.push(child);
     }
 
@@ -133,7 +145,7 @@ export async function benchAgentResources(): Promise<void> {
     const [loaded, idle] = await Promise.all(children.map((c) => watchProcess(c.pid!, SECONDS)));
     const l = summary(loaded!.rssMiB);
     const i = summary(idle!.rssMiB);
-    console.log(`\nagent with 8 simulated devices read at 5 Hz, ${SECONDS} s (its own process)`);
+    console.log(`\nagent with 8 simulated devices read at 5 Hz, ${SECONDS} s (its own process, node ${flags.join(' ') || 'without flags'} as its systemd unit)`);
     console.log(`  resident memory  median ${l.median.toFixed(1)} MiB   max ${l.max.toFixed(1)} MiB   (first ${loaded!.rssMiB[0]!.toFixed(1)}, last ${loaded!.rssMiB.at(-1)!.toFixed(1)})`);
     console.log(`  CPU              ${loaded!.cpuPercent.toFixed(1)} % of one core`);
     console.log(`  traffic          ${weighings} weighings and ${buckets} visits buckets received and acknowledged`);

@@ -1,19 +1,16 @@
 import type { z } from 'zod';
-import { brokerConfigSchema } from '../broker/config.js';
-import { dashboardsConfigSchema } from '../dashboards/config.js';
-import { agentConfigSchema } from '../edge-agent/config.js';
-import { simConfigSchema } from '../firmware-sim/sim-config.js';
-import { ingestConfigSchema } from '../ingest/config.js';
 import type { InfluxConnection } from '../runtime/connections.js';
 import type { Logger } from '../runtime/log.js';
-import { upConfigSchema } from './up-config.js';
 
 type Start<S extends z.ZodType> = (config: z.infer<S>, log: Logger) => Promise<{ stop(): Promise<void> }>;
 
 export interface Component<S extends z.ZodType> {
   summary: string;
-  schema: S;
-  /** Loaded on demand: the agent on a Pi never loads the broker, the InfluxDB client or the dashboards. */
+  /**
+   * Loaded on demand, as the component is: a schema imports what its config names (the agent's drivers,
+   * ingest's storage, the dashboards' users), so the agent on a Pi never loads the others'.
+   */
+  schema(): Promise<S>;
   load(): Promise<Start<S>>;
 }
 
@@ -34,32 +31,32 @@ async function checkingInflux<C extends { influx: InfluxConnection }>(start: Sta
 export const components = {
   up: component({
     summary: 'the whole system on this machine: InfluxDB, broker, ingest, dashboards, and an agent (simulated scale if no device is configured)',
-    schema: upConfigSchema,
+    schema: async () => (await import('./up-config.js')).upConfigSchema,
     load: async () => (await import('./up.js')).startUp,
   }),
   agent: component({
     summary: 'the edge agent: device drivers, weighings, MQTT link (runs on the Raspberry Pi)',
-    schema: agentConfigSchema,
+    schema: async () => (await import('../edge-agent/config.js')).agentConfigSchema,
     load: async () => (await import('../edge-agent/agent.js')).startAgent,
   }),
   broker: component({
     summary: 'the embedded MQTT broker (aedes) with generated credentials',
-    schema: brokerConfigSchema,
+    schema: async () => (await import('../broker/config.js')).brokerConfigSchema,
     load: async () => (await import('../broker/broker.js')).startBroker,
   }),
   ingest: component({
     summary: 'MQTT → validation → InfluxDB, with receipts to the agents',
-    schema: ingestConfigSchema,
+    schema: async () => (await import('../ingest/config.js')).ingestConfigSchema,
     load: async () => checkingInflux((await import('../ingest/ingest.js')).startIngest),
   }),
   dashboards: component({
     summary: 'the web dashboards and their API',
-    schema: dashboardsConfigSchema,
+    schema: async () => (await import('../dashboards/config.js')).dashboardsConfigSchema,
     load: async () => checkingInflux((await import('../dashboards/server.js')).startDashboards),
   }),
   sim: component({
     summary: 'a simulated scale (TCP or serial pty) and a counter attendant dropping goods on it',
-    schema: simConfigSchema,
+    schema: async () => (await import('../firmware-sim/sim-config.js')).simConfigSchema,
     load: async () => (await import('../firmware-sim/sim-command.js')).startSim,
   }),
 };

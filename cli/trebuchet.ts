@@ -3,11 +3,15 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { registerAgentEnrolment } from './agent-enrolment.js';
-import { registerBrokerMosquitto } from './broker-mosquitto.js';
 import { components } from './components.js';
-import { registerProbe } from './probe.js';
-import { registerRollup } from './rollup.js';
-import { registerUser } from './user.js';
+
+/**
+ * Running a component (the agent on a Pi, ingest…) defines the components and their own subcommands only;
+ * any other command, or help, defines them all. Each definition module imports its implementation, and a
+ * long-running process must carry only its own (`npm run bench -- agent-resources`).
+ */
+const invoked = process.argv[2];
+const runsComponent = invoked !== undefined && Object.hasOwn(components, invoked);
 
 const program = new Command()
   .name('trebuchet')
@@ -24,11 +28,11 @@ for (const [name, c] of Object.entries(components)) {
     .option('--check', 'validate the configuration and exit');
   if (name === 'up') command.option('--demo', 'a demonstration: the same system on a data folder of its own (dataDir-demo), filled with a calibrated past year and this year to date');
   if (name === 'agent') registerAgentEnrolment(command);
-  if (name === 'broker') registerBrokerMosquitto(command);
+  if (name === 'broker' && (!runsComponent || invoked === 'broker')) (await import('./broker-mosquitto.js')).registerBrokerMosquitto(command);
   command.action(async (opts: { config?: string; check?: boolean; demo?: boolean }) => {
     let config: unknown;
     try {
-      config = loadConfig(c.schema, opts.config);
+      config = loadConfig(await c.schema(), opts.config);
       if (opts.demo) config = { ...(config as object), demo: true };
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -68,8 +72,10 @@ for (const [name, c] of Object.entries(components)) {
   });
 }
 
-registerProbe(program);
-registerUser(program);
-registerRollup(program);
+if (!runsComponent) {
+  (await import('./probe.js')).registerProbe(program);
+  (await import('./user.js')).registerUser(program);
+  (await import('./rollup.js')).registerRollup(program);
+}
 
 await program.parseAsync();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { SerialTransportConfig } from './config.js';
 import { ReopeningTransport } from './reopening-transport.js';
 
@@ -11,15 +11,38 @@ const RETRY_MS = 500;
  */
 const PRESENCE_CHECK_MS = 250;
 
+/**
+ * serialport and its native binding cost an agent ~12 MiB: loaded with the first serial device, so an agent
+ * whose devices are all on Modbus TCP or serial device servers never pays for it.
+ */
+let serialPortClass: typeof SerialPort | undefined;
+const loadSerialPort = async () => (serialPortClass ??= (await import('serialport')).SerialPort);
+
 /** A serial port that reopens by itself, every 500 ms, after an unplug or when absent at start. */
 export class SerialTransport extends ReopeningTransport<SerialPort> {
   readonly description: string;
   private presenceTimer: NodeJS.Timeout | undefined;
+  /** Between start() and stop(): what the library's loading waits on. */
+  private wanted = false;
 
   constructor(private readonly config: SerialTransportConfig) {
     super();
     const parity = { none: 'N', even: 'E', odd: 'O' }[config.parity];
     this.description = `serial ${config.path} ${config.baudRate} ${config.dataBits}${parity}${config.stopBits}`;
+  }
+
+  override start(): void {
+    this.wanted = true;
+    if (serialPortClass) return super.start();
+    loadSerialPort().then(
+      () => this.wanted && super.start(),
+      (err: Error) => this.emit('close', `cannot load serialport: ${err.message}`),
+    );
+  }
+
+  override stop(): Promise<void> {
+    this.wanted = false;
+    return super.stop();
   }
 
   protected retryDelayMs(): number {
@@ -38,7 +61,7 @@ export class SerialTransport extends ReopeningTransport<SerialPort> {
   protected open(): SerialPort | undefined {
     let port: SerialPort;
     try {
-      port = new SerialPort({
+      port = new serialPortClass!({
         path: this.config.path,
         baudRate: this.config.baudRate,
         dataBits: this.config.dataBits,

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, logLine, ManagedProcess } from '../chaos/harness.js';
+import { freePort } from '../helpers/ports.js';
+
+const TRACE_HOOK = join(import.meta.dirname, '..', 'helpers', 'trace-modules.mjs');
+/** What the agent on a Pi must never carry: other components' code, the InfluxDB clients. */
+const NEVER = [/\/dist\/(broker|ingest|dashboards|storage|firmware-sim)\//, /node_modules\/(influx|@influxdata\/influxdb-client|aedes)\//];
+/** Loaded only when a device needs them. */
+const SERIAL = /node_modules\/serialport\//;
+const MODBUS = /node_modules\/modbus-serial\//;
+
+/**
+ * A component process loads its own code only (cli/trebuchet.ts, cli/components.ts), and the agent its
+ * transports' libraries only when a device is configured on them: measured by `npm run bench --
+ * agent-resources`, proved here on the real agent with a module-resolution hook.
+ */
+describe('what an agent process loads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tb-footprint-'));
+  const running: ManagedProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts `trebuchet agent` on `devices` (MQTT unreachable: it keeps trying), and returns the modules it resolved once started. */
+  const agentWith = async (name: string, config: object, settled: (modules: string[]) => boolean = () => true) => {
+    const trace = join(dir, `${name}.modules`);
+    writeFileSync(trace, '');
+    const file = join(dir, `${name}.yaml`);
+    const mqttPort = await freePort();
+    writeFileSync(file, JSON.stringify({ dataDir: join(dir, name), http: { port: 0 }, mqtt: { url: `mqtt://127.0.0.1:${mqttPort}`, username: 'x', password: 'y' }, ...config }));
+    const p = new ManagedProcess({
+      name,
+      command: process.execPath,
+      args: ['--import', TRACE_HOOK, CLI, 'agent', '--config', file],
+      logFile: join(dir, `${name}.log`),
+      env: { ...process.env, TRACE_MODULES_FILE: trace, TREBUCHET_LOG_FORMAT: 'json' },
+      ready: logLine(/"msg":"agent started"/),
+    });
+    running.push(p);
+    await p.start();
+    const modules = () => readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    await expect.poll(() => settled(modules()), { timeout: 20_000, interval: 100 }).toBe(true);
+    return modules();
+  };
+
+  it('without devices: no other component, no InfluxDB client, no serialport, no modbus-serial', async () => {
+    const modules = await agentWith('bare', { devices: [] });
+    expect(modules.some((m) => m.includes('/dist/edge-agent/agent.js'))).toBe(true);
+    for (const never of [...NEVER, SERIAL, MODBUS]) expect(modules.filter((m) => never.test(m)), String(never)).toEqual([]);
+  });
+
+  it('loads serialport with a serial scale, and modbus-serial with a Modbus bus, and still nothing of the others', async () => {
+    const port = await freePort();
+    const modules = await agentWith(
+      'devices',
+      {
+        modbus: { buses: [{ id: 'quai', transport: { type: 'tcp', host: '127.0.0.1', port } }] },
+        devices: [
+          { id: 'balance', type: 'scale', driver: 'stgs', transport: { type: 'serial', path: join(dir, 'no-such-tty') } },
+          { id: 'indicateur', type: 'scale', driver: 'modbus-scale', modbus: { bus: 'quai', unitId: 1, preset: 'dini-argeo-dgt4x', decimals: 2 } },
+        ],
+      },
+      // Both open at start, the port absent and the bus refused: their libraries load for the first attempt.
+      (m) => m.some((u) => SERIAL.test(u)) && m.some((u) => MODBUS.test(u)),
+    );
+    for (const never of NEVER) expect(modules.filter((m) => never.test(m)), String(never)).toEqual([]);
+  });
+});
