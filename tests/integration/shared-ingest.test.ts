@@ -28,7 +28,13 @@ const INSTANCES = 3;
 const WINDOW = 5_000;
 /** The agent's receipt timeout: a window that got no receipt for this long is resent, missing events only. */
 const RESEND_AFTER_MS = 3_000;
-const MAX_RESENDS = 20;
+/**
+ * Resends one window may take before the test calls it stuck (the silent stall of a `$share` on aedes was
+ * that). Per window: a lagging instance overflows its Mosquitto session queue (1,000 messages) and those
+ * events come back by resend, as in the field, more often on a loaded machine; a year-wide budget failed
+ * a run in which every window completed.
+ */
+const MAX_RESENDS_PER_WINDOW = 20;
 
 /**
  * Three ingest processes on one Mosquitto shared subscription (`sharedGroup`), writing one InfluxDB, one of
@@ -43,7 +49,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
   let agent: MqttClient;
   let year: YearScenario;
   const ingests: ManagedProcess[] = [];
-  const resent = { events: 0, rounds: 0 };
+  const resent = { events: 0, rounds: 0, mostInAWindow: 0 };
   let killedAt = 0;
   let ingestConfig: (i: number, username: string) => string;
 
@@ -81,13 +87,15 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
       // Until every event of the window has its receipt: as the agent does, resend what has none after a quiet spell.
       await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
+        let rounds = 0;
         const quiet = () => {
           clearTimeout(timer);
           timer = setTimeout(() => {
             const missing = window.filter((e) => !stored.has(e.id));
             resent.events += missing.length;
             resent.rounds++;
-            if (resent.rounds > MAX_RESENDS) return reject(new Error(`receipts: ${missing.length} of ${window.length} still missing after 20 resends`));
+            resent.mostInAWindow = Math.max(resent.mostInAWindow, ++rounds);
+            if (rounds > MAX_RESENDS_PER_WINDOW) return reject(new Error(`receipts: ${missing.length} of ${window.length} still missing after ${MAX_RESENDS_PER_WINDOW} resends`));
             publish(missing).catch(reject);
             quiet();
           }, RESEND_AFTER_MS);
@@ -146,7 +154,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
     // Each message of the group went to one instance: what the survivors did not receive went to ingest-2 (or was in flight when it died).
     const toKilled = published - survivors.reduce((n, s) => n + s.stats.received, 0);
     console.info(
-      `shared ingest: ${INSTANCES} instances, ${published} messages (${resent.events} of them resent, in ${resent.rounds} rounds); ingest-2 SIGKILLed after ${killedAt} receipts, ` +
+      `shared ingest: ${INSTANCES} instances, ${published} messages (${resent.events} of them resent, in ${resent.rounds} rounds, at most ${resent.mostInAWindow} for one window); ingest-2 SIGKILLed after ${killedAt} receipts, ` +
         `having taken ${toKilled}; ` +
         survivors.map((s) => `${s.name} received ${s.stats.received}, stored ${s.stats.stored}`).join('; '),
     );
