@@ -6,8 +6,11 @@ import { BatchWriter } from './batch-writer.js';
 const log = pino({ level: 'silent' });
 const point = (i: number): IPoint => ({ measurement: 'm', fields: { v: i }, timestamp: String(i) });
 
-function writer(opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoints?: number; fail?: () => boolean; incomplete?: (p: IPoint) => boolean } = {}) {
+function writer(
+  opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoints?: number; fail?: () => boolean; incomplete?: (p: IPoint) => boolean; settle?: (points: IPoint[]) => Promise<void> } = {},
+) {
   const batches: number[][] = [];
+  const settled: number[][] = [];
   const acked: number[] = [];
   const w = new BatchWriter<number>({
     maxPoints: opts.maxPoints ?? 3,
@@ -17,11 +20,24 @@ function writer(opts: { maxPoints?: number; maxWaitMs?: number; maxBufferedPoint
     async write(points) {
       if (opts.fail?.()) throw new Error('InfluxDB down');
       batches.push(points.map((p) => p.fields!.v as number));
+    },
+    async settle(points) {
+      await opts.settle?.(points);
+      settled.push(points.map((p) => p.fields!.v as number));
       if (opts.incomplete) return new Set(points.filter(opts.incomplete));
     },
     onWritten: (keys) => acked.push(...keys),
   });
-  return { w, batches, acked };
+  return { w, batches, settled, acked };
+}
+
+/** A settle held until the test lets it go, or made to fail. */
+function heldSettle() {
+  const calls: { release: () => void; fail: (err: Error) => void }[] = [];
+  return {
+    calls,
+    settle: () => new Promise<void>((release, fail) => calls.push({ release, fail })),
+  };
 }
 
 describe('batch writer', () => {
@@ -63,6 +79,85 @@ describe('batch writer', () => {
     expect(acked).toEqual([1, 3]);
     expect(w.stats).toMatchObject({ written: 3, withheld: 1, writeErrors: 0 });
     expect(w.buffered).toBe(0);
+  });
+
+  it('settles a burst once: the batches written while a settle runs wait for the next, which covers them all', async () => {
+    const held = heldSettle();
+    const { w, batches, settled, acked } = writer({ settle: held.settle });
+    for (let i = 1; i <= 9; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(5); // full batches go at once, one after the other
+    // The first batch's settle is held: the raw writes go on meanwhile, and no receipt goes out.
+    expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    expect(held.calls).toHaveLength(1);
+    expect(acked).toEqual([]);
+    held.calls[0]!.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(acked).toEqual([1, 2, 3]);
+    // One settle for the two batches written after the first began: each began after their raw writes.
+    expect(held.calls).toHaveLength(2);
+    held.calls[1]!.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toEqual([[1, 2, 3], [4, 5, 6, 7, 8, 9]]);
+    expect(acked).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(w.stats).toMatchObject({ written: 9, settles: 2, writeErrors: 0, settleErrors: 0 });
+  });
+
+  it('keeps the receipts when a settle fails and retries it with backoff, never writing the raw points again', async () => {
+    const held = heldSettle();
+    const { w, batches, acked } = writer({ settle: held.settle });
+    for (let i = 1; i <= 3; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(0);
+    held.calls[0]!.fail(new Error('InfluxDB down'));
+    await vi.advanceTimersByTimeAsync(0);
+    w.offer({ point: point(4), key: 4 });
+    await vi.advanceTimersByTimeAsync(100); // the 4th is written while the settle waits its backoff
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+    expect(held.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100); // 200 ms after the failure: one settle over all four
+    expect(held.calls).toHaveLength(2);
+    held.calls[1]!.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(acked).toEqual([1, 2, 3, 4]);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+    expect(w.stats).toMatchObject({ settleErrors: 1, settles: 1, written: 4 });
+  });
+
+  it('counts written points awaiting their settle against its bound', async () => {
+    const held = heldSettle();
+    const { w } = writer({ maxBufferedPoints: 4, settle: held.settle });
+    for (let i = 1; i <= 4; i++) expect(w.offer({ point: point(i), key: i })).toBe(true);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(w.buffered).toBe(4); // all written, none settled
+    expect(w.offer({ point: point(5), key: 5 })).toBe(false);
+    held.calls[0]!.release();
+    await vi.advanceTimersByTimeAsync(0);
+    held.calls[1]!.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.buffered).toBe(0);
+    expect(w.offer({ point: point(6), key: 6 })).toBe(true);
+  });
+
+  it('stops after the settle of what it wrote, one attempt: what fails gets no receipt', async () => {
+    const held = heldSettle();
+    const { w, acked } = writer({ settle: held.settle, maxWaitMs: 10_000 });
+    w.offer({ point: point(1), key: 1 });
+    const stopped = w.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    held.calls[0]!.fail(new Error('InfluxDB down'));
+    await vi.advanceTimersByTimeAsync(0);
+    await stopped;
+    expect(held.calls).toHaveLength(1);
+    expect(acked).toEqual([]);
+  });
+
+  it('without a settle, acknowledges a batch when its write is', async () => {
+    const acked: number[] = [];
+    const w = new BatchWriter<number>({ maxPoints: 2, maxWaitMs: 100, maxBufferedPoints: 10, log, write: async () => {}, onWritten: (keys) => acked.push(...keys) });
+    w.offer({ point: point(1), key: 1 });
+    w.offer({ point: point(2), key: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(acked).toEqual([1, 2]);
+    expect(w.stats).toMatchObject({ written: 2, settles: 0 });
   });
 
   it('refuses offers beyond its bound instead of growing', async () => {

@@ -10,44 +10,61 @@ export interface PendingPoint<K> {
 export interface BatchWriterOptions<K> {
   maxPoints: number;
   maxWaitMs: number;
+  /** Points held at once, written or not, until their receipts: beyond, offers are refused. */
   maxBufferedPoints: number;
+  /** Writes a batch of raw points; a rejection keeps it for a retry with backoff. */
+  write(points: IPoint[]): Promise<void>;
   /**
-   * Writes a batch; a rejection keeps it for a retry. It may resolve with points that are stored but not
-   * complete (their rollup ran short): the batch is done, but they get no receipt, so their agents resend
-   * them later, rather than the whole ingest retrying what will fail again.
+   * What follows the raw writes before any receipt (the rollups), run over every batch written since the
+   * last one started: a burst of batches on the same days is summed once, not once per batch. Each of
+   * its points' raw write was acknowledged before it began. A rejection retries it, with backoff, over
+   * the same points and any written since. It may resolve with points stored but not complete (their
+   * rollup ran short): they get no receipt, so their agents resend them later, rather than the whole
+   * ingest retrying what will fail again. Without it, a write is done at its acknowledgement.
    */
-  write(points: IPoint[]): Promise<ReadonlySet<IPoint> | void>;
+  settle?(points: IPoint[]): Promise<ReadonlySet<IPoint> | void>;
   onWritten(keys: K[]): void;
   log: Logger;
 }
 
 const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
+const nextBackoff = (ms: number) => Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, ms * 2));
 
 /**
- * Groups points into batches written by size or by age, one write at a time. A failed write keeps its
- * batch and retries with backoff; while the buffer is full, offers are refused so memory stays bounded
- * (the agents keep what has no receipt and resend it).
+ * Groups points into batches written by size or by age, one write at a time, and settles what was
+ * written (the rollups) in a second stage that runs beside the writes: while one settle reads and writes
+ * the sums of the days written so far, the next raw batches go in, and the settle after covers them all.
+ * A failed write or settle keeps its points and retries with backoff; while the points held reach their
+ * bound, offers are refused so memory stays bounded (the agents keep what has no receipt and resend it).
  */
 export class BatchWriter<K> {
   private buffer: PendingPoint<K>[] = [];
+  /** Raw points InfluxDB acknowledged, awaiting the settle that lets their receipts go. */
+  private written: PendingPoint<K>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerImmediate = false;
   private writing = false;
   private backoffMs = 0;
+  private settling = false;
+  /** Points of the settle running now: held until it ends, so counted against the bound. */
+  private settlingPoints = 0;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private settleBackoffMs = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
-  readonly stats = { written: 0, writeErrors: 0, refused: 0, withheld: 0 };
+  readonly stats = { written: 0, writeErrors: 0, settleErrors: 0, settles: 0, refused: 0, withheld: 0 };
 
   constructor(private readonly opts: BatchWriterOptions<K>) {}
 
+  /** Points held: not written yet, or written and awaiting their settle. */
   get buffered(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.written.length + this.settlingPoints;
   }
 
   /** Returns false when the buffer is full: the caller must not consider the point accepted. */
   offer(entry: PendingPoint<K>): boolean {
-    if (this.stopped || this.buffer.length >= this.opts.maxBufferedPoints) {
+    if (this.stopped || this.buffered >= this.opts.maxBufferedPoints) {
       this.stats.refused++;
       return false;
     }
@@ -75,18 +92,18 @@ export class BatchWriter<K> {
     this.writing = true;
     const batch = this.buffer.slice(0, this.opts.maxPoints);
     try {
-      const incomplete = await this.opts.write(batch.map((e) => e.point));
+      await this.opts.write(batch.map((e) => e.point));
       this.buffer.splice(0, batch.length);
-      this.stats.written += batch.length;
       if (this.backoffMs) this.opts.log.info({ points: batch.length }, 'InfluxDB writes resumed');
       this.backoffMs = 0;
-      const done = incomplete ? batch.filter((e) => !incomplete.has(e.point)) : batch;
-      this.stats.withheld += batch.length - done.length;
-      this.opts.onWritten(done.map((e) => e.key));
+      if (this.opts.settle) {
+        this.written.push(...batch);
+        if (!this.settleTimer) void this.settle();
+      } else this.done(batch, undefined);
     } catch (err) {
       this.stats.writeErrors++;
-      this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
-      this.opts.log.warn({ err: (err as Error).message, retryInMs: this.backoffMs, buffered: this.buffer.length }, 'InfluxDB write failed; will retry');
+      this.backoffMs = nextBackoff(this.backoffMs);
+      this.opts.log.warn({ err: (err as Error).message, retryInMs: this.backoffMs, buffered: this.buffered }, 'InfluxDB write failed; will retry');
     } finally {
       this.writing = false;
     }
@@ -94,17 +111,60 @@ export class BatchWriter<K> {
     else this.notifyIdle();
   }
 
+  /** Settles every point written so far, once; what gets written meanwhile waits for the next settle. */
+  private async settle(): Promise<void> {
+    if (this.settling || this.written.length === 0) return this.notifyIdle();
+    this.settling = true;
+    const group = this.written.splice(0);
+    this.settlingPoints = group.length;
+    try {
+      const incomplete = await this.opts.settle!(group.map((e) => e.point));
+      this.stats.settles++;
+      if (this.settleBackoffMs) this.opts.log.info({ points: group.length }, 'InfluxDB rollups resumed');
+      this.settleBackoffMs = 0;
+      this.done(group, incomplete || undefined);
+    } catch (err) {
+      this.written.unshift(...group);
+      this.stats.settleErrors++;
+      this.settleBackoffMs = nextBackoff(this.settleBackoffMs);
+      this.opts.log.warn({ err: (err as Error).message, retryInMs: this.settleBackoffMs, points: this.written.length }, 'rollups failed; the raw points are stored, their receipts wait; will retry');
+    } finally {
+      this.settling = false;
+      this.settlingPoints = 0;
+    }
+    if (!this.written.length) return this.notifyIdle();
+    if (!this.settleBackoffMs) return this.settle();
+    if (this.stopped) return this.notifyIdle(); // one last attempt only: the agents resend what got no receipt
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.settle();
+    }, this.settleBackoffMs);
+  }
+
+  private done(entries: PendingPoint<K>[], incomplete: ReadonlySet<IPoint> | undefined): void {
+    this.stats.written += entries.length;
+    const complete = incomplete ? entries.filter((e) => !incomplete.has(e.point)) : entries;
+    this.stats.withheld += entries.length - complete.length;
+    this.opts.onWritten(complete.map((e) => e.key));
+  }
+
   private notifyIdle(): void {
-    if (this.buffer.length && !this.stopped) return;
+    if (this.writing || this.settling) return;
+    if (!this.stopped && (this.buffer.length || this.written.length)) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Writes what is buffered (one last attempt) and stops taking points. */
+  /** Writes and settles what it holds (one last attempt each) and stops taking points. */
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    this.settleBackoffMs = 0;
     if (!this.writing) await this.flush();
     this.stopped = true;
-    if (this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (!this.settling) void this.settle();
+    await idle;
   }
 }

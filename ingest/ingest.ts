@@ -78,10 +78,11 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         if (/database not found|bucket .* not found/i.test((err as Error).message)) await influx.prepare();
         throw err;
       }
-      // Before the receipt: a crash here leaves the events unacknowledged, so they come back and the
-      // days they touched are recomputed then.
-      return rollUp(influx, points, (site) => siteTimeZone(config, site), log);
     },
+    // Before the receipts, over every batch written since the last rollup began (a burst's days summed
+    // once): a crash here leaves the events unacknowledged, so they come back and their days are
+    // recomputed then.
+    settle: (points: IPoint[]) => rollUp(influx, points, (site) => siteTimeZone(config, site), log),
     onWritten: (keys) => publishReceipts(client, keys),
   });
   const letters = deadLetters(writer, client, rejects);
