@@ -81,25 +81,35 @@ describe('batch writer', () => {
     expect(w.buffered).toBe(0);
   });
 
-  it('settles a burst once: the batches written while a settle runs wait for the next, which covers them all', async () => {
+  it('writes the full batches waiting back to back, then settles them once; writes wait for the settle', async () => {
     const held = heldSettle();
     const { w, batches, settled, acked } = writer({ settle: held.settle });
     for (let i = 1; i <= 9; i++) w.offer({ point: point(i), key: i });
-    await vi.advanceTimersByTimeAsync(5); // full batches go at once, one after the other
-    // The first batch's settle is held: the raw writes go on meanwhile, and no receipt goes out.
+    await vi.advanceTimersByTimeAsync(5);
     expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
-    expect(held.calls).toHaveLength(1);
+    expect(held.calls).toHaveLength(1); // one settle for the burst, held: no receipt yet
     expect(acked).toEqual([]);
+    for (let i = 10; i <= 12; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(5);
+    expect(batches).toHaveLength(3); // a settle never runs beside writes to the same days
     held.calls[0]!.release();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(acked).toEqual([1, 2, 3]);
-    // One settle for the two batches written after the first began: each began after their raw writes.
-    expect(held.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(acked).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(batches).toHaveLength(4);
     held.calls[1]!.release();
     await vi.advanceTimersByTimeAsync(0);
-    expect(settled).toEqual([[1, 2, 3], [4, 5, 6, 7, 8, 9]]);
-    expect(acked).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(w.stats).toMatchObject({ written: 9, settles: 2, writeErrors: 0, settleErrors: 0 });
+    expect(settled).toEqual([[1, 2, 3, 4, 5, 6, 7, 8, 9], [10, 11, 12]]);
+    expect(acked).toHaveLength(12);
+    expect(w.stats).toMatchObject({ written: 12, settles: 2, writeErrors: 0, settleErrors: 0 });
+  });
+
+  it('settles a burst after at most 10 batches, so that receipts never wait for a whole flood', async () => {
+    const held = heldSettle();
+    const { w, batches } = writer({ settle: held.settle });
+    for (let i = 1; i <= 36; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(20);
+    expect(batches).toHaveLength(10);
+    expect(held.calls).toHaveLength(1);
   });
 
   it('keeps the receipts when a settle fails and retries it with backoff, never writing the raw points again', async () => {
@@ -110,27 +120,31 @@ describe('batch writer', () => {
     held.calls[0]!.fail(new Error('InfluxDB down'));
     await vi.advanceTimersByTimeAsync(0);
     w.offer({ point: point(4), key: 4 });
-    await vi.advanceTimersByTimeAsync(100); // the 4th is written while the settle waits its backoff
-    expect(batches).toEqual([[1, 2, 3], [4]]);
+    await vi.advanceTimersByTimeAsync(150); // the settle waits its backoff, and the writes with it
+    expect(batches).toEqual([[1, 2, 3]]);
     expect(held.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(100); // 200 ms after the failure: one settle over all four
+    await vi.advanceTimersByTimeAsync(50); // 200 ms after the failure: the same points again
     expect(held.calls).toHaveLength(2);
     held.calls[1]!.release();
     await vi.advanceTimersByTimeAsync(0);
+    expect(acked).toEqual([1, 2, 3]);
+    await vi.advanceTimersByTimeAsync(100); // then the 4th, in its own batch and settle
+    held.calls[2]!.release();
+    await vi.advanceTimersByTimeAsync(0);
     expect(acked).toEqual([1, 2, 3, 4]);
     expect(batches).toEqual([[1, 2, 3], [4]]);
-    expect(w.stats).toMatchObject({ settleErrors: 1, settles: 1, written: 4 });
+    expect(w.stats).toMatchObject({ settleErrors: 1, settles: 2, written: 4 });
   });
 
   it('counts written points awaiting their settle against its bound', async () => {
     const held = heldSettle();
     const { w } = writer({ maxBufferedPoints: 4, settle: held.settle });
     for (let i = 1; i <= 4; i++) expect(w.offer({ point: point(i), key: i })).toBe(true);
-    await vi.advanceTimersByTimeAsync(200);
-    expect(w.buffered).toBe(4); // all written, none settled
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.buffered).toBe(4); // three in the settle, one waiting
     expect(w.offer({ point: point(5), key: 5 })).toBe(false);
     held.calls[0]!.release();
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(100);
     held.calls[1]!.release();
     await vi.advanceTimersByTimeAsync(0);
     expect(w.buffered).toBe(0);
@@ -148,6 +162,21 @@ describe('batch writer', () => {
     await stopped;
     expect(held.calls).toHaveLength(1);
     expect(acked).toEqual([]);
+  });
+
+  it('on stop, gives a settle waiting for its retry its last attempt at once', async () => {
+    const held = heldSettle();
+    const { w, acked } = writer({ settle: held.settle });
+    for (let i = 1; i <= 3; i++) w.offer({ point: point(i), key: i });
+    await vi.advanceTimersByTimeAsync(0);
+    held.calls[0]!.fail(new Error('InfluxDB down'));
+    await vi.advanceTimersByTimeAsync(0);
+    const stopped = w.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(held.calls).toHaveLength(2); // not waiting out the backoff
+    held.calls[1]!.release();
+    await stopped;
+    expect(acked).toEqual([1, 2, 3]);
   });
 
   it('without a settle, acknowledges a batch when its write is', async () => {

@@ -27,16 +27,20 @@ export interface BatchWriterOptions<K> {
   log: Logger;
 }
 
+/** Batches written back to back before their settle: a burst's days summed once, receipts at most this late. */
+const BURST_BATCHES = 10;
 const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
 const nextBackoff = (ms: number) => Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, ms * 2));
 
 /**
- * Groups points into batches written by size or by age, one write at a time, and settles what was
- * written (the rollups) in a second stage that runs beside the writes: while one settle reads and writes
- * the sums of the days written so far, the next raw batches go in, and the settle after covers them all.
- * A failed write or settle keeps its points and retries with backoff; while the points held reach their
- * bound, offers are refused so memory stays bounded (the agents keep what has no receipt and resend it).
+ * Groups points into batches written by size or by age, one write at a time, then settles what was written
+ * (the rollups) once per burst: full batches waiting are written back to back (up to BURST_BATCHES), then
+ * one settle covers them all. Writes and settles never overlap: a settle running beside raw writes to the
+ * same days finds its rows changed under it and must read them again (storage/rollup-sync.ts), which cost
+ * InfluxDB more than it saved. A failed write or settle keeps its points and retries with backoff; while
+ * the points held reach their bound, offers are refused so memory stays bounded (the agents keep what has
+ * no receipt and resend it).
  */
 export class BatchWriter<K> {
   private buffer: PendingPoint<K>[] = [];
@@ -73,8 +77,13 @@ export class BatchWriter<K> {
     return true;
   }
 
+  /** A settle running or waiting for its retry: writes wait for it. */
+  private get settlePending(): boolean {
+    return this.settling || this.settleTimer !== undefined;
+  }
+
   private schedule(): void {
-    if (this.writing) return;
+    if (this.writing || this.settlePending) return;
     const full = this.buffer.length >= this.opts.maxPoints;
     // A batch that fills up while waiting for its age limit goes now, unless InfluxDB is being waited for.
     if (this.timer && !(full && !this.backoffMs && !this.timerImmediate)) return;
@@ -88,18 +97,18 @@ export class BatchWriter<K> {
   }
 
   private async flush(): Promise<void> {
-    if (this.writing || this.buffer.length === 0) return this.notifyIdle();
+    if (this.writing || this.settlePending || this.buffer.length === 0) return this.notifyIdle();
     this.writing = true;
     const batch = this.buffer.slice(0, this.opts.maxPoints);
+    let written = false;
     try {
       await this.opts.write(batch.map((e) => e.point));
       this.buffer.splice(0, batch.length);
       if (this.backoffMs) this.opts.log.info({ points: batch.length }, 'InfluxDB writes resumed');
       this.backoffMs = 0;
-      if (this.opts.settle) {
-        this.written.push(...batch);
-        if (!this.settleTimer) void this.settle();
-      } else this.done(batch, undefined);
+      written = true;
+      if (this.opts.settle) this.written.push(...batch);
+      else this.done(batch, undefined);
     } catch (err) {
       this.stats.writeErrors++;
       this.backoffMs = nextBackoff(this.backoffMs);
@@ -107,6 +116,9 @@ export class BatchWriter<K> {
     } finally {
       this.writing = false;
     }
+    // Another full batch waiting joins this burst; otherwise the burst is settled now.
+    const burstGoesOn = this.buffer.length >= this.opts.maxPoints && this.written.length < BURST_BATCHES * this.opts.maxPoints && !this.stopped;
+    if (written && this.written.length && !burstGoesOn) return this.settle();
     if (this.buffer.length && !this.stopped) this.schedule();
     else this.notifyIdle();
   }
@@ -132,13 +144,16 @@ export class BatchWriter<K> {
       this.settling = false;
       this.settlingPoints = 0;
     }
-    if (!this.written.length) return this.notifyIdle();
-    if (!this.settleBackoffMs) return this.settle();
-    if (this.stopped) return this.notifyIdle(); // one last attempt only: the agents resend what got no receipt
-    this.settleTimer = setTimeout(() => {
-      this.settleTimer = undefined;
-      void this.settle();
-    }, this.settleBackoffMs);
+    if (this.written.length && this.settleBackoffMs && !this.stopped) {
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = undefined;
+        void this.settle();
+      }, this.settleBackoffMs);
+      return;
+    }
+    // Settled, or stopped after its one last attempt (the agents resend what got no receipt): the next burst.
+    if (this.buffer.length && !this.stopped) this.schedule();
+    else this.notifyIdle();
   }
 
   private done(entries: PendingPoint<K>[], incomplete: ReadonlySet<IPoint> | undefined): void {
@@ -161,10 +176,16 @@ export class BatchWriter<K> {
     clearTimeout(this.settleTimer);
     this.settleTimer = undefined;
     this.settleBackoffMs = 0;
-    if (!this.writing) await this.flush();
-    this.stopped = true;
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    if (!this.settling) void this.settle();
+    if (!this.writing && !this.settling) {
+      this.stopped = true;
+      // One last write of what is buffered, settled by the flush with what awaited a settle; with nothing
+      // to write, what awaited its settle's retry gets its last attempt here.
+      const toWrite = this.buffer.length > 0;
+      await this.flush();
+      if (!toWrite && this.written.length) await this.settle();
+    } else this.stopped = true;
+    this.notifyIdle();
     await idle;
   }
 }

@@ -12,7 +12,7 @@ export const ingestConfigSchema = z
         maxPoints: z.number().int().min(1).max(50_000).default(1000),
         /** …or when its oldest point has waited this long: the latency bound of a weighing. */
         maxWaitMs: z.number().int().min(1).max(60_000).default(100),
-        /** Points held while InfluxDB is unreachable; beyond, messages are left to the agents' resend. */
+        /** Points held until their receipts (unwritten, or awaiting their rollups); beyond, messages are left to the agents' resend. */
         maxBufferedPoints: z.number().int().min(1).default(100_000),
       })
       .strict()

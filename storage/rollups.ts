@@ -9,8 +9,8 @@ import { MEASUREMENT } from './points.js';
  *
  * Why not continuous queries: a CQ only looks at the last interval(s), and our data arrives late by
  * design (an agent's outbox may hold days of events after a network cut). Instead ingest recomputes the
- * days its batch touched, after the raw write and before the receipt: if it dies in between, no receipt
- * went out, the agent resends, and the day is recomputed again. A rollup point has the same identity on
+ * days its batches touched, after their raw writes and before their receipts (ingest/batch-writer.ts): if
+ * it dies in between, no receipt went out, the agent resends, and the day is recomputed again. A rollup point has the same identity on
  * every recompute (measurement + tags + bucket start), so a recompute overwrites it; history being
  * append-only (voids are new points), the set of series of a bucket only ever grows.
  *
