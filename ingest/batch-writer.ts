@@ -15,10 +15,10 @@ export interface BatchWriterOptions<K> {
   /** Writes a batch of raw points; a rejection keeps it for a retry with backoff. */
   write(points: IPoint[]): Promise<void>;
   /**
-   * What follows the raw writes before any receipt (the rollups), run over every batch written since the
-   * last one started: a burst of batches on the same days is summed once, not once per batch. Each of
-   * its points' raw write was acknowledged before it began. A rejection retries it, with backoff, over
-   * the same points and any written since. It may resolve with points stored but not complete (their
+   * What follows the raw writes before any receipt (the rollups), run once per burst over the batches
+   * written in it: a burst on the same days is summed once, not once per batch. Each of its points' raw
+   * write was acknowledged before it began. A rejection retries it, with backoff, over the same points;
+   * writes wait meanwhile. It may resolve with points stored but not complete (their
    * rollup ran short): they get no receipt, so their agents resend them later, rather than the whole
    * ingest retrying what will fail again. Without it, a write is done at its acknowledgement.
    */

@@ -79,9 +79,8 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         throw err;
       }
     },
-    // Before the receipts, over every batch written since the last rollup began (a burst's days summed
-    // once): a crash here leaves the events unacknowledged, so they come back and their days are
-    // recomputed then.
+    // Before the receipts, once per burst of batches (their days summed once): a crash here leaves the
+    // events unacknowledged, so they come back and their days are recomputed then.
     settle: (points: IPoint[]) => rollUp(influx, points, (site) => siteTimeZone(config, site), log),
     onWritten: (keys) => publishReceipts(client, keys),
   });
