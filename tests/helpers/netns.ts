@@ -32,6 +32,9 @@ export function finished(child: ChildProcess, input = ''): Promise<Finished> {
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // A child may exit before reading its input (s_client refused by the server at the handshake): the write
+  // then fails with EPIPE, which says nothing its exit status and output do not; unheard, it would crash the run.
+  child.stdin?.on('error', () => {});
   child.stdin?.end(input);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
