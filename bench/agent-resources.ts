@@ -20,6 +20,9 @@ import { SimulatedToledoScale } from '../firmware-sim/toledo/simulated-toledo-sc
 import { agentTopic, agentUsername, decode, kindFilter, parseTopic } from '../protocol/index.js';
 import { readCredentials } from '../runtime/credentials-file.js';
 import { projectRoot } from '../runtime/project-root.js';
+import { credentialsPaths } from '../broker/credentials.js';
+import { logLine, ManagedProcess } from '../tests/chaos/harness.js';
+import { startInfluxd } from '../tests/helpers/influxd.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { watchProcess } from './proc-sampler.js';
 import { summary } from './stats.js';
@@ -28,9 +31,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const ROOT = projectRoot(import.meta.url);
 const CLI = join(ROOT, 'dist', 'cli', 'trebuchet.js');
 
-/** Node's flags in the agent's systemd unit (between `node` and the script): the bench runs the agent as it is deployed. */
-function unitNodeFlags(): string[] {
-  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'trebuchet-agent.service'), 'utf8');
+/** Node's flags in a component's systemd unit (between `node` and the script): the bench runs it as it is deployed. */
+function unitNodeFlags(component = 'agent'): string[] {
+  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', `trebuchet-${component}.service`), 'utf8');
   const words = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
   return words.slice(1, words.findIndex((w) => w.endsWith('trebuchet.js')));
 }
@@ -151,10 +154,60 @@ export async function benchAgentResources(): Promise<void> {
     console.log(`  traffic          ${weighings} weighings and ${buckets} visits buckets received and acknowledged`);
     console.log(`  reference        agent with no device: median ${i.median.toFixed(1)} MiB, ${idle!.cpuPercent.toFixed(1)} % CPU`);
     console.log(`  ratio loaded / reference: memory ${(l.median / i.median).toFixed(2)}`);
+    console.log(`\nresident memory at idle, each its own process as its systemd unit starts it, median over ${IDLE_SECONDS} s`);
+    console.log(`  agent       ${i.median.toFixed(1)} MiB (the reference above)`);
+    for (const line of await serversAtIdle(dir)) console.log(`  ${line}`);
   } finally {
     for (const c of children) c.kill('SIGTERM');
     for (const stop of stops.reverse()) await stop();
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How long each server is sampled at idle. */
+const IDLE_SECONDS = 10;
+
+/**
+ * The servers' resident memory at idle: a broker, an ingest and the dashboards, each a `trebuchet` process
+ * started with its unit's node flags, on a real InfluxDB 1.6, connected and waiting for traffic.
+ */
+async function serversAtIdle(dir: string): Promise<string[]> {
+  const influxd = await startInfluxd();
+  const processes: ManagedProcess[] = [];
+  try {
+    const port = await freePort();
+    const brokerData = join(dir, 'servers-broker');
+    const credentialsFile = credentialsPaths(brokerData).credentials;
+    const influx = { url: influxd.url, database: 'trebuchet' };
+    const mqttAs = (username: string) => ({ url: `mqtt://127.0.0.1:${port}`, username, credentialsFile });
+    const configs = {
+      broker: { listen: { host: '127.0.0.1', port }, dataDir: brokerData, agents: [{ site: 'bench', agent: 'loaded' }] },
+      ingest: { mqtt: mqttAs('ingest'), influx },
+      dashboards: { http: { port: 0 }, mqtt: mqttAs('dashboards'), influx, usersFile: join(dir, 'servers-users.json') },
+    };
+    const ready = { broker: /"msg":"MQTT broker ready"/, ingest: /"msg":"ingest subscribed"/, dashboards: /"msg":"dashboards listening"/ };
+    const lines: string[] = [];
+    for (const component of ['broker', 'ingest', 'dashboards'] as const) {
+      const file = join(dir, `servers-${component}.yaml`);
+      writeFileSync(file, JSON.stringify(configs[component]));
+      const p = new ManagedProcess({
+        name: component,
+        command: process.execPath,
+        args: [...unitNodeFlags(component), CLI, component, '--config', file],
+        logFile: join(dir, `servers-${component}.log`),
+        env: { ...process.env, TREBUCHET_LOG_FORMAT: 'json', TREBUCHET_LOG_LEVEL: 'info' },
+        ready: logLine(ready[component]),
+      });
+      processes.push(p);
+      // Started one after the other: ingest and the dashboards log in to the broker started before them.
+      await p.start();
+    }
+    const samples = await Promise.all(processes.map((p) => watchProcess(p.child!.pid!, IDLE_SECONDS)));
+    for (const [n, p] of processes.entries()) lines.push(`${p.name.padEnd(11)} ${summary(samples[n]!.rssMiB).median.toFixed(1)} MiB`);
+    return lines;
+  } finally {
+    for (const p of processes.reverse()) await p.stop();
+    await influxd.stop();
   }
 }
