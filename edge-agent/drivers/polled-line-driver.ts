@@ -1,5 +1,5 @@
 import type { ByteTransport } from '../transport/transport.js';
-import { LineFramer, mask7, RequestLoop, type LineFramerOptions, type PolledRequest } from './ascii-lines.js';
+import { LineFramer, mask7, type LineFramerOptions, type PolledRequest, type RequestLoop } from './ascii-lines.js';
 import { StreamScaleDriver } from './stream-driver.js';
 
 /**
@@ -15,11 +15,7 @@ export abstract class PolledLineDriver<R extends PolledRequest> extends StreamSc
   constructor(transport: ByteTransport, framing: LineFramerOptions, polling: { pollMs: number; poll: () => R | undefined }) {
     super(transport);
     this.framer = new LineFramer(framing, (frame) => this.frame(frame), (error) => this.emit('frameError', error));
-    this.loop = new RequestLoop<R>({
-      ...polling,
-      write: (wire) => this.transport.write(wire),
-      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-    });
+    this.loop = this.requestLoop(polling);
   }
 
   /** One frame, its end (and start) removed. */

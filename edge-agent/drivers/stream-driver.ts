@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ByteTransport } from '../transport/transport.js';
+import { RequestLoop, type PolledRequest } from './ascii-lines.js';
 import type { FrameError, LinkState, ScaleDriver, ScaleDriverEvents } from './scale.js';
 
 /** What every stream driver reports, whatever it reads (scale readings, door counts…). */
@@ -68,4 +69,13 @@ export abstract class StreamDriver<Events extends StreamDriverEvents & Record<ke
 }
 
 /** A stream driver of a scale: readings, frame errors, the link. */
-export abstract class StreamScaleDriver extends StreamDriver<ScaleDriverEvents> implements ScaleDriver {}
+export abstract class StreamScaleDriver extends StreamDriver<ScaleDriverEvents> implements ScaleDriver {
+  /** The request loop of a polled protocol on this driver's transport: a request left unanswered is a frameError naming it. */
+  protected requestLoop<R extends PolledRequest>(polling: { pollMs: number; poll: () => R | undefined }): RequestLoop<R> {
+    return new RequestLoop<R>({
+      ...polling,
+      write: (wire) => this.transport.write(wire),
+      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
+    });
+  }
+}

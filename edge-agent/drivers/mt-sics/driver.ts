@@ -1,7 +1,7 @@
 import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
-import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
+import { LineFramer, mask7, type PolledRequest, type RequestLoop } from '../ascii-lines.js';
 import { printable } from '../../../runtime/printable.js';
 import { type ScaleReading } from '../scale.js';
 import { StreamScaleDriver } from '../stream-driver.js';
@@ -40,12 +40,7 @@ export class MtSicsDriver extends StreamScaleDriver {
       (line) => this.line(line),
       (error) => this.emit('frameError', error),
     );
-    this.loop = new RequestLoop<MtSicsRequest>({
-      pollMs: this.config.pollMs,
-      poll: () => this.poll(),
-      write: (wire) => this.transport.write(wire),
-      onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-    });
+    this.loop = this.requestLoop<MtSicsRequest>({ pollMs: this.config.pollMs, poll: () => this.poll() });
   }
 
   /** The serial number the balance last gave (`I4 A "…"`, the reply to `@` or its power-up line). */

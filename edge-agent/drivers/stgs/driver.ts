@@ -1,7 +1,7 @@
 import type { TransportConfig } from '../../transport/config.js';
 import { createTransport } from '../../transport/index.js';
 import type { ByteTransport } from '../../transport/transport.js';
-import { LineFramer, mask7, RequestLoop, type PolledRequest } from '../ascii-lines.js';
+import { LineFramer, mask7, type PolledRequest, type RequestLoop } from '../ascii-lines.js';
 import { printable } from '../../../runtime/printable.js';
 import { StreamScaleDriver } from '../stream-driver.js';
 import { stgsConfigSchema, type StgsConfig, type StgsConfigInput } from './config.js';
@@ -33,12 +33,7 @@ export class StGsDriver extends StreamScaleDriver {
     const { request, pollMs, replyTimeoutMs } = this.config;
     if (request) {
       const poll: PolledRequest = { wire: request + CRLF, label: request, timeoutMs: replyTimeoutMs };
-      this.loop = new RequestLoop({
-        pollMs,
-        poll: () => poll,
-        write: (wire) => this.transport.write(wire),
-        onTimeout: (r) => this.emit('frameError', { reason: `no reply to ${r.label} within ${r.timeoutMs} ms`, raw: '' }),
-      });
+      this.loop = this.requestLoop({ pollMs, poll: () => poll });
     }
   }
 
