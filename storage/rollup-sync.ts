@@ -83,11 +83,12 @@ type Phase = 'buckets' | 'months';
 /**
  * The statements that read one span in a phase. Buckets: raw sums and the stored rows (whole months if
  * the rollup has monthly rows, with those, so that the read that ends the first phase starts the second).
- * Months: the stored daily and monthly rows.
+ * Months (only rollups with monthly rows): the stored daily and monthly rows. Either way a monthly
+ * rollup's last two answers are its stored days and months (`monthChangesOf`).
  */
 function spanStatements(s: RollupSpan, phase: Phase): string[] {
   const r = s.rollup;
-  if (!r.monthly) return phase === 'buckets' ? [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)] : [];
+  if (!r.monthly) return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)];
   const months = monthsOf(s);
   const stored = [storedRowsQuery(r, r.name, s.site, months.start, months.end), storedRowsQuery(r, monthlyName(r), s.site, months.start, months.end)];
   return phase === 'buckets' ? [rawSumsQuery(s), ...stored] : stored;
@@ -122,6 +123,9 @@ function bucketChanges(s: RollupSpan, raw: InfluxSeries[], storedRows: InfluxSer
       }),
   };
 }
+
+/** The month changes of a span from its answers in either phase: its last two, the stored days and months. */
+const monthChangesOf = (s: RollupSpan, answer: InfluxSeries[][]) => monthChanges(s, answer.at(-2)!, answer.at(-1)!);
 
 /** The monthly rows that differ from the sums of the daily rows stored, among the months the span may write. */
 function monthChanges(s: RollupSpan, storedDays: InfluxSeries[], storedMonths: InfluxSeries[]): Change[] {
@@ -234,7 +238,7 @@ export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan
     for (const [i, span] of read.entries()) {
       const answer = answers[i]!;
       if (answer === UNENCODABLE) short.set(span, unencodable(span));
-      else if (phase === 'months') changes.push(...monthChanges(span, answer[0]!, answer[1]!));
+      else if (phase === 'months') changes.push(...monthChangesOf(span, answer));
       else {
         const diff = bucketChanges(span, answer[0]!, answer[1]!);
         changes.push(...diff.changes);
@@ -247,7 +251,7 @@ export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan
       // Our buckets are current (or later writers'): the months, from this same read, which followed our last day write.
       phase = 'months';
       ours = undefined;
-      mine = read.flatMap((span, i) => (span.rollup.monthly && !short.has(span) ? monthChanges(span, (answers[i] as InfluxSeries[][])[1]!, (answers[i] as InfluxSeries[][])[2]!) : []));
+      mine = monthly().flatMap((span) => monthChangesOf(span, answers[read.indexOf(span)] as InfluxSeries[][]));
     }
     if (mine.length === 0) {
       if (short.size) throw new ShortRollupError([...short.values()]);
