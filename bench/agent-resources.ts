@@ -21,7 +21,7 @@ import { agentTopic, agentUsername, decode, kindFilter, parseTopic } from '../pr
 import { readCredentials } from '../runtime/credentials-file.js';
 import { projectRoot } from '../runtime/project-root.js';
 import { credentialsPaths } from '../broker/credentials.js';
-import { logLine, ManagedProcess } from '../tests/chaos/harness.js';
+import { cliProcess, logLine, type ManagedProcess } from '../tests/chaos/harness.js';
 import { startInfluxd } from '../tests/helpers/influxd.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { watchProcess } from './proc-sampler.js';
@@ -191,14 +191,7 @@ async function serversAtIdle(dir: string): Promise<string[]> {
     for (const component of ['broker', 'ingest', 'dashboards'] as const) {
       const file = join(dir, `servers-${component}.yaml`);
       writeFileSync(file, JSON.stringify(configs[component]));
-      const p = new ManagedProcess({
-        name: component,
-        command: process.execPath,
-        args: [...unitNodeFlags(component), CLI, component, '--config', file],
-        logFile: join(dir, `servers-${component}.log`),
-        env: { ...process.env, TREBUCHET_LOG_FORMAT: 'json', TREBUCHET_LOG_LEVEL: 'info' },
-        ready: logLine(ready[component]),
-      });
+      const p = cliProcess(component, component, file, join(dir, `servers-${component}.log`), logLine(ready[component]), { nodeArgs: unitNodeFlags(component) });
       processes.push(p);
       // Started one after the other: ingest and the dashboards log in to the broker started before them.
       await p.start();

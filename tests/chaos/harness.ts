@@ -227,15 +227,25 @@ export class ManagedProcess {
   }
 }
 
-/** The node executable running the built CLI, with the child environment the components should see. */
-export function cliProcess(name: string, kind: 'agent' | 'broker' | 'ingest', configFile: string, logFile: string, ready: ProcessOptions['ready']): ManagedProcess {
+/**
+ * The node executable running the built CLI, with the child environment the components should see;
+ * `nodeArgs` go to node before the script (a unit's flags, an `--import` hook), `env` is added.
+ */
+export function cliProcess(
+  name: string,
+  kind: 'agent' | 'broker' | 'ingest' | 'dashboards',
+  configFile: string,
+  logFile: string,
+  ready: ProcessOptions['ready'],
+  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): ManagedProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
-  const env: NodeJS.ProcessEnv = { ...process.env, TREBUCHET_LOG_FORMAT: 'json', TREBUCHET_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TREBUCHET_LOG_FORMAT: 'json', TREBUCHET_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info', ...options.env };
   // Secrets come from the credentials file here: an operator's environment must not override them.
   delete env.TREBUCHET_MQTT_PASSWORD;
   delete env.TREBUCHET_MQTT_USERNAME;
   delete env.TREBUCHET_INFLUX_PASSWORD;
-  return new ManagedProcess({ name, command: process.execPath, args: [CLI, kind, '--config', configFile], logFile, env, ready });
+  return new ManagedProcess({ name, command: process.execPath, args: [...(options.nodeArgs ?? []), CLI, kind, '--config', configFile], logFile, env, ready });
 }
 
 /** Waits for a log line (JSON logs) matching `pattern` written since `since`. */

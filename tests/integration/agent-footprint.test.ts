@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, logLine, ManagedProcess } from '../chaos/harness.js';
+import { cliProcess, logLine, type ManagedProcess } from '../chaos/harness.js';
 import { freePort } from '../helpers/ports.js';
 
 const TRACE_HOOK = join(import.meta.dirname, '..', 'helpers', 'trace-modules.mjs');
@@ -32,14 +32,7 @@ describe('what an agent process loads', () => {
     const file = join(dir, `${name}.yaml`);
     const mqttPort = await freePort();
     writeFileSync(file, JSON.stringify({ dataDir: join(dir, name), http: { port: 0 }, mqtt: { url: `mqtt://127.0.0.1:${mqttPort}`, username: 'x', password: 'y' }, ...config }));
-    const p = new ManagedProcess({
-      name,
-      command: process.execPath,
-      args: ['--import', TRACE_HOOK, CLI, 'agent', '--config', file],
-      logFile: join(dir, `${name}.log`),
-      env: { ...process.env, TRACE_MODULES_FILE: trace, TREBUCHET_LOG_FORMAT: 'json' },
-      ready: logLine(/"msg":"agent started"/),
-    });
+    const p = cliProcess(name, 'agent', file, join(dir, `${name}.log`), logLine(/"msg":"agent started"/), { nodeArgs: ['--import', TRACE_HOOK], env: { TRACE_MODULES_FILE: trace } });
     running.push(p);
     await p.start();
     const modules = () => readFileSync(trace, 'utf8').split('\n').filter(Boolean);
