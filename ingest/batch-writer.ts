@@ -50,9 +50,8 @@ export class BatchWriter<K> {
   private timerImmediate = false;
   private writing = false;
   private backoffMs = 0;
-  private settling = false;
-  /** Points of the settle running now: held until it ends, so counted against the bound. */
-  private settlingPoints = 0;
+  /** The points of the settle running now (none: no settle runs), held until it ends, so counted against the bound. */
+  private inSettle: PendingPoint<K>[] = [];
   private settleTimer: NodeJS.Timeout | undefined;
   private settleBackoffMs = 0;
   private stopped = false;
@@ -63,7 +62,12 @@ export class BatchWriter<K> {
 
   /** Points held: not written yet, or written and awaiting their settle. */
   get buffered(): number {
-    return this.buffer.length + this.written.length + this.settlingPoints;
+    return this.buffer.length + this.written.length + this.inSettle.length;
+  }
+
+  /** A settle never starts without points. */
+  private get settling(): boolean {
+    return this.inSettle.length > 0;
   }
 
   /** Returns false when the buffer is full: the caller must not consider the point accepted. */
@@ -100,13 +104,13 @@ export class BatchWriter<K> {
     if (this.writing || this.settlePending || this.buffer.length === 0) return this.notifyIdle();
     this.writing = true;
     const batch = this.buffer.slice(0, this.opts.maxPoints);
-    let written = false;
+    let ok = false;
     try {
       await this.opts.write(batch.map((e) => e.point));
       this.buffer.splice(0, batch.length);
       if (this.backoffMs) this.opts.log.info({ points: batch.length }, 'InfluxDB writes resumed');
       this.backoffMs = 0;
-      written = true;
+      ok = true;
       if (this.opts.settle) this.written.push(...batch);
       else this.done(batch, undefined);
     } catch (err) {
@@ -118,7 +122,7 @@ export class BatchWriter<K> {
     }
     // Another full batch waiting joins this burst; otherwise the burst is settled now.
     const burstGoesOn = this.buffer.length >= this.opts.maxPoints && this.written.length < BURST_BATCHES * this.opts.maxPoints && !this.stopped;
-    if (written && this.written.length && !burstGoesOn) return this.settle();
+    if (ok && this.written.length && !burstGoesOn) return this.settle();
     if (this.buffer.length && !this.stopped) this.schedule();
     else this.notifyIdle();
   }
@@ -126,9 +130,7 @@ export class BatchWriter<K> {
   /** Settles every point written so far, once; what gets written meanwhile waits for the next settle. */
   private async settle(): Promise<void> {
     if (this.settling || this.written.length === 0) return this.notifyIdle();
-    this.settling = true;
-    const group = this.written.splice(0);
-    this.settlingPoints = group.length;
+    const group = (this.inSettle = this.written.splice(0));
     try {
       const incomplete = await this.opts.settle!(group.map((e) => e.point));
       this.stats.settles++;
@@ -141,8 +143,7 @@ export class BatchWriter<K> {
       this.settleBackoffMs = nextBackoff(this.settleBackoffMs);
       this.opts.log.warn({ err: (err as Error).message, retryInMs: this.settleBackoffMs, points: this.written.length }, 'rollups failed; the raw points are stored, their receipts wait; will retry');
     } finally {
-      this.settling = false;
-      this.settlingPoints = 0;
+      this.inSettle = [];
     }
     if (this.written.length && this.settleBackoffMs && !this.stopped) {
       this.settleTimer = setTimeout(() => {
