@@ -14,6 +14,12 @@ export const ingestConfigSchema = z
         maxWaitMs: z.number().int().min(1).max(60_000).default(100),
         /** Points held until their receipts (unwritten, or awaiting their rollups); beyond, messages are left to the agents' resend. */
         maxBufferedPoints: z.number().int().min(1).default(100_000),
+        /**
+         * The rollups of each settle are synced once more this long after it (ingest/second-look.ts). It
+         * must exceed the time a write already sent can take to land: InfluxDB 1.x applies a write within
+         * its `write-timeout` (10 s by default) or fails it.
+         */
+        secondLookMs: z.number().int().min(100).max(600_000).default(30_000),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,7 @@ import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { checkInfluxQLFunctions } from '../storage/influxql-functions.js';
 import { openStore } from '../storage/open-store.js';
+import { rollupSpansFor } from '../storage/rollups.js';
 import { BatchWriter } from './batch-writer.js';
 import { CaptureTimes } from './capture-times.js';
 import { siteTimeZone, type IngestConfig } from './config.js';
@@ -15,6 +16,7 @@ import type { StoredKindHandler, WatchedKindHandler } from './handlers/handler.j
 import { publishReceipts, type ReceiptKey } from './receipts.js';
 import { ReconnectWatch } from './reconnect-watch.js';
 import { rollUp } from './roll-up.js';
+import { SecondLook } from './second-look.js';
 
 export interface IngestStats {
   received: number;
@@ -24,6 +26,8 @@ export interface IngestStats {
   refusedBufferFull: number;
   /** Points stored whose rollup ran short: no receipt went out for them (see roll-up.ts). */
   receiptsWithheld: number;
+  /** Rollup rows a second look found stale after their check (another instance died in between, see second-look.ts). */
+  rollupRowsRewrittenOnSecondLook: number;
   rejected: Record<string, number>;
   buffered: number;
 }
@@ -65,6 +69,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     (err: Error) => log.warn({ err: err.message, influx: influx.describe }, 'InfluxDB not reachable yet; writes will retry'),
   );
 
+  const looks = new SecondLook({ store: influx, afterMs: config.batch.secondLookMs, log });
   const client = connectMqtt(config.mqtt, 'ingest', { clientId: `trebuchet-ingest-${randomBytes(4).toString('hex')}` });
 
   const writer = new BatchWriter<ReceiptKey | undefined>({
@@ -81,7 +86,12 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     },
     // Before the receipts, once per burst of batches (their days summed once): a crash here leaves the
     // events unacknowledged, so they come back and their days are recomputed then.
-    settle: (points: IPoint[]) => rollUp(influx, points, (site) => siteTimeZone(config, site), log),
+    async settle(points: IPoint[]) {
+      const spans = rollupSpansFor(points, (site) => siteTimeZone(config, site));
+      const incomplete = await rollUp(influx, spans, points, log);
+      looks.after(spans);
+      return incomplete;
+    },
     onWritten: (keys) => publishReceipts(client, keys),
   });
   const letters = deadLetters(writer, client, rejects);
@@ -141,6 +151,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     deadLetters: letters.count,
     refusedBufferFull: writer.stats.refused,
     receiptsWithheld: writer.stats.withheld,
+    rollupRowsRewrittenOnSecondLook: looks.stats.rewritten,
     rejected: rejects.snapshot(),
     buffered: writer.buffered,
   });
@@ -148,6 +159,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     stats,
     async stop() {
       await writer.stop();
+      await looks.stop();
       // What this instance did, for an operator sharing the work between several (sharedGroup).
       log.info(stats(), 'ingest stopped');
       // Without a broker, a graceful end waits forever for unsent receipts; the agents resend and get new ones.

@@ -1,19 +1,19 @@
 import type { IPoint } from 'influx';
 import type { Logger } from '../runtime/log.js';
-import { rollupSpansFor } from '../storage/rollups.js';
+import type { RollupSpan } from '../storage/rollups.js';
 import { ShortRollupError, syncRollups } from '../storage/rollup-sync.js';
 import type { InfluxStore } from '../storage/store.js';
 
 /**
- * Brings the rollups fed by a written batch up to date, before its receipts. Resolves with the points
+ * Brings the rollups fed by a written batch up to date (`spans`, from rollupSpansFor), before its receipts. Resolves with the points
  * whose rollup could not be written (a sum out of range): those get no receipt, so their agents resend
  * them and the day is recomputed then. Valid input cannot make a sum overflow (the contract's bounds), so
  * this means a raw point that came around ingest: an operator must remove it, hence the loud error at
  * every resend. Other failures reject, and the batch is retried.
  */
-export async function rollUp(store: InfluxStore, points: readonly IPoint[], timeZoneOf: (site: string) => string, log: Logger): Promise<Set<IPoint>> {
+export async function rollUp(store: InfluxStore, spans: readonly RollupSpan[], points: readonly IPoint[], log: Logger): Promise<Set<IPoint>> {
   try {
-    await syncRollups(store, rollupSpansFor(points, timeZoneOf));
+    await syncRollups(store, spans);
     return new Set();
   } catch (err) {
     if (!(err instanceof ShortRollupError)) throw err;

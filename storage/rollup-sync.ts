@@ -211,8 +211,12 @@ const unencodable = (span: RollupSpan): ShortRollup => ({
  * - A batch writes only the buckets that hold its points (`span.buckets`), and their months. A writer
  *   killed between its write and its check sent no receipt, so its events come back, each through some
  *   instance that recomputes the bucket holding it: if the dead writer had written a bucket it held no
- *   event of, nobody would read that bucket again. (The agent resends after its receipt timeout, seconds;
- *   a killed process's last request has landed long before.)
+ *   event of, nobody would read that bucket again. Its events' return is not enough on its own: they may
+ *   be recomputed before its last write lands, or have been receipted already by another instance (the
+ *   agent resent them while it was slow). So every instance also looks at the buckets it settled once
+ *   more, after any write sent by then has landed (ingest/second-look.ts): a stale row a dead writer left
+ *   is one whose raw points another instance wrote after the dead one's read, and that instance's second
+ *   look corrects it.
  * - Months come after days. A month is a sum of daily rows, so it is brought up to date in a second
  *   phase, from the days as stored once our own day writes were acknowledged, by the same rule one level
  *   up (daily rows are its raw points): its first round writes every month that differs, later rounds

@@ -176,6 +176,38 @@ export function rollupSpansFor(points: readonly IPoint[], timeZoneOf: (site: str
   return out;
 }
 
+/**
+ * The same buckets of several spans (one rollup, one site) as spans of consecutive buckets: days a week
+ * apart are read as two spans, not as the week between them (ingest's second look, ingest/second-look.ts).
+ */
+export function mergeSpans(spans: readonly RollupSpan[]): RollupSpan[] {
+  const groups = new Map<string, { span: RollupSpan; buckets: Set<number> }>();
+  for (const s of spans) {
+    const key = `${s.rollup.name}\u0000${s.site}`;
+    const group = groups.get(key) ?? { span: s, buckets: new Set<number>() };
+    for (const b of s.buckets ?? []) group.buckets.add(b);
+    groups.set(key, group);
+  }
+  const out: RollupSpan[] = [];
+  for (const { span, buckets } of groups.values()) {
+    const unit = span.rollup.bucket === '1d' ? 'day' : 'hour';
+    let run: number[] = [];
+    const close = () => {
+      const first = DateTime.fromMillis(run[0]!, { zone: span.timeZone });
+      const last = DateTime.fromMillis(run.at(-1)!, { zone: span.timeZone });
+      out.push({ rollup: span.rollup, site: span.site, timeZone: span.timeZone, ...wholeBuckets(span.rollup.bucket, first, last), buckets: new Set(run) });
+      run = [];
+    };
+    for (const b of [...buckets].sort((x, y) => x - y)) {
+      // The next bucket of a run starts where the last one ends (a local day may be 23 or 25 hours long).
+      if (run.length && DateTime.fromMillis(run.at(-1)!, { zone: span.timeZone }).plus({ [`${unit}s`]: 1 }).toMillis() !== b) close();
+      run.push(b);
+    }
+    if (run.length) close();
+  }
+  return out;
+}
+
 /** Every rollup of one site over the local days [from, to] (inclusive): `trebuchet rollup`, the demo, the benches. */
 export function rebuildSpans(site: string, timeZone: string, from: string, to: string): RollupSpan[] {
   const start = DateTime.fromISO(from, { zone: timeZone }).startOf('day');

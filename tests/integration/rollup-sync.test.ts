@@ -7,6 +7,7 @@ import { checkInfluxQLFunctions } from '../../storage/influxql-functions.js';
 import { syncRollups } from '../../storage/rollup-sync.js';
 import { selectSeries } from '../../storage/select-series.js';
 import type { InfluxStore } from '../../storage/store.js';
+import { SecondLook } from '../../ingest/second-look.js';
 import { weighingAt } from '../helpers/events.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 import { testStore } from '../helpers/store.js';
@@ -160,6 +161,65 @@ describe('rollups written by two instances at once', () => {
     await y;
     expect(await byDay(s)).toEqual({ '2025-03-14': 3, '2025-03-17': 4 });
     expect(await rolledUp(s)).toEqual({ daily: 7, monthly: 7 });
+  });
+
+  /**
+   * K weighs 1 kg, brings its day up to date and sends its month (1 kg); before that write lands, C weighs
+   * 4 kg more on the day and brings day and month to 5, and K's event, resent meanwhile, goes through B
+   * (which finds both current). K's month lands and K dies before its check: the month says 1 kg, and the
+   * only instances that could see it have checked already. Returns C's spans, as C's settle had them.
+   */
+  const killedWriterLeavesAStaleMonth = async (s: string, looks?: SecondLook) => {
+    const spansK = await weigh(s, 1);
+    let spansC: Awaited<ReturnType<typeof weigh>> | undefined;
+    const killed = syncRollups(store, spansK, {
+      async beforeWrite(round) {
+        if (round !== 2) return;
+        spansC = await weigh(s, 4, DAY.plus({ minutes: 2 }));
+        await syncRollups(store, spansC);
+        looks?.after(spansC);
+        await store.write(spansK.points, 'raw');
+        await syncRollups(store, spansK);
+      },
+      afterWrite: async (round) => {
+        if (round === 2) throw new Error('SIGKILL');
+      },
+    });
+    await expect(killed).rejects.toThrow('SIGKILL');
+    expect(await rolledUp(s)).toEqual({ daily: 5, monthly: 1 });
+    return spansC!;
+  };
+  const quiet = pino({ level: 'silent' });
+
+  it('a killed writer’s month that lands after every check is corrected by the second look of the instance that weighed after its read', async () => {
+    const s = fresh();
+    const looks = new SecondLook({ store, afterMs: 600_000, log: quiet });
+    await killedWriterLeavesAStaleMonth(s, looks);
+    // C stops: what is due later is looked at now.
+    await looks.stop();
+    expect(await rolledUp(s)).toEqual({ daily: 5, monthly: 5 });
+    // The month by category and the month by origin (two rollups of weighings).
+    expect(looks.stats).toEqual({ looks: 1, rewritten: 2, errors: 0 });
+  });
+
+  it('looks again on its own after its delay, and keeps the buckets of a look that failed for the next one', async () => {
+    const s = fresh();
+    const spansC = await killedWriterLeavesAStaleMonth(s);
+    let failures = 1;
+    const flaky: InfluxStore = {
+      describe: store.describe,
+      database: store.database,
+      write: (points, target) => store.write(points, target),
+      queryRaw: (q, o) => (failures-- > 0 ? Promise.reject(new Error('connect ECONNREFUSED')) : store.queryRaw(q, o)),
+      prepare: () => store.prepare(),
+      checkAccess: () => store.checkAccess(),
+    };
+    const looks = new SecondLook({ store: flaky, afterMs: 100, log: quiet });
+    looks.after(spansC);
+    await looks.idle();
+    expect(looks.stats).toEqual({ looks: 1, rewritten: 2, errors: 1 });
+    expect(await rolledUp(s)).toEqual({ daily: 5, monthly: 5 });
+    await looks.stop();
   });
 
   it('three instances weighing the same day at once end with the day exact', async () => {
