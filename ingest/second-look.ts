@@ -63,7 +63,8 @@ export class SecondLook {
       const { written } = await syncRollups(this.opts.store, spans);
       this.stats.looks++;
       this.stats.rewritten += written;
-      if (written) this.opts.log.warn({ rows: written, spans: spans.length }, 'rollups found stale on a second look, after their check, and rewritten: another ingest instance probably died between its write and its check');
+      // Also while other instances still write the same days (a drained backlog): then this look is one more writer among them.
+      if (written) this.opts.log.info({ rows: written, spans: spans.length }, 'rollups found stale on a second look and rewritten: other ingest instances still writing those days, or one died between its write and its check');
     } catch (err) {
       // A sum out of range was reported by the settle, whose points got no receipt: they come back with it.
       if (err instanceof ShortRollupError) return;

@@ -146,7 +146,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
         const since = p.logSize();
         await p.stop();
         const line = p.log(since).split('\n').find((l) => l.includes('"msg":"ingest stopped"'));
-        return { name: p.name, stats: JSON.parse(line!) as { received: number; stored: number } };
+        return { name: p.name, stats: JSON.parse(line!) as { received: number; stored: number; rollupRowsRewrittenOnSecondLook: number } };
       }),
     );
     for (const s of survivors) expect(s.stats.received, s.name).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe(`three ingest instances on a shared subscription, one killed, a whole y
     console.info(
       `shared ingest: ${INSTANCES} instances, ${published} messages (${resent.events} of them resent, in ${resent.rounds} rounds, at most ${resent.mostInAWindow} for one window); ingest-2 SIGKILLed after ${killedAt} receipts, ` +
         `having taken ${toKilled}; ` +
-        survivors.map((s) => `${s.name} received ${s.stats.received}, stored ${s.stats.stored}`).join('; '),
+        survivors.map((s) => `${s.name} received ${s.stats.received}, stored ${s.stats.stored}, rewrote ${s.stats.rollupRowsRewrittenOnSecondLook} rollup rows on a second look`).join('; '),
     );
   });
 
