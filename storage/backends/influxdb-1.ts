@@ -1,7 +1,7 @@
 import { FieldType, type InfluxDB, type IPoint } from 'influx';
 import { checkInfluxAccess, createInflux } from '../../runtime/influx-client.js';
 import type { InfluxConnection } from '../../runtime/connections.js';
-import { ALL_ROLLUPS, createRollupRetentionPolicy, monthlyName, rollupFieldTypes, ROLLUP_RETENTION_POLICY } from '../rollups.js';
+import { ALL_ROLLUPS, monthlyName, rollupFieldTypes, rollupRetentionPolicyStatements, ROLLUP_RETENTION_POLICY } from '../rollups.js';
 import { runInfluxQL } from '../run-influxql.js';
 import type { InfluxStore, PointTarget, QueryOptions } from '../store.js';
 
@@ -43,7 +43,14 @@ export class Influx1Store implements InfluxStore {
 
   async prepare(): Promise<void> {
     await this.influx.createDatabase(this.database);
-    await runInfluxQL(this, [createRollupRetentionPolicy(this.database)]);
+    const rp = rollupRetentionPolicyStatements(this.database);
+    try {
+      await runInfluxQL(this, [rp.create]);
+    } catch (err) {
+      // It exists with other settings (an earlier version's weekly shards): long shard groups from now on.
+      if (!/retention policy already exists/.test((err as Error).message)) throw err;
+      await runInfluxQL(this, [rp.alter]);
+    }
   }
 
   checkAccess(): Promise<void> {
