@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -26,17 +26,11 @@ import { startInfluxd } from '../tests/helpers/influxd.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { watchProcess } from './proc-sampler.js';
 import { summary } from './stats.js';
+import { unitNodeFlags } from './unit-flags.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const ROOT = projectRoot(import.meta.url);
 const CLI = join(ROOT, 'dist', 'cli', 'trebuchet.js');
-
-/** Node's flags in a component's systemd unit (between `node` and the script): the bench runs it as it is deployed. */
-function unitNodeFlags(component = 'agent'): string[] {
-  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', `trebuchet-${component}.service`), 'utf8');
-  const words = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
-  return words.slice(1, words.findIndex((w) => w.endsWith('trebuchet.js')));
-}
 
 /**
  * The agent's footprint on a Pi-sized budget: eight simulated devices of every kind (five serial scale

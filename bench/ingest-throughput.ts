@@ -14,6 +14,7 @@ import { freePort } from '../tests/helpers/ports.js';
 import { testStore } from '../tests/helpers/store.js';
 import { sampleProcess } from './proc-sampler.js';
 import { quantile } from './stats.js';
+import { unitNodeFlags } from './unit-flags.js';
 import { recentWeighings } from './weighings.js';
 
 const EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 30_000);
@@ -37,6 +38,8 @@ interface Run {
   cpu: Record<string, number>;
   /** Events each ingest instance received (from its stop log). */
   shares?: number[];
+  /** The largest resident memory of an ingest instance during the run, MiB. */
+  peakRssMiB?: number;
 }
 
 /**
@@ -151,12 +154,17 @@ export async function benchIngestThroughput(): Promise<void> {
         const file = join(dir, `ingest-${databases}-${i}.yaml`);
         const mqttConn = { url, username: ingestUsername(i), credentialsFile };
         writeFileSync(file, JSON.stringify({ mqtt: mqttConn, influx: { url: influxd.url, database }, ...(instances > 1 ? { sharedGroup: 'ingest' } : {}) }));
-        processes.push(cliProcess(`ingest-${i}`, 'ingest', file, join(dir, `ingest-${databases}-${i}.log`), logLine(/"msg":"ingest subscribed"/)));
+        // With its unit's Node flags: the memory measured is the deployed process's.
+        processes.push(cliProcess(`ingest-${i}`, 'ingest', file, join(dir, `ingest-${databases}-${i}.log`), logLine(/"msg":"ingest subscribed"/), { nodeArgs: unitNodeFlags('ingest') }));
       }
       await Promise.all(processes.map((p) => p.start()));
       try {
         const weighings = recentWeighings(EVENTS);
-        const { result, cpu } = await cpuOf({ ingest: processes.map((p) => p.pid), ...basePids() }, () => drive(weighings));
+        let peakRssMiB = 0;
+        const rss = setInterval(() => {
+          for (const p of processes) if (p.pid) peakRssMiB = Math.max(peakRssMiB, sampleProcess(p.pid).rssBytes / 2 ** 20);
+        }, 200);
+        const { result, cpu } = await cpuOf({ ingest: processes.map((p) => p.pid), ...basePids() }, () => drive(weighings)).finally(() => clearInterval(rss));
         const count = await testStore(influxd.url, database).queryRaw('SELECT count("net_kg") FROM "weighing"');
         const stored = (count as { results: { series?: { values: number[][] }[] }[] }).results[0]?.series?.[0]?.values[0]?.[1];
         if (stored !== EVENTS) throw new Error(`expected ${EVENTS} weighings stored, found ${stored}`);
@@ -168,7 +176,7 @@ export async function benchIngestThroughput(): Promise<void> {
             return line ? (JSON.parse(line) as { received: number }).received : NaN;
           }),
         );
-        return { eventsPerSecond: result, cpu, shares };
+        return { eventsPerSecond: result, cpu, shares, peakRssMiB };
       } finally {
         await Promise.all(processes.map((p) => p.stop()));
       }
@@ -200,6 +208,8 @@ export async function benchIngestThroughput(): Promise<void> {
     const shares = runs['ingest ×3'].map((r) => r.shares!.map((s) => `${((100 * s) / EVENTS).toFixed(0)} %`).join('/'));
     console.log(`  ingest ×1 / relay: ${(rate('ingest ×1') / rate('relay')).toFixed(2)}×   ingest ×1 / direct: ${(rate('ingest ×1') / rate('direct')).toFixed(2)}×   ingest ×3 / ingest ×1: ${(rate('ingest ×3') / rate('ingest ×1')).toFixed(2)}×`);
     console.log(`  shares of the three instances, per run: ${shares.join('; ')}`);
+    const peaks = (m: Mode) => runs[m].map((r) => r.peakRssMiB!);
+    console.log(`  ingest's peak resident memory while draining (MiB, per run; node ${unitNodeFlags('ingest').join(' ') || 'without flags'}): ×1 ${peaks('ingest ×1').map((x) => x.toFixed(1)).join(', ')}; ×3, the largest instance ${peaks('ingest ×3').map((x) => x.toFixed(1)).join(', ')}`);
   } finally {
     await Promise.all(publishers.map((c) => c.endAsync()));
     await mosquitto.stop();
