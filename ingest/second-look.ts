@@ -16,8 +16,9 @@ interface Due {
  * write lands (a loaded InfluxDB), or those events may already have been receipted by another instance
  * (the agent resent them while the killed one was slow). The row it wrote stale is one whose raw points
  * another instance wrote after its read: that instance's second look, once the killed one's write can no
- * longer be in flight, reads the row again with no one else to leave it to and corrects it. Buckets are
- * merged across settles, so a busy day is read again once per `afterMs`, not once per batch. Its cost is
+ * longer be in flight, reads the row again with no one else to leave it to and corrects it. A look waits
+ * up to half a delay more and takes every settle due by then, their buckets merged, so a busy day is read
+ * again about twice per `afterMs`, not once per settle. Its cost is
  * one more read of the raw sums per bucket touched; it runs beside the writes (rollup-sync is written for
  * concurrent writers), and a failure keeps its buckets for the next look.
  */
@@ -41,15 +42,17 @@ export class SecondLook {
   private arm(): void {
     if (this.timer || this.running || this.stopped) return;
     if (this.queue.length === 0) return this.notifyIdle();
+    // Half a delay more for the settles that follow the first due: one look takes them all when they are due too.
+    const wait = Math.max(0, this.queue[0]!.at + this.opts.afterMs / 2 - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.run(Date.now());
-    }, Math.max(0, this.queue[0]!.at - Date.now()));
+      void this.run(Date.now());
+    }, wait);
   }
 
   private run(until: number): Promise<void> {
     const due = this.queue.filter((d) => d.at <= until);
-    this.queue = this.queue.slice(due.length);
+    this.queue = this.queue.filter((d) => d.at > until);
     this.running = this.look(due).finally(() => {
       this.running = undefined;
       this.arm();
@@ -69,7 +72,8 @@ export class SecondLook {
       // A sum out of range was reported by the settle, whose points got no receipt: they come back with it.
       if (err instanceof ShortRollupError) return;
       this.stats.errors++;
-      this.queue.unshift(...due.map((d) => ({ ...d, at: Date.now() + this.opts.afterMs })));
+      // Due again after everything queued so far, so the queue stays in order of due time.
+      this.queue.push(...due.map((d) => ({ ...d, at: Date.now() + this.opts.afterMs })));
       this.opts.log.warn({ err: (err as Error).message, retryInMs: this.opts.afterMs }, 'second look at the rollups failed; will retry');
     }
   }
