@@ -5,9 +5,9 @@ import { ShortRollupError, syncRollups } from '../storage/rollup-sync.js';
 import type { InfluxStore } from '../storage/store.js';
 
 /**
- * Brings the rollups fed by a written batch up to date (`spans`, from rollupSpansFor), before its receipts. Resolves with the points
- * whose rollup could not be written (a sum out of range): those get no receipt, so their agents resend
- * them and the day is recomputed then. Valid input cannot make a sum overflow (the contract's bounds), so
+ * Brings the rollups fed by a written batch up to date (`spans`, from rollupSpansFor), before its
+ * receipts. Resolves with the points whose rollup could not be written (a sum out of range): those get no
+ * receipt, so their agents resend them and the day is recomputed then. Valid input cannot make a sum overflow (the contract's bounds), so
  * this means a raw point that came around ingest: an operator must remove it, hence the loud error at
  * every resend. Other failures reject, and the batch is retried.
  */

@@ -43,7 +43,6 @@ export async function frequentationReport(deps: ReportDeps, scope: Scope, range:
     visitors += n;
     exits += r.values.out ?? 0;
   }
-  const days: SumsRow[] = [...perDay].map(([date, n]) => ({ date, tags: {}, values: { in: n } }));
   const byWeekday = Array.from({ length: 7 }, (_, weekday) => ({ weekday, days: 0, visitors: 0, average: 0 }));
   for (const date of datesBetween(range.from, range.to)) {
     const w = byWeekday[weekdayOf(date)]!;
@@ -57,7 +56,8 @@ export async function frequentationReport(deps: ReportDeps, scope: Scope, range:
     scope: scope.id,
     ...range,
     bucket,
-    buckets: perBucket(days, range, bucket),
+    // Hours summed by bucket: a bucket is whole local days, so the same sums as the days'.
+    buckets: perBucket(hours, range, bucket),
     lastYear: { ...lastYearRange, visitors: lastYearBuckets.reduce((a, b) => a + b.visitors, 0), buckets: lastYearBuckets },
     heatmap,
     byWeekday,

@@ -51,6 +51,17 @@ describe('rollups written by two instances at once', () => {
     return { daily: daily![0]?.values[0]?.[1], monthly: monthly![0]?.values[0]?.[1] };
   };
 
+  /** Another instance's sync of `spans`, held after its first write and before its check: returned once that write is acknowledged. */
+  const heldAfterFirstWrite = async (spans: Parameters<typeof syncRollups>[1]) => {
+    let wrote = () => {};
+    let release = () => {};
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const done = syncRollups(store, spans, { afterWrite: async (r) => (r === 1 ? (wrote(), held) : undefined) });
+    await written;
+    return { release, done };
+  };
+
   it('ends current when the older rollup lands last', async () => {
     const s = fresh();
     const spansA = await weigh(s, 12.5);
@@ -82,12 +93,7 @@ describe('rollups written by two instances at once', () => {
       async afterWrite(round) {
         if (round !== 1) return;
         // After A's write: B weighs and writes its rollup, and is held before its check; then C weighs.
-        const spansB = await weigh(s, 7.25, DAY.plus({ minutes: 3 }));
-        let bWrote = () => {};
-        const wrote = new Promise<void>((resolve) => (bWrote = resolve));
-        const held = new Promise<void>((resolve) => (releaseB = resolve));
-        b = syncRollups(store, spansB, { afterWrite: async (r) => (r === 1 ? (bWrote(), held) : undefined) });
-        await wrote;
+        ({ release: releaseB, done: b } = await heldAfterFirstWrite(await weigh(s, 7.25, DAY.plus({ minutes: 3 }))));
         await weigh(s, 0.5, DAY.plus({ minutes: 5 }));
       },
     });
@@ -145,12 +151,7 @@ describe('rollups written by two instances at once', () => {
       async beforeWrite(round) {
         if (round !== 1) return;
         // X has read its day at 1 kg. Y weighs 2 kg on the same day, writes its rollup and is held before its check.
-        const spansY = await weigh(s, 2, DAY.plus({ minutes: 3 }));
-        let yWrote = () => {};
-        const wrote = new Promise<void>((resolve) => (yWrote = resolve));
-        const held = new Promise<void>((resolve) => (releaseY = resolve));
-        y = syncRollups(store, spansY, { afterWrite: async (r) => (r === 1 ? (yWrote(), held) : undefined) });
-        await wrote;
+        ({ release: releaseY, done: y } = await heldAfterFirstWrite(await weigh(s, 2, DAY.plus({ minutes: 3 }))));
       },
       async afterWrite(round) {
         // X's stale day has landed: Z weighs 4 kg on another day of the month and brings the month up to date from it.
