@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { brokerConfigSchema } from '../broker/config.js';
 import { configuredUsers, credentialsPaths, ensureUsers, ingestUsername } from '../broker/credentials.js';
-import { agentTopic, agentUsername, decode, deviceTopic, kindFilter, type Weighing } from '../protocol/index.js';
+import { BATCH_OFFER } from '../ingest/offer.js';
+import { agentTopic, agentUsername, batchMessages, decode, deviceTopic, kindFilter, type Weighing } from '../protocol/index.js';
 import { readCredentials } from '../runtime/credentials-file.js';
 import { weighingPoint } from '../storage/points.js';
 import { cliProcess, logLine, type ManagedProcess } from '../tests/chaos/harness.js';
@@ -31,7 +32,7 @@ const IN_FLIGHT = 1_000;
 const BROKER_QUEUE = 100_000;
 const DIRECT_BATCH = 5_000;
 
-type Mode = 'relay' | 'direct' | 'ingest ×1' | 'ingest ×3';
+type Mode = 'relay' | 'direct' | 'ingest ×1, singles' | 'ingest ×1, batches' | 'ingest ×3, batches';
 interface Run {
   eventsPerSecond: number;
   /** CPU µs per event, by process kind. */
@@ -82,8 +83,11 @@ export async function benchIngestThroughput(): Promise<void> {
       publishers.push(client);
     }
 
-    /** Each publisher sends its share in windows of IN_FLIGHT, the next once the window is done. */
-    const drive = async (weighings: Weighing[]): Promise<number> => {
+    /**
+     * Each publisher sends its share in windows of IN_FLIGHT, the next once the window is done: one message
+     * per event (an agent older than batches, and the relay's payloads), or in batches as ingest offers them.
+     */
+    const drive = async (weighings: Weighing[], batched = false): Promise<number> => {
       inFlight.clear();
       const t0 = performance.now();
       await Promise.all(
@@ -95,7 +99,9 @@ export async function benchIngestThroughput(): Promise<void> {
             const w = { left: window.length, resolve: () => {} };
             const finished = new Promise<void>((resolve) => (w.resolve = resolve));
             for (const e of window) inFlight.set(e.id, w);
-            await Promise.all(window.map((w) => client.publishAsync(topic, JSON.stringify(w), { qos: 1 })));
+            const singles = window.map((w) => ({ topic, payload: JSON.stringify(w) }));
+            const messages = batched ? batchMessages(SITE, agents[p]!.agent, singles, BATCH_OFFER) : singles;
+            await Promise.all(messages.map((m) => client.publishAsync(m.topic, m.payload, { qos: 1 })));
             // A bench has no resend: a window that stalls is a dropped message, said rather than waited on forever.
             let timer: NodeJS.Timeout | undefined;
             const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${w.left} of a window of ${window.length} events still not done after 60 s (a message dropped by the broker?)`)), 60_000)));
@@ -147,7 +153,7 @@ export async function benchIngestThroughput(): Promise<void> {
       return { eventsPerSecond: result, cpu };
     };
 
-    const ingest = async (instances: number): Promise<Run> => {
+    const ingest = async (instances: number, batched: boolean): Promise<Run> => {
       const database = `ingest_${++databases}`;
       const processes: ManagedProcess[] = [];
       for (let i = 1; i <= instances; i++) {
@@ -164,7 +170,7 @@ export async function benchIngestThroughput(): Promise<void> {
         const rss = setInterval(() => {
           for (const p of processes) if (p.pid) peakRssMiB = Math.max(peakRssMiB, sampleProcess(p.pid).rssBytes / 2 ** 20);
         }, 200);
-        const { result, cpu } = await cpuOf({ ingest: processes.map((p) => p.pid), ...basePids() }, () => drive(weighings)).finally(() => clearInterval(rss));
+        const { result, cpu } = await cpuOf({ ingest: processes.map((p) => p.pid), ...basePids() }, () => drive(weighings, batched)).finally(() => clearInterval(rss));
         const count = await testStore(influxd.url, database).queryRaw('SELECT count("net_kg") FROM "weighing"');
         const stored = (count as { results: { series?: { values: number[][] }[] }[] }).results[0]?.series?.[0]?.values[0]?.[1];
         if (stored !== EVENTS) throw new Error(`expected ${EVENTS} weighings stored, found ${stored}`);
@@ -182,8 +188,14 @@ export async function benchIngestThroughput(): Promise<void> {
       }
     };
 
-    const modes: Record<Mode, () => Promise<Run>> = { relay, direct, 'ingest ×1': () => ingest(1), 'ingest ×3': () => ingest(3) };
-    const runs: Record<Mode, Run[]> = { relay: [], direct: [], 'ingest ×1': [], 'ingest ×3': [] };
+    const modes: Record<Mode, () => Promise<Run>> = {
+      relay,
+      direct,
+      'ingest ×1, singles': () => ingest(1, false),
+      'ingest ×1, batches': () => ingest(1, true),
+      'ingest ×3, batches': () => ingest(3, true),
+    };
+    const runs = Object.fromEntries(Object.keys(modes).map((m) => [m, []])) as unknown as Record<Mode, Run[]>;
     for (let r = 0; r < RUNS; r++) {
       for (const [mode, run] of Object.entries(modes) as [Mode, () => Promise<Run>][]) {
         const result = await run();
@@ -196,20 +208,21 @@ export async function benchIngestThroughput(): Promise<void> {
     const rate = (m: Mode) => median(runs[m].map((r) => r.eventsPerSecond));
     const kinds = ['ingest', 'mosquitto', 'influxd', 'publishers (bench)'];
     console.log(`\ningest throughput: ${EVENTS} weighing events a run, ${PUBLISHERS} publishers × ${IN_FLIGHT} in flight, Mosquitto, InfluxDB 1.6, medians of ${RUNS}`);
-    console.log(`  ${'mode'.padEnd(22)}${'events/s'.padStart(10)}   runs (events/s)            CPU µs/event: ${kinds.join(' · ')}`);
+    console.log(`  ${'mode'.padEnd(24)}${'events/s'.padStart(10)}   runs (events/s)            CPU µs/event: ${kinds.join(' · ')}`);
     for (const mode of Object.keys(runs) as Mode[]) {
       const cpu = kinds.map((k) => {
         const xs = runs[mode].map((r) => r.cpu[k]).filter((x): x is number => x !== undefined);
         return xs.length ? median(xs).toFixed(0) : '–';
       });
       const label = mode === 'relay' ? 'relay (bare QoS 1)' : mode === 'direct' ? `direct (${DIRECT_BATCH}-point)` : mode;
-      console.log(`  ${label.padEnd(22)}${rate(mode).toFixed(0).padStart(10)}   ${runs[mode].map((r) => r.eventsPerSecond.toFixed(0)).join(', ').padEnd(27)}${cpu.join(' · ')}`);
+      console.log(`  ${label.padEnd(24)}${rate(mode).toFixed(0).padStart(10)}   ${runs[mode].map((r) => r.eventsPerSecond.toFixed(0)).join(', ').padEnd(27)}${cpu.join(' · ')}`);
     }
-    const shares = runs['ingest ×3'].map((r) => r.shares!.map((s) => `${((100 * s) / EVENTS).toFixed(0)} %`).join('/'));
-    console.log(`  ingest ×1 / relay: ${(rate('ingest ×1') / rate('relay')).toFixed(2)}×   ingest ×1 / direct: ${(rate('ingest ×1') / rate('direct')).toFixed(2)}×   ingest ×3 / ingest ×1: ${(rate('ingest ×3') / rate('ingest ×1')).toFixed(2)}×`);
+    const shares = runs['ingest ×3, batches'].map((r) => r.shares!.map((s) => `${((100 * s) / EVENTS).toFixed(0)} %`).join('/'));
+    const ratio = (a: Mode, b: Mode) => `${(rate(a) / rate(b)).toFixed(2)}×`;
+    console.log(`  ingest ×1 / relay: singles ${ratio('ingest ×1, singles', 'relay')}, batches ${ratio('ingest ×1, batches', 'relay')}   ingest ×1 / direct: singles ${ratio('ingest ×1, singles', 'direct')}, batches ${ratio('ingest ×1, batches', 'direct')}   ingest ×3 / ×1, batches: ${ratio('ingest ×3, batches', 'ingest ×1, batches')}`);
     console.log(`  shares of the three instances, per run: ${shares.join('; ')}`);
-    const peaks = (m: Mode) => runs[m].map((r) => r.peakRssMiB!);
-    console.log(`  ingest's peak resident memory while draining (MiB, per run; node ${unitNodeFlags('ingest').join(' ') || 'without flags'}): ×1 ${peaks('ingest ×1').map((x) => x.toFixed(1)).join(', ')}; ×3, the largest instance ${peaks('ingest ×3').map((x) => x.toFixed(1)).join(', ')}`);
+    const peaks = (m: Mode) => runs[m].map((r) => r.peakRssMiB!.toFixed(1)).join(', ');
+    console.log(`  ingest's peak resident memory while draining (MiB, per run; node ${unitNodeFlags('ingest').join(' ') || 'without flags'}): ×1 singles ${peaks('ingest ×1, singles')}; ×1 batches ${peaks('ingest ×1, batches')}; ×3 batches, the largest instance ${peaks('ingest ×3, batches')}`);
   } finally {
     await Promise.all(publishers.map((c) => c.endAsync()));
     await mosquitto.stop();

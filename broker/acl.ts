@@ -1,11 +1,11 @@
-import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_SENT_KINDS, KINDS, STORED_KINDS, TOPIC_ROOT, WATCHED_KINDS, agentTopic, parseTopic, type Kind } from '../protocol/index.js';
+import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_READ_KINDS, INGEST_SENT_KINDS, KINDS, TOPIC_ROOT, agentTopic, parseTopic, type Kind } from '../protocol/index.js';
 import type { BrokerUser } from './credentials.js';
 
 /**
  * Who may publish and subscribe where, derived from the contract's table of kinds (`protocol/kinds.ts`).
  * An agent's topic prefix is its identity: it publishes only what agents send, under its own
  * {site}/{agent}, and reads only what ingest sends it. Ingest writes receipts and dead letters, and reads
- * the kinds it stores or watches; dashboards read everything.
+ * the kinds it stores, unpacks or watches; dashboards read everything.
  */
 export function mayPublish(user: BrokerUser, topic: string): boolean {
   const parsed = parseTopic(topic);
@@ -35,9 +35,6 @@ function unshared(filter: string): string {
   const m = /^\$share\/[^/+#]+\/(.+)$/.exec(filter);
   return m ? m[1]! : filter;
 }
-
-/** What ingest reads: the kinds it stores or watches. */
-export const INGEST_READ_KINDS: Kind[] = [...STORED_KINDS, ...WATCHED_KINDS];
 
 export function maySubscribe(user: BrokerUser, filter: string): boolean {
   const f = unshared(filter);

@@ -3,12 +3,16 @@ import type { MqttClient } from 'mqtt';
 import {
   agentTopic,
   agentUsername,
+  batchMessages,
   decode,
   deviceTopic,
   INGEST_SENT_KINDS,
   KINDS,
+  parseTopic,
+  type BatchLimits,
   type DeadLetter,
   type Health,
+  type IngestSentKind,
   type Live,
   type Status,
 } from '../protocol/index.js';
@@ -18,11 +22,18 @@ import { connectMqtt } from '../runtime/mqtt-client.js';
 import type { PendingEvents } from './outbox/pending-events.js';
 
 const PUMP_INTERVAL_MS = 1000;
+/**
+ * After connecting, how long a backlog waits for ingest's offer of batches (the answer to this agent's
+ * status) before it goes one message per event: an ingest older than the offer never answers.
+ */
+const OFFER_WAIT_MS = 2000;
 
 /**
  * The agent's MQTT session: a retained status with a last will (a dead agent shows offline), receipts
  * in, events out. Events are published only while connected and resent from the pending queue, never
  * from mqtt.js's in-memory offline queue, so there is one source of truth for what is unacknowledged.
+ * Once ingest offers batches, events due together go in batches (a lone event still goes alone); a batch
+ * that ingest refuses whole sends the agent back to one message per event until ingest offers again.
  */
 export interface AgentLinkEvents {
   /** Ingest stored these events. */
@@ -43,6 +54,13 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   private readonly client: MqttClient;
   private readonly pump: NodeJS.Timeout;
   private lastStatus: Status | undefined;
+  /**
+   * What ingest offered, kept across reconnections: a backlog sent at once after a reconnection goes in
+   * batches. An ingest replaced meanwhile by an older one refuses the first batch, which ends the offer.
+   */
+  private offer: BatchLimits | undefined;
+  private offerWait: NodeJS.Timeout | undefined;
+  private readonly batchTopic: string;
 
   constructor(
     private readonly ids: { site: string; agent: string },
@@ -54,6 +72,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   ) {
     super();
     const statusTopic = agentTopic(ids.site, ids.agent, 'status');
+    this.batchTopic = agentTopic(ids.site, ids.agent, 'batch');
     // No clientId: the agent's is its username, the one id the broker lets it (and only it) use.
     this.client = connectMqtt(mqttConfig, agentUsername(ids.site, ids.agent), {
       queueQoSZero: false,
@@ -68,6 +87,13 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
       this.client.subscribe(INGEST_SENT_KINDS.map((kind) => agentTopic(ids.site, ids.agent, kind)), { qos: 1 });
       if (this.lastStatus) this.publishStatus(this.lastStatus);
       this.pending.resetSchedule();
+      if (!this.offer) {
+        clearTimeout(this.offerWait);
+        this.offerWait = setTimeout(() => {
+          this.offerWait = undefined;
+          this.flush();
+        }, OFFER_WAIT_MS);
+      }
       this.flush();
       this.emit('link', true);
     });
@@ -89,15 +115,36 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
       }
       log.warn({ err: err.message }, 'MQTT error');
     });
-    this.client.on('message', (topic, payload) => {
-      if (topic.endsWith('/deadletter')) {
+    // One handler per kind ingest sends, typed by the contract's table: a kind added there needs one here.
+    const handlers: { [K in IngestSentKind]: (payload: Buffer, topic: string) => void } = {
+      receipt: (payload, topic) => {
+        const receipt = decode('receipt', payload);
+        if (!receipt.ok) return log.warn({ topic, reason: receipt.reason }, 'invalid receipt ignored');
+        this.emit('receipt', receipt.value.ids);
+      },
+      deadletter: (payload, topic) => {
         const letter = decode('deadletter', payload);
         if (!letter.ok) return log.warn({ topic, reason: letter.reason }, 'invalid dead letter ignored');
-        return this.emit('deadletter', letter.value);
-      }
-      const receipt = decode('receipt', payload);
-      if (!receipt.ok) return log.warn({ topic, reason: receipt.reason }, 'invalid receipt ignored');
-      this.emit('receipt', receipt.value.ids);
+        if (letter.value.topic !== this.batchTopic) return this.emit('deadletter', letter.value);
+        // A whole batch refused (an older ingest, sharing the load or put back): its events are still
+        // queued, and are resent one per message when their receipt is late.
+        this.offer = undefined;
+        log.warn({ reason: letter.value.reason }, 'ingest refused a batch: sending one message per event until it offers batches again');
+      },
+      accepts: (payload, topic) => {
+        const accepts = decode('accepts', payload);
+        if (!accepts.ok) return log.warn({ topic, reason: accepts.reason }, 'invalid offer from ingest ignored');
+        if (accepts.value.batch && !this.offer) log.info(accepts.value.batch, 'ingest accepts batches: events due together are sent in batches');
+        this.offer = accepts.value.batch;
+        clearTimeout(this.offerWait);
+        this.offerWait = undefined;
+        this.flush();
+      },
+    };
+    this.client.on('message', (topic, payload) => {
+      const parsed = parseTopic(topic);
+      const kind = parsed.ok ? parsed.parts.kind : undefined;
+      if (kind && Object.hasOwn(handlers, kind)) handlers[kind as IngestSentKind](payload, topic);
     });
     this.pump = setInterval(() => this.flush(), PUMP_INTERVAL_MS);
   }
@@ -106,16 +153,19 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     return this.client.connected;
   }
 
-  /** Publishes whatever is due from the pending queue. */
+  /** Publishes whatever is due from the pending queue: in batches if ingest offered them. */
   flush(): void {
     if (!this.client.connected) return;
-    const ready = new Map<string, string>();
-    const due = this.pending.takeDue((e) => {
+    // A backlog waits for the offer (at most OFFER_WAIT_MS); a lone event does not.
+    if (this.offerWait && this.pending.hasDue(2)) return;
+    const ready: { topic: string; payload: string }[] = [];
+    this.pending.takeDue((e) => {
       const payload = this.prepare(e.payload);
-      if (payload !== undefined) ready.set(e.id, payload);
+      if (payload !== undefined) ready.push({ topic: e.topic, payload });
       return payload !== undefined;
     });
-    for (const event of due) this.client.publish(event.topic, ready.get(event.id)!, { qos: 1 });
+    const messages = this.offer ? batchMessages(this.ids.site, this.ids.agent, ready, this.offer) : ready;
+    for (const m of messages) this.client.publish(m.topic, m.payload, { qos: 1 });
   }
 
   publishLive(device: string, live: Live): void {
@@ -137,6 +187,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   /** Says goodbye with an offline status (a clean stop is not a crash, but the agent is gone all the same). */
   async stop(): Promise<void> {
     clearInterval(this.pump);
+    clearTimeout(this.offerWait);
     if (this.client.connected) {
       await this.client.publishAsync(agentTopic(this.ids.site, this.ids.agent, 'status'), JSON.stringify({ v: 1, state: 'offline', t: new Date().toISOString() }), KINDS.status.delivery);
     }

@@ -1,12 +1,11 @@
 import type { OncePerKind } from '../runtime/log.js';
 import type { IngestConfig } from './config.js';
-import type { WatchContext } from './handlers/handler.js';
 
 /**
  * Whether a capture time can be true: not ahead of ingest's clock, not before the agent was installed
  * (learnt from its retained status), not before the configured earliest date (a Pi that booted in 1970).
  */
-export class CaptureTimes implements WatchContext {
+export class CaptureTimes {
   /** Each agent's install date: nothing it captured can be older. */
   private readonly installedAt = new Map<string, number>();
   private readonly earliest: number;

@@ -33,6 +33,12 @@ export const ingestConfigSchema = z
      */
     timeZone: timeZoneSchema.default('Europe/Paris'),
     sites: z.record(slug, z.object({ timeZone: timeZoneSchema }).strict()).default({}),
+    /**
+     * Offer every agent that comes online to send its backlog in batches (`batch` messages, ingest/offer.ts).
+     * Off, each event travels as its own message, as with agents older than the offer: for a tool of the
+     * site's own that reads the `weighing` topics and not yet `batch`. Batches are read either way.
+     */
+    offerBatches: z.boolean().default(true),
     /** MQTT shared-subscription group, so several ingest instances split the load. Empty: none. */
     sharedGroup: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
   })

@@ -28,11 +28,17 @@ export function deadLetters(writer: BatchWriter<unknown>, client: MqttClient, re
     get count() {
       return count;
     },
-    refuse(fault: string, topic: string, payload: Buffer, reason: string): void {
+    /**
+     * `message` as it came: a message's bytes, or a batch item's string (the same bytes as its single
+     * message). The agent it is answered to is its topic's, or for a batch's item whose own topic is not
+     * valid, the batch's (`from`).
+     */
+    refuse(fault: string, topic: string, message: Buffer | string, reason: string, from?: { site: string; agent: string }): void {
+      const payload = typeof message === 'string' ? Buffer.from(message) : message;
       rejects.report(fault, { topic, reason }, 'message rejected');
       count++;
       const parsed = parseTopic(topic);
-      const origin = parsed.ok ? { site: parsed.parts.site, agent: parsed.parts.agent } : undefined;
+      const origin = parsed.ok ? { site: parsed.parts.site, agent: parsed.parts.agent } : from;
       const letter: DeadLetter = {
         v: 1,
         topic: topic.slice(0, 300),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IPoint } from 'influx';
-import { decode, kindFilter, parseTopic, STORED_KINDS, WATCHED_KINDS, type Kind, type StoredKind, type TopicParts, type WatchedKind } from '../protocol/index.js';
+import { decode, kindFilter, parseTopic, STORED_KINDS, unbatch, UNPACKED_KINDS, WATCHED_KINDS, type Kind, type StoredKind, type TopicParseResult, type TopicParts, type UnpackedKind, type WatchedKind } from '../protocol/index.js';
 import { OncePerKind, type Logger } from '../runtime/log.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
 import { checkInfluxQLFunctions } from '../storage/influxql-functions.js';
@@ -12,14 +12,18 @@ import { siteTimeZone, type IngestConfig } from './config.js';
 import { prepareDatabase } from './database.js';
 import { deadLetters } from './dead-letters.js';
 import { STORED_HANDLERS, WATCHED_HANDLERS } from './handlers/index.js';
-import type { StoredKindHandler, WatchedKindHandler } from './handlers/handler.js';
+import type { StoredKindHandler, WatchContext, WatchedKindHandler } from './handlers/handler.js';
+import { offerBatches } from './offer.js';
 import { publishReceipts, type ReceiptKey } from './receipts.js';
 import { ReconnectWatch } from './reconnect-watch.js';
 import { rollUp } from './roll-up.js';
 import { SecondLook } from './second-look.js';
 
 export interface IngestStats {
+  /** Events received: single messages, and the items of batches. */
   received: number;
+  /** Batch messages among them (agents offered batches send their backlog so). */
+  batches: number;
   accepted: number;
   stored: number;
   deadLetters: number;
@@ -49,19 +53,22 @@ function refusedFilters(filters: readonly string[], err: Error | null, granted: 
 
 const isStored = (kind: Kind): kind is StoredKind => (STORED_KINDS as Kind[]).includes(kind);
 const isWatched = (kind: Kind): kind is WatchedKind => (WATCHED_KINDS as Kind[]).includes(kind);
+const isUnpacked = (kind: Kind): kind is UnpackedKind => (UNPACKED_KINDS as Kind[]).includes(kind);
 
 /**
  * MQTT → zod → InfluxDB → receipt. A receipt is published only once InfluxDB has acknowledged the
  * write and the rollups it feeds ran in full, so an agent forgets an event only when it is really stored
  * and counted. A malformed message (one beyond the contract's bounds too) is counted, logged once per kind
- * of fault, and dead-lettered: it never blocks the valid ones around it. What each kind becomes is its
- * handler's (`handlers/`); which kinds come here is the contract's table.
+ * of fault, and dead-lettered: it never blocks the valid ones around it. A batch is unpacked into the
+ * messages it stands for, each handled as if it came alone. What each kind becomes is its handler's
+ * (`handlers/`); which kinds come here is the contract's table.
  */
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
   const influx = openStore(config.influx);
   const rejects = new OncePerKind(log);
   const times = new CaptureTimes(config, rejects);
   let received = 0;
+  let batches = 0;
   let accepted = 0;
 
   await prepareDatabase(influx, config, log).then(
@@ -96,9 +103,10 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   });
   const letters = deadLetters(writer, client, rejects);
 
-  // Stored kinds are shared between ingest instances; watched ones reach every instance, each keeps its own view.
+  // Stored kinds (and batches of them) are shared between ingest instances; watched ones reach every
+  // instance, each keeps its own view.
   const share = (filter: string) => (config.sharedGroup ? `$share/${config.sharedGroup}/${filter}` : filter);
-  const filters = [...STORED_KINDS.map((kind) => share(kindFilter(kind))), ...WATCHED_KINDS.map((kind) => kindFilter(kind))];
+  const filters = [...[...STORED_KINDS, ...UNPACKED_KINDS].map((kind) => share(kindFilter(kind))), ...WATCHED_KINDS.map((kind) => kindFilter(kind))];
   const takeovers = new ReconnectWatch();
   client.on('connect', () => {
     if (takeovers.connected()) {
@@ -117,7 +125,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
 
-  const store = <K extends StoredKind>(kind: K, parts: TopicParts, topic: string, payload: Buffer) => {
+  const store = <K extends StoredKind>(kind: K, parts: TopicParts, topic: string, payload: Buffer | string) => {
     const msg = decode(kind, payload);
     if (!msg.ok) return letters.refuse(`invalid-${kind}`, topic, payload, msg.reason);
     const handler = STORED_HANDLERS[kind] as StoredKindHandler<K>;
@@ -129,23 +137,47 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     else rejects.report('buffer-full', { buffered: writer.buffered }, 'ingest buffer full; the agent will resend');
   };
 
+  const watchContext: WatchContext = {
+    installed: (site, agent, installedAt) => times.installed(site, agent, installedAt),
+    online: (site, agent) => {
+      if (config.offerBatches) offerBatches(client, site, agent);
+    },
+  };
   const watch = <K extends WatchedKind>(kind: K, parts: TopicParts, payload: Buffer) => {
     const msg = decode(kind, payload);
-    if (msg.ok) (WATCHED_HANDLERS[kind] as WatchedKindHandler<K>)(parts, msg.value, times);
+    if (msg.ok) (WATCHED_HANDLERS[kind] as WatchedKindHandler<K>)(parts, msg.value, watchContext);
+  };
+
+  /** An event: a message of a stored kind, or a batch's item (`batch`: its sender), which stands for that message in every way. */
+  const event = (topic: string, parsed: TopicParseResult, payload: Buffer | string, batch?: TopicParts) => {
+    received++;
+    if (!parsed.ok) return letters.refuse('bad-topic', topic, payload, parsed.reason, batch);
+    const { kind } = parsed.parts;
+    if (isStored(kind)) return store(kind, parsed.parts, topic, payload);
+    letters.refuse('unexpected-kind', topic, payload, batch ? `a batch carries only ${STORED_KINDS.join(', ')} events, not ${kind}` : `ingest does not store ${kind} messages`);
+  };
+
+  /** A refused envelope is one dead letter with no event id: its agent goes back to single messages. */
+  const unpack = (parts: TopicParts, topic: string, payload: Buffer) => {
+    const batch = decode('batch', payload);
+    if (!batch.ok) {
+      received++;
+      return letters.refuse('invalid-batch', topic, payload, batch.reason);
+    }
+    batches++;
+    for (const item of unbatch(parts.site, parts.agent, batch.value)) event(item.topic, parseTopic(item.topic), item.payload, parts);
   };
 
   client.on('message', (topic, payload) => {
-    received++;
     const parsed = parseTopic(topic);
-    if (!parsed.ok) return letters.refuse('bad-topic', topic, payload, parsed.reason);
-    const { kind } = parsed.parts;
-    if (isStored(kind)) return store(kind, parsed.parts, topic, payload);
-    if (isWatched(kind)) return watch(kind, parsed.parts, payload);
-    letters.refuse('unexpected-kind', topic, payload, `ingest does not store ${kind} messages`);
+    if (parsed.ok && isUnpacked(parsed.parts.kind)) return unpack(parsed.parts, topic, payload);
+    if (parsed.ok && isWatched(parsed.parts.kind)) return watch(parsed.parts.kind, parsed.parts, payload);
+    event(topic, parsed, payload);
   });
 
   const stats = () => ({
     received,
+    batches,
     accepted,
     stored: writer.stats.written,
     deadLetters: letters.count,

@@ -4,5 +4,6 @@ export * from './units.js';
 export * from './messages.js';
 export * from './kinds.js';
 export * from './decode.js';
+export * from './batch.js';
 export * from './taxonomy.js';
 export * from './enrolment.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { bonSchema, deadLetterSchema, healthSchema, liveSchema, receiptSchema, statusSchema, visitsSchema, weighingSchema } from './messages.js';
+import { acceptsSchema, batchSchema, bonSchema, deadLetterSchema, healthSchema, liveSchema, receiptSchema, statusSchema, visitsSchema, weighingSchema } from './messages.js';
 
 /**
  * Every message kind of the contract, in one table (DESIGN.md's). Topics, the broker's ACL, ingest's
@@ -15,9 +15,10 @@ export interface KindDefinition {
   sender: 'agent' | 'ingest';
   /**
    * What ingest does with it: `store` it (an event, receipted once InfluxDB holds it; shared between ingest
-   * instances), `watch` it (every instance reads it, nothing is stored), or nothing (not subscribed).
+   * instances), `unpack` it (stored events in one envelope, each then handled as its own message; shared
+   * too), `watch` it (every instance reads it, nothing is stored), or nothing (not subscribed).
    */
-  ingest?: 'store' | 'watch';
+  ingest?: 'store' | 'unpack' | 'watch';
 }
 
 export const KINDS = {
@@ -31,8 +32,12 @@ export const KINDS = {
   status: { schema: statusSchema, level: 'agent', delivery: { qos: 1, retain: true }, sender: 'agent', ingest: 'watch' },
   /** Retained: a dashboards server that starts or reconnects has every agent's outbox and clock at once. */
   health: { schema: healthSchema, level: 'agent', delivery: { qos: 0, retain: true }, sender: 'agent' },
+  /** Stored events travelling together (a backlog), once ingest has offered it: see messages.ts. */
+  batch: { schema: batchSchema, level: 'agent', delivery: { qos: 1, retain: false }, sender: 'agent', ingest: 'unpack' },
   receipt: { schema: receiptSchema, level: 'agent', delivery: { qos: 1, retain: false }, sender: 'ingest' },
   deadletter: { schema: deadLetterSchema, level: 'agent', delivery: { qos: 1, retain: false }, sender: 'ingest' },
+  /** Ingest's offer to an agent that came online (batches): an agent that does not know this kind never subscribes to it. */
+  accepts: { schema: acceptsSchema, level: 'agent', delivery: { qos: 1, retain: false }, sender: 'ingest' },
 } as const satisfies Record<string, KindDefinition>;
 
 type Kinds = typeof KINDS;
@@ -41,6 +46,8 @@ export type DeviceKind = { [K in Kind]: Kinds[K]['level'] extends 'device' ? K :
 export type AgentKind = { [K in Kind]: Kinds[K]['level'] extends 'agent' ? K : never }[Kind];
 /** The kinds ingest writes to InfluxDB: each has its handler in `ingest/handlers/`. */
 export type StoredKind = { [K in Kind]: Kinds[K] extends { ingest: 'store' } ? K : never }[Kind];
+export type IngestSentKind = { [K in Kind]: Kinds[K]['sender'] extends 'ingest' ? K : never }[Kind];
+export type UnpackedKind = { [K in Kind]: Kinds[K] extends { ingest: 'unpack' } ? K : never }[Kind];
 export type WatchedKind = { [K in Kind]: Kinds[K] extends { ingest: 'watch' } ? K : never }[Kind];
 export type MessageOf<K extends Kind> = z.infer<Kinds[K]['schema']>;
 
@@ -52,6 +59,9 @@ export const AGENT_KINDS = kindsWhere((d) => d.level === 'agent') as AgentKind[]
 /** What an agent may publish (under its own prefix). */
 export const AGENT_SENT_KINDS = kindsWhere((d) => d.sender === 'agent');
 /** What ingest sends to one agent, and the agent subscribes to under its own prefix. */
-export const INGEST_SENT_KINDS = kindsWhere((d) => d.sender === 'ingest') as AgentKind[];
+export const INGEST_SENT_KINDS = kindsWhere((d) => d.sender === 'ingest') as IngestSentKind[];
 export const STORED_KINDS = kindsWhere((d) => d.ingest === 'store') as StoredKind[];
+export const UNPACKED_KINDS = kindsWhere((d) => d.ingest === 'unpack') as UnpackedKind[];
 export const WATCHED_KINDS = kindsWhere((d) => d.ingest === 'watch') as WatchedKind[];
+/** What ingest subscribes to (and the broker lets it read). */
+export const INGEST_READ_KINDS = kindsWhere((d) => d.ingest !== undefined);

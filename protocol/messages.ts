@@ -238,6 +238,54 @@ export const receiptSchema = z
   .strict();
 
 /**
+ * The largest payload any kind may have; ingest refuses bigger ones before parsing. A batch is one payload
+ * too, so the events it carries together fit under it.
+ */
+export const MAX_PAYLOAD_BYTES = 512 * 1024;
+/** The most events one batch may carry: ingest offers at most this many, and refuses a batch beyond. */
+export const MAX_BATCH_EVENTS = 1000;
+
+/**
+ * Several stored events in one MQTT message, from an agent that ingest told it accepts them (`accepts`).
+ * A transport envelope only: each item is the exact payload of the single message it stands for, with the
+ * device and kind its topic would have had, so ingest validates, stores, receipts and dead-letters each
+ * as that message, and a dead letter's hash is the hash of what the agent sent. Device and kind are checked
+ * by ingest with the topic's own rules, item by item: one bad item must not take its neighbours with it.
+ */
+export const batchSchema = z
+  .object({
+    v,
+    events: z
+      .array(
+        z
+          .object({
+            device: z.string().min(1).max(32),
+            kind: z.string().min(1).max(32),
+            payload: z.string().min(1).max(MAX_PAYLOAD_BYTES),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_BATCH_EVENTS),
+  })
+  .strict();
+
+/**
+ * From ingest to an agent, in answer to its online status: what it accepts beyond one message per event.
+ * Not strict, unlike every other message: an agent ignores an offer it does not know yet, which is how a
+ * later ingest can offer more without an older agent refusing the message.
+ */
+export const acceptsSchema = z.object({
+  v,
+  batch: z
+    .object({
+      maxEvents: z.number().int().min(2).max(MAX_BATCH_EVENTS),
+      maxBytes: z.number().int().min(1024).max(MAX_PAYLOAD_BYTES),
+    })
+    .optional(),
+});
+
+/**
  * From ingest to an agent: a message it will never store, and why. The agent stops resending that event
  * and keeps it in its local dead-letter file for a person to look at: refused is not lost.
  */
@@ -269,3 +317,5 @@ export type Status = z.infer<typeof statusSchema>;
 export type Health = z.infer<typeof healthSchema>;
 export type Receipt = z.infer<typeof receiptSchema>;
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
+export type Batch = z.infer<typeof batchSchema>;
+export type Accepts = z.infer<typeof acceptsSchema>;

@@ -1,5 +1,4 @@
-import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_SENT_KINDS, KINDS, TOPIC_ROOT, agentTopic, kindFilter, type AgentKind } from '../../protocol/index.js';
-import { INGEST_READ_KINDS } from '../acl.js';
+import { AGENT_DEVICE, AGENT_SENT_KINDS, INGEST_READ_KINDS, INGEST_SENT_KINDS, KINDS, TOPIC_ROOT, agentTopic, kindFilter, type AgentKind } from '../../protocol/index.js';
 import type { BrokerUser } from '../credentials.js';
 
 /** One line of a Mosquitto ACL file: `topic {access} {filter}` (deny lines win over grants, whatever their order). */

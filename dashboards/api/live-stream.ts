@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic, slug } from '../../protocol/index.js';
+import { AGENT_DEVICE, agentTopic, decode, kindFilter, parseTopic, slug, unbatch, type TopicParts } from '../../protocol/index.js';
 import type { SiteConfig } from '../../runtime/connections.js';
 import { NETWORK } from '../queries/scope.js';
 import { parseQuery, resolveScope } from './query-errors.js';
@@ -23,6 +23,13 @@ export interface LiveHubStats {
   slowClientsDropped: number;
   invalidMessages: Record<string, number>;
 }
+
+/**
+ * A batch is a backlog (or a burst): the stream carries its newest weighings, enough for the pages' lists of
+ * the latest, and the pages read the figures from the API, which they refresh after a weighing. A frame for
+ * each of 500 weighings is 200 KiB written at once, and SseClients drops a client with that much unsent.
+ */
+const LIVE_WEIGHINGS_PER_BATCH = 20;
 
 /** Sets a key as the newest entry of a bounded map, forgetting the oldest one past `max`. */
 function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
@@ -60,7 +67,8 @@ export class LiveHub {
     this.invalid = new OncePerKind(log);
     this.clients = new SseClients(opts);
     this.maxRemembered = opts.maxRemembered ?? 1_000;
-    this.filters = opts.sites.flatMap((site) => [kindFilter('live', site), kindFilter('weighing', site), agentTopic(site, '+', 'status'), agentTopic(site, '+', 'health')]);
+    // Batches too: a backlog's weighings travel in them (protocol/batch.ts).
+    this.filters = opts.sites.flatMap((site) => [kindFilter('live', site), kindFilter('weighing', site), agentTopic(site, '+', 'batch'), agentTopic(site, '+', 'status'), agentTopic(site, '+', 'health')]);
     mqtt.on('connect', this.onConnect);
     mqtt.on('close', this.onClose);
     mqtt.on('message', this.onMessage);
@@ -94,16 +102,25 @@ export class LiveHub {
       return;
     }
     const { site, agent, device, kind } = parsed.parts;
-    if (kind === 'live') {
+    if (kind === 'batch') {
+      const msg = decode('batch', payload);
+      if (!msg.ok) return this.invalid.report('batch', { topic, reason: msg.reason }, 'live stream: dropped an invalid batch');
+      // Its newest weighings only, oldest first (items are in capture order).
+      const newest = unbatch(site, agent, msg.value)
+        .filter((item) => item.topic.endsWith('/weighing'))
+        .slice(-LIVE_WEIGHINGS_PER_BATCH);
+      for (const item of newest) {
+        const itemTopic = parseTopic(item.topic);
+        if (itemTopic.ok) this.weighing(itemTopic.parts, item.topic, item.payload);
+      }
+    } else if (kind === 'live') {
       const msg = decode('live', payload);
       if (!msg.ok) return this.invalid.report('live', { topic, reason: msg.reason }, 'live stream: dropped an invalid live message');
       const event: LiveEvent = { site, agent, device, kg: msg.value.kg, state: msg.value.state, t: msg.value.t };
       remember(this.lives, `${site}/${agent}/${device}`, event, this.maxRemembered);
       this.broadcast(frame('live', event));
     } else if (kind === 'weighing') {
-      const msg = decode('weighing', payload);
-      if (!msg.ok) return this.invalid.report('weighing', { topic, reason: msg.reason }, 'live stream: dropped an invalid weighing');
-      this.broadcast(frame('weighing', { site, agent, device, ...msg.value } satisfies WeighingEvent));
+      this.weighing(parsed.parts, topic, payload);
     } else if (kind === 'status' && device === AGENT_DEVICE) {
       const msg = decode('status', payload);
       if (!msg.ok) return this.invalid.report('status', { topic, reason: msg.reason }, 'live stream: dropped an invalid status');
@@ -117,6 +134,12 @@ export class LiveHub {
       remember(this.healths, `${site}/${agent}`, msg.value, this.maxRemembered);
     }
   };
+
+  private weighing({ site, agent, device }: TopicParts, topic: string, payload: Buffer | string): void {
+    const msg = decode('weighing', payload);
+    if (!msg.ok) return this.invalid.report('weighing', { topic, reason: msg.reason }, 'live stream: dropped an invalid weighing');
+    this.broadcast(frame('weighing', { site, agent, device, ...msg.value } satisfies WeighingEvent));
+  }
 
   /** Starts streaming to a client: a newcomer sees every scale and agent at once instead of waiting for the next change. */
   add(reply: FastifyReply): void {

@@ -59,6 +59,14 @@ export class PendingEvents {
     return due;
   }
 
+  /** Whether at least `n` events are due now (ready or not). */
+  hasDue(n: number): boolean {
+    const now = this.now();
+    let due = 0;
+    for (const entry of this.entries.values()) if (entry.nextSendAt <= now && ++due >= n) return true;
+    return false;
+  }
+
   /** After a reconnection everything unacknowledged is due again at once. */
   resetSchedule(): void {
     for (const entry of this.entries.values()) entry.nextSendAt = 0;

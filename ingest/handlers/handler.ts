@@ -14,6 +14,8 @@ export interface StoredKindHandler<K extends StoredKind> {
 /** Where a watched kind's news goes: nothing is stored, each ingest instance keeps what it learns. */
 export interface WatchContext {
   installed(site: string, agent: string, installedAt: string): void;
+  /** The agent is connected now: ingest tells it what it accepts besides single messages. */
+  online(site: string, agent: string): void;
 }
 
 export type WatchedKindHandler<K extends WatchedKind> = (parts: TopicParts, msg: MessageOf<K>, ctx: WatchContext) => void;
