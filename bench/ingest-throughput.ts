@@ -13,6 +13,7 @@ import { startInfluxd } from '../tests/helpers/influxd.js';
 import { startTestMosquitto, writeTestMosquittoConfig } from '../tests/helpers/mosquitto.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { testStore } from '../tests/helpers/store.js';
+import { cpuProfileTop } from './cpu-profile-top.js';
 import { sampleProcess } from './proc-sampler.js';
 import { quantile } from './stats.js';
 import { unitNodeFlags } from './unit-flags.js';
@@ -31,6 +32,8 @@ const PUBLISHERS = 4;
 const IN_FLIGHT = 1_000;
 const BROKER_QUEUE = 100_000;
 const DIRECT_BATCH = 5_000;
+/** Set: every ingest process runs under `node --cpu-prof`, and each mode's top functions are printed. */
+const CPU_PROFILE = Boolean(process.env.BENCH_INGEST_CPU_PROF);
 
 type Mode = 'relay' | 'direct' | 'ingest ×1, singles' | 'ingest ×1, batches' | 'ingest ×3, batches';
 interface Run {
@@ -41,6 +44,8 @@ interface Run {
   shares?: number[];
   /** The largest resident memory of an ingest instance during the run, MiB. */
   peakRssMiB?: number;
+  /** Where ingest's busy CPU went (BENCH_INGEST_CPU_PROF). */
+  profile?: string[];
 }
 
 /**
@@ -161,7 +166,8 @@ export async function benchIngestThroughput(): Promise<void> {
         const mqttConn = { url, username: ingestUsername(i), credentialsFile };
         writeFileSync(file, JSON.stringify({ mqtt: mqttConn, influx: { url: influxd.url, database }, ...(instances > 1 ? { sharedGroup: 'ingest' } : {}) }));
         // With its unit's Node flags: the memory measured is the deployed process's.
-        processes.push(cliProcess(`ingest-${i}`, 'ingest', file, join(dir, `ingest-${databases}-${i}.log`), logLine(/"msg":"ingest subscribed"/), { nodeArgs: unitNodeFlags('ingest') }));
+        const profiling = CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, `profiles-${databases}`)}`] : [];
+        processes.push(cliProcess(`ingest-${i}`, 'ingest', file, join(dir, `ingest-${databases}-${i}.log`), logLine(/"msg":"ingest subscribed"/), { nodeArgs: [...unitNodeFlags('ingest'), ...profiling] }));
       }
       await Promise.all(processes.map((p) => p.start()));
       try {
@@ -182,7 +188,9 @@ export async function benchIngestThroughput(): Promise<void> {
             return line ? (JSON.parse(line) as { received: number }).received : NaN;
           }),
         );
-        return { eventsPerSecond: result, cpu, shares, peakRssMiB };
+        // A profile is written as its process exits, after the stop above.
+        const profile = CPU_PROFILE ? cpuProfileTop(join(dir, `profiles-${databases}`)) : undefined;
+        return { eventsPerSecond: result, cpu, shares, peakRssMiB, profile };
       } finally {
         await Promise.all(processes.map((p) => p.stop()));
       }
@@ -222,6 +230,12 @@ export async function benchIngestThroughput(): Promise<void> {
     console.log(`  ingest ×1 / relay: singles ${ratio('ingest ×1, singles', 'relay')}, batches ${ratio('ingest ×1, batches', 'relay')}   ingest ×1 / direct: singles ${ratio('ingest ×1, singles', 'direct')}, batches ${ratio('ingest ×1, batches', 'direct')}   ingest ×3 / ×1, batches: ${ratio('ingest ×3, batches', 'ingest ×1, batches')}`);
     console.log(`  shares of the three instances, per run: ${shares.join('; ')}`);
     const peaks = (m: Mode) => runs[m].map((r) => r.peakRssMiB!.toFixed(1)).join(', ');
+    if (CPU_PROFILE) {
+      for (const mode of Object.keys(runs) as Mode[]) {
+        const last = runs[mode].at(-1)?.profile;
+        if (last) console.log(`  ${mode}, ingest's busy CPU by self time (last run, the whole process life):\n    ${last.join('\n    ')}`);
+      }
+    }
     console.log(`  ingest's peak resident memory while draining (MiB, per run; node ${unitNodeFlags('ingest').join(' ') || 'without flags'}): ×1 singles ${peaks('ingest ×1, singles')}; ×1 batches ${peaks('ingest ×1, batches')}; ×3 batches, the largest instance ${peaks('ingest ×3, batches')}`);
   } finally {
     await Promise.all(publishers.map((c) => c.endAsync()));

@@ -51,6 +51,22 @@ function refusedFilters(filters: readonly string[], err: Error | null, granted: 
   return (granted ?? []).filter((g) => g.qos >= 128).map((g) => g.topic);
 }
 
+/**
+ * parseTopic, remembered: a network has a few topics per device and every event checks its own (a batch's
+ * items too). Forgotten all at once past a bound, against a flood of made-up topics.
+ */
+function topicParser(max = 10_000): (topic: string) => TopicParseResult {
+  const known = new Map<string, TopicParseResult>();
+  return (topic) => {
+    let parsed = known.get(topic);
+    if (!parsed) {
+      if (known.size >= max) known.clear();
+      known.set(topic, (parsed = parseTopic(topic)));
+    }
+    return parsed;
+  };
+}
+
 const isStored = (kind: Kind): kind is StoredKind => (STORED_KINDS as Kind[]).includes(kind);
 const isWatched = (kind: Kind): kind is WatchedKind => (WATCHED_KINDS as Kind[]).includes(kind);
 const isUnpacked = (kind: Kind): kind is UnpackedKind => (UNPACKED_KINDS as Kind[]).includes(kind);
@@ -67,6 +83,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
   const influx = openStore(config.influx);
   const rejects = new OncePerKind(log);
   const times = new CaptureTimes(config, rejects);
+  const topicOf = topicParser();
   let received = 0;
   let batches = 0;
   let accepted = 0;
@@ -165,11 +182,11 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       return letters.refuse('invalid-batch', topic, payload, batch.reason);
     }
     batches++;
-    for (const item of unbatch(parts.site, parts.agent, batch.value)) event(item.topic, parseTopic(item.topic), item.payload, parts);
+    for (const item of unbatch(parts.site, parts.agent, batch.value)) event(item.topic, topicOf(item.topic), item.payload, parts);
   };
 
   client.on('message', (topic, payload) => {
-    const parsed = parseTopic(topic);
+    const parsed = topicOf(topic);
     if (parsed.ok && isUnpacked(parsed.parts.kind)) return unpack(parsed.parts, topic, payload);
     if (parsed.ok && isWatched(parsed.parts.kind)) return watch(parsed.parts.kind, parsed.parts, payload);
     event(topic, parsed, payload);
