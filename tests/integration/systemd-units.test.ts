@@ -78,8 +78,8 @@ describe('systemd units', () => {
     const one = (key: string) => service[key]?.join(' | ');
 
     it('runs its component with its config from /etc/trebuchet, secrets from an optional env file', () => {
-      // The agent runs on a Pi with a small young generation (its unit says why); the servers keep V8's defaults.
-      const flags = component === 'agent' ? '--max-semi-space-size=1 ' : '';
+      // The agent runs on a Pi with a small young generation and V8's lite mode (its unit says why); the servers keep V8's defaults.
+      const flags = component === 'agent' ? '--max-semi-space-size=1 --lite-mode ' : '';
       expect(one('ExecStart')).toBe(`/usr/bin/node ${flags}/opt/trebuchet/dist/cli/trebuchet.js ${component} --config /etc/trebuchet/${component}.yaml`);
       expect(one('EnvironmentFile')).toBe(`-/etc/trebuchet/${component}.env`);
       expect(one('RestartSec')).toMatch(/^\d+$/);
