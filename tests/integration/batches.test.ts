@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { brokerConfigSchema } from '../../broker/config.js';
 import { LiveHub } from '../../dashboards/api/live-stream.js';
-import { startAgent, type RunningAgent } from '../../edge-agent/agent.js';
+import { startAgent } from '../../edge-agent/agent.js';
 import { agentConfigSchema } from '../../edge-agent/config.js';
 import { DurableOutbox } from '../../edge-agent/outbox/durable-outbox.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
@@ -36,8 +36,11 @@ const QUICK_RESEND_MS = 500;
 /** Local noon of DAY, Paris in summer. */
 const NOON = DateTime.fromISO(`${DAY}T12:00:00`, { zone: 'Europe/Paris' });
 
-/** An agent's backlog as an outage leaves it on disk: `weighings` queued in its outbox before it starts. */
-async function agentWithBacklog(dir: string, brokerUrl: string, credentialsFile: string, agent: string, weighings: Weighing[], logs: { msg: string }[], receiptTimeoutMs: number): Promise<RunningAgent> {
+/**
+ * An agent's backlog as an outage leaves it on disk (`weighings` queued in its outbox before it starts),
+ * drained: the agent runs until every event has left its outbox, then stops. What it logged meanwhile.
+ */
+async function drainBacklog(dir: string, broker: RunningBroker, agent: string, weighings: Weighing[], receiptTimeoutMs: number): Promise<{ msg: string }[]> {
   const dataDir = join(dir, agent);
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'identity.json'), JSON.stringify({ installedAt: '2025-01-01T00:00:00.000Z' }));
@@ -45,19 +48,26 @@ async function agentWithBacklog(dir: string, brokerUrl: string, credentialsFile:
   const topic = deviceTopic(SITE, agent, 'balance-1', 'weighing');
   for (const w of weighings) await outbox.append({ id: w.id, topic, payload: JSON.stringify(w), acceptedAt: Date.parse(w.capturedAt) });
   await outbox.close();
+  const logs: { msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  return startAgent(
+  const running = await startAgent(
     agentConfigSchema.parse({
       site: SITE,
       agent,
       dataDir,
       clock: 'assume-synced',
-      mqtt: { url: brokerUrl, username: agentUsername(SITE, agent), credentialsFile },
+      mqtt: { url: broker.url, username: agentUsername(SITE, agent), credentialsFile: broker.credentialsFile },
       http: { port: 0 },
       receipts: { timeoutMs: receiptTimeoutMs, maxBackoffMs: Math.max(1000, receiptTimeoutMs) },
     }),
     log,
   );
+  try {
+    await waitFor('the backlog drained', () => running.pending.depth === 0, 120_000);
+  } finally {
+    await running.stop();
+  }
+  return logs;
 }
 
 /** A backlog of a day at the counter: grams that add up exactly. */
@@ -121,13 +131,7 @@ describe('batches: an agent offered them sends its backlog so, each event still 
     const weighings = backlog(1200);
     // Before the agent was installed, before any plausible date: refused, and only it.
     const impossible = weighingAt(DateTime.fromISO('2019-06-01T10:00:00Z'), 3, 'textile');
-    const logs: { msg: string }[] = [];
-    const agent = await agentWithBacklog(dir, broker.url, broker.credentialsFile, 'comptoir', [...weighings.slice(0, 600), impossible, ...weighings.slice(600)], logs, RECEIPT_WAIT_MS);
-    try {
-      await waitFor('the backlog drained', () => agent.pending.depth === 0, 120_000);
-    } finally {
-      await agent.stop();
-    }
+    const logs = await drainBacklog(dir, broker, 'comptoir', [...weighings.slice(0, 600), impossible, ...weighings.slice(600)], RECEIPT_WAIT_MS);
     const stats = ingest.stats();
     // 1,201 events in three batches of at most 500: no event went alone.
     expect(stats).toMatchObject({ received: 1201, batches: 3, deadLetters: 1, rejected: { 'implausible-time': 1 } });
@@ -287,13 +291,7 @@ describe('batches with an ingest that does not take them', () => {
 
   it('goes back to one message per event when a batch is refused whole, and loses nothing', async () => {
     const weighings = backlog(120);
-    const logs: { msg: string }[] = [];
-    const agent = await agentWithBacklog(dir, broker.url, broker.credentialsFile, 'melange', weighings, logs, QUICK_RESEND_MS);
-    try {
-      await waitFor('every event receipted', () => agent.pending.depth === 0, 60_000);
-    } finally {
-      await agent.stop();
-    }
+    const logs = await drainBacklog(dir, broker, 'melange', weighings, QUICK_RESEND_MS);
     const mine = seen.get('melange')!;
     expect(mine.batches).toBeGreaterThan(0);
     expect(weighings.every((w) => mine.singles.has(w.id))).toBe(true);
@@ -304,14 +302,37 @@ describe('batches with an ingest that does not take them', () => {
 
   it('sends one message per event to an ingest that never offers batches', async () => {
     const weighings = backlog(40);
-    const logs: { msg: string }[] = [];
-    const agent = await agentWithBacklog(dir, broker.url, broker.credentialsFile, 'ancien', weighings, logs, QUICK_RESEND_MS);
-    try {
-      await waitFor('every event receipted', () => agent.pending.depth === 0, 60_000);
-    } finally {
-      await agent.stop();
-    }
+    const logs = await drainBacklog(dir, broker, 'ancien', weighings, QUICK_RESEND_MS);
     expect(seen.get('ancien')).toMatchObject({ batches: 0 });
     expect(weighings.every((w) => seen.get('ancien')!.singles.has(w.id))).toBe(true);
+    expect(logs.map((l) => l.msg)).not.toContain('ingest accepts batches: events due together are sent in batches');
+  });
+});
+
+describe('batches turned off at ingest (offerBatches: false)', () => {
+  let dir: string;
+  let influxd: RunningInfluxd;
+  let broker: RunningBroker;
+  let ingest: RunningIngest;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tb-batches-off-'));
+    influxd = await startInfluxd();
+    broker = await startBroker(brokerConfigSchema.parse({ listen: { port: 0 }, dataDir: join(dir, 'broker'), agents: [{ site: SITE, agent: 'comptoir' }] }), pino({ level: 'silent' }));
+    const mqttConn = { url: broker.url, credentialsFile: broker.credentialsFile, username: 'ingest' };
+    ingest = await startIngest(ingestConfigSchema.parse({ mqtt: mqttConn, influx: { url: influxd.url, database: DB }, offerBatches: false }), pino({ level: 'silent' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await ingest?.stop();
+    await broker?.stop();
+    await influxd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('offers nothing, so a backlog comes one message per event, all stored', async () => {
+    const logs = await drainBacklog(dir, broker, 'comptoir', backlog(30), RECEIPT_WAIT_MS);
+    expect(ingest.stats()).toMatchObject({ received: 30, batches: 0, stored: 30 });
+    expect(logs.map((l) => l.msg)).not.toContain('ingest accepts batches: events due together are sent in batches');
   });
 });
