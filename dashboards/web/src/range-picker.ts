@@ -45,9 +45,16 @@ export function rangePicker(range: DateRange, today: string, opts: { withBucket:
   const to = field('to');
   const custom = h('span', { class: 'range-custom', 'data-testid': 'range-custom' }, from.el, h('span', { 'aria-hidden': 'true' }, '→'), to.el);
 
+  // Opened, the two dates stay open while the range shown stays the same: a redraw (the report of the bucket
+  // just chosen arriving late, on a slow link) must not close them as the range still matches a preset.
+  let customOpen = false;
+  let shown = { ...range };
   const buttons = PRESETS.map((preset) => {
     const button = h('button', { type: 'button', 'data-preset': preset }, t(`range.${preset}` as MessageKey));
-    button.addEventListener('click', () => choose(preset));
+    button.addEventListener('click', () => {
+      customOpen = false;
+      choose(preset);
+    });
     return button;
   });
   const customButton = h('button', { type: 'button', 'data-preset': 'custom' }, t('range.custom'));
@@ -55,6 +62,7 @@ export function rangePicker(range: DateRange, today: string, opts: { withBucket:
     for (const b of [...buttons, customButton]) b.setAttribute('aria-pressed', String(b === pressed));
   };
   customButton.addEventListener('click', () => {
+    customOpen = true;
     custom.hidden = false;
     press(customButton);
     from.el.querySelector('input')?.focus();
@@ -62,8 +70,10 @@ export function rangePicker(range: DateRange, today: string, opts: { withBucket:
 
   const set = (next: DateRange, nextToday: string) => {
     day = nextToday;
-    Object.assign(dates, { from: next.from, to: next.to });
-    const active = presetOf(next, day);
+    if (next.from !== shown.from || next.to !== shown.to) customOpen = false;
+    shown = { from: next.from, to: next.to };
+    Object.assign(dates, shown);
+    const active = customOpen ? undefined : presetOf(next, day);
     // Hidden behind a preset, nobody is typing in them.
     from.set(next.from, active !== undefined);
     to.set(next.to, active !== undefined);
