@@ -15,6 +15,7 @@ import {
   type IngestSentKind,
   type Live,
   type Status,
+  type TopicPayload,
 } from '../protocol/index.js';
 import type { MqttConnection } from '../runtime/connections.js';
 import type { Logger } from '../runtime/log.js';
@@ -158,7 +159,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     if (!this.client.connected) return;
     // A backlog waits for the offer (at most OFFER_WAIT_MS); a lone event does not.
     if (this.offerWait && this.pending.hasDue(2)) return;
-    const ready: { topic: string; payload: string }[] = [];
+    const ready: TopicPayload[] = [];
     this.pending.takeDue((e) => {
       const payload = this.prepare(e.payload);
       if (payload !== undefined) ready.push({ topic: e.topic, payload });

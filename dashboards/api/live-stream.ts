@@ -106,13 +106,11 @@ export class LiveHub {
       const msg = decode('batch', payload);
       if (!msg.ok) return this.invalid.report('batch', { topic, reason: msg.reason }, 'live stream: dropped an invalid batch');
       // Its newest weighings only, oldest first (items are in capture order).
-      const newest = unbatch(site, agent, msg.value)
-        .filter((item) => item.topic.endsWith('/weighing'))
-        .slice(-LIVE_WEIGHINGS_PER_BATCH);
-      for (const item of newest) {
+      const weighings = unbatch(site, agent, msg.value).flatMap((item) => {
         const itemTopic = parseTopic(item.topic);
-        if (itemTopic.ok) this.weighing(itemTopic.parts, item.topic, item.payload);
-      }
+        return itemTopic.ok && itemTopic.parts.kind === 'weighing' ? [{ ...item, parts: itemTopic.parts }] : [];
+      });
+      for (const w of weighings.slice(-LIVE_WEIGHINGS_PER_BATCH)) this.weighing(w.parts, w.topic, w.payload);
     } else if (kind === 'live') {
       const msg = decode('live', payload);
       if (!msg.ok) return this.invalid.report('live', { topic, reason: msg.reason }, 'live stream: dropped an invalid live message');

@@ -23,6 +23,8 @@ export interface ResendPolicy {
   maxBackoffMs: number;
 }
 
+const isDue = (entry: Entry, now: number) => entry.nextSendAt <= now;
+
 export class PendingEvents {
   private readonly entries = new Map<string, Entry>();
 
@@ -51,7 +53,7 @@ export class PendingEvents {
     const now = this.now();
     const due: OutboxEvent[] = [];
     for (const entry of this.entries.values()) {
-      if (entry.nextSendAt > now || !ready(entry.event)) continue;
+      if (!isDue(entry, now) || !ready(entry.event)) continue;
       entry.attempts++;
       entry.nextSendAt = now + Math.min(this.policy.maxBackoffMs, this.policy.receiptTimeoutMs * 2 ** (entry.attempts - 1));
       due.push(entry.event);
@@ -63,7 +65,7 @@ export class PendingEvents {
   hasDue(n: number): boolean {
     const now = this.now();
     let due = 0;
-    for (const entry of this.entries.values()) if (entry.nextSendAt <= now && ++due >= n) return true;
+    for (const entry of this.entries.values()) if (isDue(entry, now) && ++due >= n) return true;
     return false;
   }
 
