@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Aedes, type Client } from 'aedes';
+import { writeToStream } from 'mqtt-packet';
 import type { Logger } from '../runtime/log.js';
 import { clientIdBelongsTo, CLIENT_ID_SEPARATOR } from '../runtime/mqtt-client-id.js';
 import { mayPublish, mayRetain, maySubscribe } from './acl.js';
@@ -65,6 +66,9 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   const { limits } = config;
   const backoff = new LoginBackoff(config.loginBackoff);
 
+  // aedes writes through mqtt-packet, whose default builds 65,536 two-byte Buffers (every packet id) at the first
+  // write: 6.6 MiB of heap for a lookup that saves one 2-byte allocation per packet (as connectMqtt's writeCache).
+  writeToStream.cacheNumbers = false;
   const aedes = await Aedes.createBroker({
     authenticate(client, username, password, done) {
       const address = addressOf(client);
