@@ -19,18 +19,15 @@ import { SimulatedStgsScale } from '../firmware-sim/stgs/simulated-stgs-scale.js
 import { SimulatedToledoScale } from '../firmware-sim/toledo/simulated-toledo-scale.js';
 import { agentTopic, agentUsername, decode, kindFilter, parseTopic } from '../protocol/index.js';
 import { readCredentials } from '../runtime/credentials-file.js';
-import { projectRoot } from '../runtime/project-root.js';
 import { credentialsPaths } from '../broker/credentials.js';
 import { cliProcess, logLine, type ManagedProcess } from '../tests/chaos/harness.js';
 import { startInfluxd } from '../tests/helpers/influxd.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { watchProcess } from './proc-sampler.js';
 import { summary } from './stats.js';
-import { unitNodeFlags } from './unit-flags.js';
+import { unitCommandLine, unitEnvironment, unitNodeFlags, unitScript } from './unit-flags.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-const ROOT = projectRoot(import.meta.url);
-const CLI = join(ROOT, 'dist', 'cli', 'trebuchet.js');
 
 /**
  * The agent's footprint on a Pi-sized budget: eight simulated devices of every kind (five serial scale
@@ -103,7 +100,7 @@ export async function benchAgentResources(): Promise<void> {
     };
     const flags = unitNodeFlags();
     for (const [agent, withDevices] of [['loaded', true], ['idle', false]] as const) {
-      const child = spawn(process.execPath, [...flags, CLI, 'agent', '--config', agentConfig(agent, withDevices)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TREBUCHET_LOG_LEVEL: 'warn' } });
+      const child = spawn(process.execPath, [...flags, unitScript('agent'), 'agent', '--config', agentConfig(agent, withDevices)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...unitEnvironment('agent'), TREBUCHET_LOG_LEVEL: 'warn' } });
       children.push(child);
     }
 
@@ -142,7 +139,7 @@ export async function benchAgentResources(): Promise<void> {
     const [loaded, idle] = await Promise.all(children.map((c) => watchProcess(c.pid!, SECONDS)));
     const l = summary(loaded!.rssMiB);
     const i = summary(idle!.rssMiB);
-    console.log(`\nagent with 8 simulated devices read at 5 Hz, ${SECONDS} s (its own process, node ${flags.join(' ') || 'without flags'} as its systemd unit)`);
+    console.log(`\nagent with 8 simulated devices read at 5 Hz, ${SECONDS} s (its own process as its systemd unit runs it: ${unitCommandLine('agent')})`);
     console.log(`  resident memory  median ${l.median.toFixed(1)} MiB   max ${l.max.toFixed(1)} MiB   (first ${loaded!.rssMiB[0]!.toFixed(1)}, last ${loaded!.rssMiB.at(-1)!.toFixed(1)})`);
     console.log(`  CPU              ${loaded!.cpuPercent.toFixed(1)} % of one core`);
     console.log(`  traffic          ${weighings} weighings and ${buckets} visits buckets received and acknowledged`);
@@ -185,7 +182,7 @@ async function serversAtIdle(dir: string): Promise<string[]> {
     for (const component of ['broker', 'ingest', 'dashboards'] as const) {
       const file = join(dir, `servers-${component}.yaml`);
       writeFileSync(file, JSON.stringify(configs[component]));
-      const p = cliProcess(component, component, file, join(dir, `servers-${component}.log`), logLine(ready[component]), { nodeArgs: unitNodeFlags(component) });
+      const p = cliProcess(component, component, file, join(dir, `servers-${component}.log`), logLine(ready[component]), { nodeArgs: unitNodeFlags(component), env: unitEnvironment(component) });
       processes.push(p);
       // Started one after the other: ingest and the dashboards log in to the broker started before them.
       await p.start();

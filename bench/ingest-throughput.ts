@@ -16,7 +16,7 @@ import { testStore } from '../tests/helpers/store.js';
 import { cpuProfileTop } from './cpu-profile-top.js';
 import { sampleProcess } from './proc-sampler.js';
 import { quantile } from './stats.js';
-import { unitNodeFlags } from './unit-flags.js';
+import { unitCommandLine, unitEnvironment, unitNodeFlags } from './unit-flags.js';
 import { recentWeighings } from './weighings.js';
 
 const EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 30_000);
@@ -167,7 +167,7 @@ export async function benchIngestThroughput(): Promise<void> {
         writeFileSync(file, JSON.stringify({ mqtt: mqttConn, influx: { url: influxd.url, database }, ...(instances > 1 ? { sharedGroup: 'ingest' } : {}) }));
         // With its unit's Node flags: the memory measured is the deployed process's.
         const profiling = CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, `profiles-${databases}`)}`] : [];
-        processes.push(cliProcess(`ingest-${i}`, 'ingest', file, join(dir, `ingest-${databases}-${i}.log`), logLine(/"msg":"ingest subscribed"/), { nodeArgs: [...unitNodeFlags('ingest'), ...profiling] }));
+        processes.push(cliProcess(`ingest-${i}`, 'ingest', file, join(dir, `ingest-${databases}-${i}.log`), logLine(/"msg":"ingest subscribed"/), { nodeArgs: [...unitNodeFlags('ingest'), ...profiling], env: unitEnvironment('ingest') }));
       }
       await Promise.all(processes.map((p) => p.start()));
       try {
@@ -236,7 +236,7 @@ export async function benchIngestThroughput(): Promise<void> {
         if (last) console.log(`  ${mode}, ingest's busy CPU by self time (last run, the whole process life):\n    ${last.join('\n    ')}`);
       }
     }
-    console.log(`  ingest's peak resident memory while draining (MiB, per run; node ${unitNodeFlags('ingest').join(' ') || 'without flags'}): ×1 singles ${peaks('ingest ×1, singles')}; ×1 batches ${peaks('ingest ×1, batches')}; ×3 batches, the largest instance ${peaks('ingest ×3, batches')}`);
+    console.log(`  ingest's peak resident memory while draining (MiB, per run; ${unitCommandLine('ingest')}): ×1 singles ${peaks('ingest ×1, singles')}; ×1 batches ${peaks('ingest ×1, batches')}; ×3 batches, the largest instance ${peaks('ingest ×3, batches')}`);
   } finally {
     await Promise.all(publishers.map((c) => c.endAsync()));
     await mosquitto.stop();

@@ -11,15 +11,14 @@ import { serverTlsFiles } from '../broker/tls/paths.js';
 import { agentUsername } from '../protocol/index.js';
 import { readCredentials } from '../runtime/credentials-file.js';
 import { connectMqtt } from '../runtime/mqtt-client.js';
-import { projectRoot } from '../runtime/project-root.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { waitFor } from '../tests/helpers/wait.js';
 import { quantile, summary } from './stats.js';
+import { unitEnvironment, unitNodeFlags, unitScript } from './unit-flags.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
 /** Connections per mode through the byte-counting relay (untimed: the relay adds its own hops). */
 const COUNTED = 5;
-const CLI = join(projectRoot(import.meta.url), 'dist', 'cli', 'trebuchet.js');
 const SITE = 'bench';
 const AGENT = 'pi';
 const USERNAME = agentUsername(SITE, AGENT);
@@ -51,9 +50,9 @@ async function spawnBroker(dataDir: string, certificates: object): Promise<Broke
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'broker.json');
   writeFileSync(file, JSON.stringify(config));
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'broker', '-c', file], {
+  const child: ChildProcess = spawn(process.execPath, [...unitNodeFlags('broker'), unitScript('broker'), 'broker', '-c', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TREBUCHET_LOG_LEVEL: 'info', TREBUCHET_LOG_FORMAT: 'json' },
+    env: { ...process.env, ...unitEnvironment('broker'), TREBUCHET_LOG_LEVEL: 'info', TREBUCHET_LOG_FORMAT: 'json' },
   });
   let out = '';
   let exited: number | null = null;

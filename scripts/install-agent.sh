@@ -24,7 +24,7 @@ if systemd_running; then
     run systemctl restart trebuchet-agent.service
   fi
 else
-  say "systemd is not running here: once joined, start it by hand with $(node_bin) --max-semi-space-size=1 $PREFIX/dist/cli/trebuchet.js agent --config $ETC_DIR/agent.yaml"
+  say "systemd is not running here: once joined, start it by hand with MALLOC_MMAP_THRESHOLD_=131072 $(node_bin) --max-semi-space-size=1 --lite-mode $PREFIX/dist/bundle/trebuchet.js agent --config $ETC_DIR/agent.yaml"
 fi
 remove_old_code
 

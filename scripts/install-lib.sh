@@ -143,12 +143,12 @@ remove_old_code() {
 
 # `trebuchet …` on the PATH, for the commands the README gives (user add, agent join).
 install_command() {
-  say "Command: /usr/local/bin/trebuchet (runs $PREFIX/dist/cli/trebuchet.js)"
+  say "Command: /usr/local/bin/trebuchet (runs $PREFIX/dist/bundle/trebuchet.js, as the services do)"
   run write_command /usr/local/bin/trebuchet
 }
 
 write_command() {
-  printf '#!/bin/sh\nexec %s %s/dist/cli/trebuchet.js "$@"\n' "$(node_bin)" "$PREFIX" >"$1.tmp"
+  printf '#!/bin/sh\nexec %s %s/dist/bundle/trebuchet.js "$@"\n' "$(node_bin)" "$PREFIX" >"$1.tmp"
   chmod 0755 "$1.tmp" && mv "$1.tmp" "$1"
 }
 

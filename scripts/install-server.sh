@@ -31,7 +31,7 @@ if systemd_running; then
   # A restart, not a start: on an upgrade the new code must be the one running.
   run systemctl restart trebuchet-up.service
 else
-  say "systemd is not running here: start it by hand with $(node_bin) $PREFIX/dist/cli/trebuchet.js up --config $ETC_DIR/up.yaml"
+  say "systemd is not running here: start it by hand with MALLOC_MMAP_THRESHOLD_=131072 $(node_bin) $PREFIX/dist/bundle/trebuchet.js up --config $ETC_DIR/up.yaml"
 fi
 remove_old_code
 

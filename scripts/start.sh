@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-system-packages.sh influxdb:influxd
 bash scripts/ensure-node-modules.sh
 npm run --silent build
-exec node dist/cli/trebuchet.js up "$@"
+# As its systemd unit runs it (deploy/systemd/trebuchet-up.service): the bundle, glibc's mmap threshold fixed.
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+exec node dist/bundle/trebuchet.js up "$@"

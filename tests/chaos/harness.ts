@@ -24,15 +24,18 @@ import { SERVER_NAMES, TLS_HANDSHAKE_BYTE, writeOperatorCertificates, type Opera
 
 /**
  * The chaos harness: every component of the pipeline as a real process that can be killed and restarted
- * (`node dist/cli/trebuchet.js agent|broker|ingest`, or Mosquitto as the broker), a managed influxd that
+ * (`node dist/bundle/trebuchet.js agent|broker|ingest` as the units run them, or Mosquitto as the broker), a managed influxd that
  * can be stopped and started again on the same data, a TCP proxy between the agent and the broker whose
  * link can be cut, two event sources whose expected outcome is known exactly (typed weighings through the
  * agent's HTTP API, a simulated door counter for visits), and the final count against InfluxDB.
  */
 
 export const ROOT = projectRoot(import.meta.url);
-/** The built CLI the components run from; CHAOS_CLI points at another build (e.g. one nobody rebuilds meanwhile). */
-export const CLI = process.env.CHAOS_CLI ?? join(ROOT, 'dist', 'cli', 'trebuchet.js');
+/**
+ * The built CLI the components run from: the services' bundle (cli/build-bundle.ts), the code the systemd units
+ * run; CHAOS_CLI points at another build (e.g. one nobody rebuilds meanwhile).
+ */
+export const CLI = process.env.CHAOS_CLI ?? join(ROOT, 'dist', 'bundle', 'trebuchet.js');
 export const INFLUXD = process.env.TREBUCHET_INFLUXD ?? '/usr/bin/influxd';
 
 export const SITE = 'lilas';

@@ -11,7 +11,7 @@ import { runScenario, scenarios, type Size } from './scenarios.js';
  *   npm run chaos -- agent-sigkill network-cut # some scenarios (by name or name prefix)
  *   CHAOS_SIZE=short npm run chaos             # the short form, as the vitest suite runs it
  *   CHAOS_SEED=1234 CHAOS_KEEP=1               # replay the same random moments; keep every log and data folder
- *   CHAOS_CLI=/path/to/cli/trebuchet.js        # run the components from another build than dist/ (one that is not
+ *   CHAOS_CLI=/path/to/bundle/trebuchet.js     # run the components from another build than dist/ (one that is not
  *                                              # rebuilt while a long run restarts them); CHAOS_DIR: where logs go
  */
 const size: Size = process.env.CHAOS_SIZE === 'short' ? 'short' : 'full';

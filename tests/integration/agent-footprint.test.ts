@@ -1,13 +1,31 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliProcess, logLine, type ManagedProcess } from '../chaos/harness.js';
+import { CLI, cliProcess, logLine, ROOT, type ManagedProcess } from '../chaos/harness.js';
 import { freePort } from '../helpers/ports.js';
 
 const TRACE_HOOK = join(import.meta.dirname, '..', 'helpers', 'trace-modules.mjs');
 /** What the agent on a Pi must never carry: other components' code, the InfluxDB clients. */
 const NEVER = [/\/dist\/(broker|ingest|dashboards|storage|firmware-sim)\//, /node_modules\/(influx|@influxdata\/influxdb-client|aedes)\//];
+
+/**
+ * The modules a process loaded, from the files it resolved: a chunk of the services' bundle (the units run
+ * it, cli/build-bundle.ts) stands for the modules esbuild put in it, read from the bundle's metafile.
+ */
+function modulesIn(files: string[]): string[] {
+  const bundle = join(ROOT, 'dist', 'bundle');
+  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return files.flatMap((url) => {
+    if (!url.startsWith('file://')) return [url];
+    const file = fileURLToPath(url);
+    if (!file.startsWith(bundle)) return [url];
+    const output = meta.outputs[relative(ROOT, file)];
+    if (!output) throw new Error(`${file} is not in the bundle's metafile`);
+    return Object.keys(output.inputs).map((input) => `file://${join(ROOT, input)}`);
+  });
+}
 /** Loaded only when a device needs them. */
 const SERIAL = /node_modules\/serialport\//;
 const MODBUS = /node_modules\/modbus-serial\//;
@@ -35,10 +53,14 @@ describe('what an agent process loads', () => {
     const p = cliProcess(name, 'agent', file, join(dir, `${name}.log`), logLine(/"msg":"agent started"/), { nodeArgs: ['--import', TRACE_HOOK], env: { TRACE_MODULES_FILE: trace } });
     running.push(p);
     await p.start();
-    const modules = () => readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    const modules = () => modulesIn(readFileSync(trace, 'utf8').split('\n').filter(Boolean));
     await expect.poll(() => settled(modules()), { timeout: 20_000, interval: 100 }).toBe(true);
     return modules();
   };
+
+  it('runs the services\' bundle, as the agent\'s unit does', () => {
+    expect(relative(ROOT, CLI)).toBe(join('dist', 'bundle', 'trebuchet.js'));
+  });
 
   it('without devices: no other component, no InfluxDB client, no serialport, no modbus-serial', async () => {
     const modules = await agentWith('bare', { devices: [] });

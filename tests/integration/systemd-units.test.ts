@@ -80,7 +80,8 @@ describe('systemd units', () => {
     it('runs its component with its config from /etc/trebuchet, secrets from an optional env file', () => {
       // The agent runs on a Pi with a small young generation and V8's lite mode (its unit says why); the servers keep V8's defaults.
       const flags = component === 'agent' ? '--max-semi-space-size=1 --lite-mode ' : '';
-      expect(one('ExecStart')).toBe(`/usr/bin/node ${flags}/opt/trebuchet/dist/cli/trebuchet.js ${component} --config /etc/trebuchet/${component}.yaml`);
+      expect(one('ExecStart')).toBe(`/usr/bin/node ${flags}/opt/trebuchet/dist/bundle/trebuchet.js ${component} --config /etc/trebuchet/${component}.yaml`);
+      expect(one('Environment')).toBe('MALLOC_MMAP_THRESHOLD_=131072');
       expect(one('EnvironmentFile')).toBe(`-/etc/trebuchet/${component}.env`);
       expect(one('RestartSec')).toMatch(/^\d+$/);
     });
