@@ -1,10 +1,10 @@
 import { escape } from 'influx';
 import type { InfluxStore } from '../../storage/store.js';
-import { DateTime } from 'luxon';
 import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../../storage/rollups.js';
 import { wholeMonths } from './periods.js';
 import { byTimeZone, localDayBounds, siteCondition, type Scope } from './scope.js';
 import { selectSeries } from '../../storage/select-series.js';
+import { localClock } from './local-clock.js';
 
 export interface SumsQuery {
   rollup: RollupDefinition;
@@ -69,25 +69,26 @@ export async function rollupSums(influx: InfluxStore, q: SumsQuery): Promise<Sum
       (time.length ? ` fill(none)${zone}` : '')
     );
   });
-  const results = await selectSeries(influx, statements);
+  const results = await selectSeries(influx, statements, { epoch: 'ms' });
   const merged = new Map<string, SumsRow>();
   results.forEach((series, i) => {
-    const timeZone = groups[i]![0];
+    const local = localClock(groups[i]![0]);
     for (const s of series) {
       const tags = Object.fromEntries(q.groupBy.map((t) => [t, s.tags?.[t] ?? '']));
       const timeCol = s.columns.indexOf('time');
+      const fieldCols = q.fields.map((f) => [f, s.columns.indexOf(f)] as const);
       for (const row of s.values) {
         let date = q.from;
         let hour: number | undefined;
         if (q.per === 'day' || q.hourly) {
-          const at = DateTime.fromISO(String(row[timeCol]), { zone: timeZone });
-          date = at.toISODate() as string;
+          const at = local(Number(row[timeCol]));
+          date = at.date;
           if (q.hourly) hour = at.hour;
         }
         const key = JSON.stringify([date, hour, tags]);
         const out = merged.get(key) ?? { date, ...(hour === undefined ? {} : { hour }), tags, values: Object.fromEntries(q.fields.map((f) => [f, 0])) };
-        for (const f of q.fields) {
-          const v = row[s.columns.indexOf(f)];
+        for (const [f, col] of fieldCols) {
+          const v = row[col];
           if (typeof v === 'number') out.values[f]! += v;
         }
         merged.set(key, out);
