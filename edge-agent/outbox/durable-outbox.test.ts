@@ -247,7 +247,7 @@ describe('DurableOutbox', () => {
 
   it('compacts a mostly acknowledged segment to a new generation, and a crash mid-compaction loses nothing', async () => {
     const dir = tempDir();
-    const opts = { segmentBytes: 1024, compactQuietMs: 0 };
+    const opts = { segmentBytes: 1024 };
     const o = await openOutbox(dir, opts);
     const events = range(0, 30).map((i) => ev(i));
     for (const e of events) await o.append(e);
@@ -268,38 +268,6 @@ describe('DurableOutbox', () => {
     expect(r.recovery.filesRemoved).toBe(2);
     expect(files(dir, '.log')).not.toContain(firstLog);
     expect(files(dir, '.tmp')).toEqual([]);
-  });
-
-  it('leaves a segment whose receipts are still coming uncompacted, and compacts it once they stop', async () => {
-    const dir = tempDir();
-    const events = range(0, 30).map((i) => ev(i));
-    const kept = events.filter((_, k) => k % 3 === 0);
-    const acked = ids(events.filter((_, k) => k % 3 !== 0));
-
-    // Receipts as a drain brings them: the segment is two-thirds dead, and still nothing is rewritten.
-    const draining = await openOutbox(dir, { segmentBytes: 1024, compactQuietMs: 60_000 });
-    for (const e of events) await draining.append(e);
-    const logs = files(dir, '.log');
-    for (const id of acked) draining.ack([id]);
-    await closeOutbox(draining);
-    expect(draining.stats.compactions).toBe(0);
-    expect(files(dir, '.log')).toEqual(logs);
-
-    // The next open maintains first: nothing has been acknowledged since, so the compaction waits no more.
-    const reopened = await openOutbox(dir, { segmentBytes: 1024, compactQuietMs: 60_000 });
-    expect(reopened.stats.compactions).toBeGreaterThan(0);
-    expect(reopened.pending()).toEqual(kept);
-    await closeOutbox(reopened);
-
-    // While running: compacted by the timer once the receipts have been quiet for compactQuietMs.
-    const dir2 = tempDir();
-    const running = await openOutbox(dir2, { segmentBytes: 1024, compactQuietMs: 50 });
-    for (const e of events) await running.append(e);
-    running.ack(acked);
-    await expect.poll(() => running.stats.compactions, { timeout: 10_000 }).toBeGreaterThan(0);
-    expect(running.pending()).toEqual(kept);
-    await closeOutbox(running);
-    expect((await openOutbox(dir2, { segmentBytes: 1024 })).pending()).toEqual(kept);
   });
 
   it('treats a missing ack log as "resend", and a damaged one is cut, never misread', async () => {

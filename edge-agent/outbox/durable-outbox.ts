@@ -45,13 +45,6 @@ export interface DurableOutboxOptions {
   ackFlushMs?: number;
   /** A sealed segment is rewritten without its acknowledged records once they are this fraction of it. Default 0.5. */
   compactRatio?: number;
-  /**
-   * …and once no receipt has reached it for this long. Default 5000 ms. A backlog's receipts come in order and
-   * empty a segment within seconds: compacting it at half, then at a quarter… rewrote 16 MiB more on the SD card
-   * per segment drained, and took 18 % of the agent's CPU in a 100,000-event drain (npm run bench -- backlog-drain).
-   * A full outbox reclaims room at once all the same.
-   */
-  compactQuietMs?: number;
   /** BENCHMARKS ONLY: `false` skips every fsync, so a crash loses accepted events. Default true. */
   fsync?: boolean;
   log?: Logger;
@@ -116,7 +109,6 @@ export class DurableOutbox {
   private readonly commitDelayMs: number;
   private readonly ackFlushMs: number;
   private readonly compactRatio: number;
-  private readonly compactQuietMs: number;
   private readonly fsyncEnabled: boolean;
   private readonly log: Logger | undefined;
   private readonly beforeSync: DurableOutboxOptions['beforeSync'];
@@ -149,8 +141,6 @@ export class DurableOutbox {
   private maintenanceDue = false;
   private ackFlushDue = false;
   private ackTimer: NodeJS.Timeout | undefined;
-  /** Runs the maintenance again once the segments whose compaction waited have been quiet long enough. */
-  private compactTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
   /** What open() found and repaired. */
@@ -165,7 +155,6 @@ export class DurableOutbox {
     this.commitDelayMs = options.commitDelayMs ?? 0;
     this.ackFlushMs = options.ackFlushMs ?? 1000;
     this.compactRatio = options.compactRatio ?? 0.5;
-    this.compactQuietMs = options.compactQuietMs ?? 5000;
     this.fsyncEnabled = options.fsync ?? true;
     this.log = options.log;
     this.beforeSync = options.beforeSync;
@@ -301,9 +290,6 @@ export class DurableOutbox {
     this.closing = true;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    // A compaction still waiting is left to the next open, which maintains the segments first.
-    clearTimeout(this.compactTimer);
-    this.compactTimer = undefined;
     this.ackFlushDue = true;
     this.kick();
     while (this.running) await this.idle;
@@ -528,11 +514,9 @@ export class DurableOutbox {
   /** Segment bookkeeping for receipts, done inside the loop so that a compaction in flight has moved the records first. */
   private applyAcks(): void {
     if (this.ackedLocs.length === 0) return;
-    const now = Date.now();
     for (const loc of this.ackedLocs.splice(0)) {
       const seg = loc.seg;
       if (seg.deleted) continue;
-      seg.lastAckAt = now;
       seg.liveCount--;
       seg.liveBytes -= loc.size;
       seg.ackBuf.push(loc.offset);
@@ -563,7 +547,6 @@ export class DurableOutbox {
   /** Deletes sealed segments with nothing pending and compacts those mostly acknowledged. */
   private async maintain(): Promise<void> {
     this.applyAcks();
-    let waiting = false;
     for (const seg of [...this.segments]) {
       if (seg === this.active || seg.deleted) continue;
       if (seg.liveCount === 0) {
@@ -571,17 +554,7 @@ export class DurableOutbox {
         continue;
       }
       const room = seg.size - FILE_HEADER_BYTES;
-      if (seg.noCompact || room - seg.liveBytes < this.compactRatio * room) continue;
-      if (Date.now() - seg.lastAckAt < this.compactQuietMs) waiting = true;
-      else await this.compact(seg);
-    }
-    if (waiting && !this.compactTimer && !this.closing) {
-      this.compactTimer = setTimeout(() => {
-        this.compactTimer = undefined;
-        this.maintenanceDue = true;
-        this.kick();
-      }, this.compactQuietMs);
-      this.compactTimer.unref();
+      if (!seg.noCompact && room - seg.liveBytes >= this.compactRatio * room) await this.compact(seg);
     }
   }
 

@@ -14,8 +14,6 @@ export interface Segment {
   ackBuf: number[];
   deleted: boolean;
   noCompact: boolean;
-  /** When a receipt for one of its records was last applied (ms, 0: none since open). */
-  lastAckAt: number;
 }
 
 export interface Loc {
@@ -37,7 +35,7 @@ export function segmentName(seq: number, gen: number, ext: 'log' | 'ack'): strin
 }
 
 export function newSegment(seq: number, gen: number): Segment {
-  return { seq, gen, size: 0, liveCount: 0, liveBytes: 0, ackSize: 0, ackBuf: [], deleted: false, noCompact: false, lastAckAt: 0 };
+  return { seq, gen, size: 0, liveCount: 0, liveBytes: 0, ackSize: 0, ackBuf: [], deleted: false, noCompact: false };
 }
 
 export async function unlinkIfThere(path: string): Promise<void> {
