@@ -98,9 +98,7 @@ async function drainInProcesses(dir: string, influxUrl: string, database: string
     const t0 = performance.now();
     await start('agent');
     const depth = async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/kiosk/state`)).json()) as { outbox: { depth: number } }).outbox.depth;
-    let last = Infinity;
-    await waitFor('the backlog drained', async () => (last = await depth()) === 0, 600_000, 50);
-    if (last !== 0) throw new Error(`the agent still holds ${last} events`);
+    await waitFor('the backlog drained', async () => (await depth()) === 0, 600_000, 50);
     return performance.now() - t0;
   } finally {
     for (const p of processes.reverse()) await p.stop();
@@ -142,7 +140,7 @@ export async function benchBacklogDrain(): Promise<void> {
       console.log(`  ${label.padEnd(38)} ${(ms / 1000).toFixed(1)} s   (${Math.round(EVENTS / (ms / 1000))} events/s), stored ${count}   ratio to the reference ${(ms / directMs).toFixed(1)}`);
     }
     console.log(`  reference ${''.padEnd(28)} ${(directMs / 1000).toFixed(1)} s   (the same points written straight to InfluxDB, batches of 1000)`);
-    console.log(`  processes: ${['broker', 'ingest', 'agent'].map((c) => unitCommandLine(c as 'broker' | 'ingest' | 'agent')).join('; ')}`);
+    console.log(`  processes: ${(['broker', 'ingest', 'agent'] as const).map((c) => unitCommandLine(c)).join('; ')}`);
   } finally {
     await influxd.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { projectRoot } from '../runtime/project-root.js';
 
 /** Where the services run from: dist/bundle/trebuchet.js and its chunks, and meta.json (which chunk holds which module). */
-export const BUNDLE_DIR = join('dist', 'bundle');
+const BUNDLE_DIR = join('dist', 'bundle');
 
 /**
  * Left as packages: serialport's native addon is found by node-gyp-build next to its own package.json, and

@@ -18,15 +18,14 @@ export interface LocalTime {
  */
 export function localClock(timeZone: string): (epochMs: number) => LocalTime {
   const zone = IANAZone.create(timeZone);
-  /** Offset in minutes for the whole UTC day, or undefined when it changes that day. */
-  const dayOffsets = new Map<number, number | undefined>();
+  /** Offset in minutes for the whole UTC day, or null when it changes that day. */
+  const dayOffsets = new Map<number, number | null>();
   return (epochMs) => {
     const day = Math.floor(epochMs / DAY_MS);
-    let offset: number | undefined;
-    if (dayOffsets.has(day)) offset = dayOffsets.get(day);
-    else {
+    let offset = dayOffsets.get(day);
+    if (offset === undefined) {
       const first = zone.offset(day * DAY_MS);
-      offset = first === zone.offset((day + 1) * DAY_MS - 1) ? first : undefined;
+      offset = first === zone.offset((day + 1) * DAY_MS - 1) ? first : null;
       dayOffsets.set(day, offset);
     }
     const local = new Date(epochMs + (offset ?? zone.offset(epochMs)) * 60_000);

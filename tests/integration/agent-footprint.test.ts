@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, cliProcess, logLine, ROOT, type ManagedProcess } from '../chaos/harness.js';
@@ -15,7 +15,7 @@ const NEVER = [/\/dist\/(broker|ingest|dashboards|storage|firmware-sim)\//, /nod
  * it, cli/build-bundle.ts) stands for the modules esbuild put in it, read from the bundle's metafile.
  */
 function modulesIn(files: string[]): string[] {
-  const bundle = join(ROOT, 'dist', 'bundle');
+  const bundle = dirname(CLI);
   const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   return files.flatMap((url) => {
     if (!url.startsWith('file://')) return [url];
