@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Logger } from '../runtime/log.js';
 import { MEASUREMENT } from './points.js';
-import { rebuildSpans, ROLLUP_RETENTION_POLICY } from './rollups.js';
+import { rebuildSpans, ROLLUP_MEASUREMENTS, ROLLUP_RETENTION_POLICY } from './rollups.js';
 import { syncRollups } from './rollup-sync.js';
 import type { InfluxStore } from './store.js';
 
@@ -21,6 +21,15 @@ async function show(influx: Pick<InfluxStore, 'queryRaw'>, query: string): Promi
 export async function rollupsMissing(influx: Pick<InfluxStore, 'queryRaw'>, database: string): Promise<boolean> {
   const rows = await show(influx, `SHOW RETENTION POLICIES ON "${database}"`);
   return !rows.some((r) => r[0] === ROLLUP_RETENTION_POLICY);
+}
+
+/**
+ * The derived rollups (storage/rollups.ts) a database lacks while their rollup has rows: a database whose
+ * rollups an earlier version built, before those rows existed.
+ */
+export async function derivedRollupsMissing(influx: Pick<InfluxStore, 'queryRaw'>): Promise<string[]> {
+  const measurements = new Set((await show(influx, 'SHOW MEASUREMENTS')).map((r) => String(r[0])));
+  return ROLLUP_MEASUREMENTS.filter((m) => m.measurement !== m.rollup.name && measurements.has(m.rollup.name) && !measurements.has(m.measurement)).map((m) => m.measurement);
 }
 
 /** Every site with raw data. */

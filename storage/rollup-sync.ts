@@ -1,7 +1,8 @@
 import type { IPoint } from 'influx';
 import { DateTime } from 'luxon';
+import { localClock } from '../runtime/local-clock.js';
 import { selectSeries, type InfluxSeries } from './select-series.js';
-import { monthlyName, rawSumsQuery, rollupFieldTypes, storedRowsQuery, type RollupDefinition, type RollupSpan } from './rollups.js';
+import { derivedOf, rawSumsQuery, rollupFieldTypes, storedRowsQuery, type DerivedRollup, type RollupDefinition, type RollupSpan } from './rollups.js';
 import type { InfluxStore } from './store.js';
 
 /** A span whose sums InfluxDB cannot give as numbers: a sum out of range, so its rollup is not written. */
@@ -69,28 +70,29 @@ function rollupPoint(measurement: string, row: Row): IPoint {
   return { measurement, tags, fields: row.fields, timestamp: (BigInt(row.time) * 1_000_000n).toString() };
 }
 
-/** The months of a monthly rollup a span touches, [first month's start, last month's end). */
-function monthsOf(s: RollupSpan): { start: DateTime; end: DateTime } {
-  return { start: s.start.startOf('month'), end: s.end.minus({ milliseconds: 1 }).startOf('month').plus({ months: 1 }) };
+/** The derived periods (months, or hours) a span touches, [first period's start, last period's end). */
+function periodsOf(s: RollupSpan, d: DerivedRollup): { start: DateTime; end: DateTime } {
+  return { start: s.start.startOf(d.period), end: s.end.minus({ milliseconds: 1 }).startOf(d.period).plus({ [`${d.period}s`]: 1 }) };
 }
 
 /**
  * A sync's two phases: the rollup's own buckets (days or hours), summed from the raw points; then the
- * months, summed from the days as stored once ours are.
+ * derived rows (months of days, hours by weekday), summed from the rollup's rows as stored once ours are.
  */
-type Phase = 'buckets' | 'months';
+type Phase = 'buckets' | 'derived';
 
 /**
- * The statements that read one span in a phase. Buckets: raw sums and the stored rows (whole months if
- * the rollup has monthly rows, with those, so that the read that ends the first phase starts the second).
- * Months (only rollups with monthly rows): the stored daily and monthly rows. Either way a monthly
- * rollup's last two answers are its stored days and months (`monthChangesOf`).
+ * The statements that read one span in a phase. Buckets: raw sums and the stored rows (whole periods if
+ * the rollup has derived rows, with those, so that the read that ends the first phase starts the second).
+ * Derived (only rollups that have them): the stored rows and derived rows. Either way a derived rollup's
+ * last two answers are its stored rows and derived rows (`derivedChangesOf`).
  */
 function spanStatements(s: RollupSpan, phase: Phase): string[] {
   const r = s.rollup;
-  if (!r.monthly) return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)];
-  const months = monthsOf(s);
-  const stored = [storedRowsQuery(r, r.name, s.site, months.start, months.end), storedRowsQuery(r, monthlyName(r), s.site, months.start, months.end)];
+  const d = derivedOf(r);
+  if (!d) return [rawSumsQuery(s), storedRowsQuery(r, r.name, s.site, s.start, s.end)];
+  const periods = periodsOf(s, d);
+  const stored = [storedRowsQuery(r, r.name, s.site, periods.start, periods.end), storedRowsQuery(r, d.name, s.site, periods.start, periods.end, d.tags)];
   return phase === 'buckets' ? [rawSumsQuery(s), ...stored] : stored;
 }
 
@@ -124,33 +126,39 @@ function bucketChanges(s: RollupSpan, raw: InfluxSeries[], storedRows: InfluxSer
   };
 }
 
-/** The month changes of a span from its answers in either phase: its last two, the stored days and months. */
-const monthChangesOf = (s: RollupSpan, answer: InfluxSeries[][]) => monthChanges(s, answer.at(-2)!, answer.at(-1)!);
+/** The derived changes of a span from its answers in either phase: its last two, the stored rows and derived rows. */
+const derivedChangesOf = (s: RollupSpan, answer: InfluxSeries[][]) => derivedChanges(s, answer.at(-2)!, answer.at(-1)!);
 
-/** The monthly rows that differ from the sums of the daily rows stored, among the months the span may write. */
-function monthChanges(s: RollupSpan, storedDays: InfluxSeries[], storedMonths: InfluxSeries[]): Change[] {
+/** The derived rows that differ from the sums of the rollup's rows stored, among the periods the span may write. */
+function derivedChanges(s: RollupSpan, storedRows: InfluxSeries[], storedDerived: InfluxSeries[]): Change[] {
   const r: RollupDefinition = s.rollup;
+  const d = derivedOf(r)!;
   const fields = Object.keys(rollupFieldTypes(r));
-  // Every series has a row per day: one luxon call per day, not per row (it showed in ingest's profile).
-  const months = new Map<number, number>();
-  const monthOf = (time: number) => {
-    let month = months.get(time);
-    if (month === undefined) months.set(time, (month = DateTime.fromMillis(time, { zone: s.timeZone }).startOf('month').toMillis()));
-    return month;
+  // One luxon call per month, not per row (it showed in ingest's profile); an hour is its own period.
+  const clock = localClock(s.timeZone);
+  const months = new Map<string, number>();
+  const periodOf = (time: number) => {
+    const local = clock(time);
+    if (d.period === 'hour') return { start: time, tags: d.tagsOf(local) };
+    const name = `${local.date.slice(0, 7)}-01`;
+    let start = months.get(name);
+    if (start === undefined) months.set(name, (start = DateTime.fromISO(name, { zone: s.timeZone }).toMillis()));
+    return { start, tags: d.tagsOf(local) };
   };
-  const writable = s.buckets && new Set([...s.buckets].map(monthOf));
-  const stored = new Map(rowsOf(storedMonths, fields).map((row) => [rowKey(row.time, row.tags), row]));
-  // Each month: the sum of its daily rows, stamped with its local midnight, per series, in one order of additions (the same sums every time).
-  const monthly = new Map<string, Row>();
-  for (const day of rowsOf(storedDays, fields).sort((a, b) => a.time - b.time)) {
-    const time = monthOf(day.time);
-    if (writable && !writable.has(time)) continue;
-    const key = rowKey(time, day.tags);
-    const month = monthly.get(key) ?? { time, tags: day.tags, fields: Object.fromEntries(fields.map((f) => [f, 0])) };
-    for (const f of fields) month.fields[f] = month.fields[f]! + (day.fields[f] ?? 0);
-    monthly.set(key, month);
+  const writable = s.buckets && new Set([...s.buckets].map((b) => periodOf(b).start));
+  const stored = new Map(rowsOf(storedDerived, fields).map((row) => [rowKey(row.time, row.tags), row]));
+  // Each period: the sum of its rows, stamped with its start, per series, in one order of additions (the same sums every time).
+  const derived = new Map<string, Row>();
+  for (const row of rowsOf(storedRows, fields).sort((a, b) => a.time - b.time)) {
+    const period = periodOf(row.time);
+    if (writable && !writable.has(period.start)) continue;
+    const tags = { ...row.tags, ...period.tags };
+    const key = rowKey(period.start, tags);
+    const sums = derived.get(key) ?? { time: period.start, tags, fields: Object.fromEntries(fields.map((f) => [f, 0])) };
+    for (const f of fields) sums.fields[f] = sums.fields[f]! + (row.fields[f] ?? 0);
+    derived.set(key, sums);
   }
-  return [...monthly].flatMap(([key, month]) => changeOf(monthlyName(r), key, month, stored.get(key), fields));
+  return [...derived].flatMap(([key, sums]) => changeOf(d.name, key, sums, stored.get(key), fields));
 }
 
 /** Rounds of read-compare-write before giving up (the batch is then retried with backoff). */
@@ -214,7 +222,7 @@ const unencodable = (span: RollupSpan): ShortRollup => ({
  * and shared-ingest.test.ts runs three instances on a year.
  *
  * Two more rules make the argument hold (each was a stale figure in a test before it):
- * - A batch writes only the buckets that hold its points (`span.buckets`), and their months. A writer
+ * - A batch writes only the buckets that hold its points (`span.buckets`), and their months (or days). A writer
  *   killed between its write and its check sent no receipt, so its events come back, each through some
  *   instance that recomputes the bucket holding it: if the dead writer had written a bucket it held no
  *   event of, nobody would read that bucket again. Its events' return is not enough on its own: they may
@@ -223,7 +231,7 @@ const unencodable = (span: RollupSpan): ShortRollup => ({
  *   more, after any write sent by then has landed (ingest/second-look.ts): a stale row a dead writer left
  *   is one whose raw points another instance wrote after the dead one's read, and that instance's second
  *   look corrects it.
- * - Months come after days. A month is a sum of daily rows, so it is brought up to date in a second
+ * - Months come after days (and days of hours after hours: the same, said of months). A month is a sum of daily rows, so it is brought up to date in a second
  *   phase, from the days as stored once our own day writes were acknowledged, by the same rule one level
  *   up (daily rows are its raw points): its first round writes every month that differs, later rounds
  *   only the months still holding what we wrote. Summed from the days we were about to write, in the same
@@ -239,16 +247,16 @@ export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan
   let short = new Map<RollupSpan, ShortRollup>();
   /** The fields we last wrote, per row: the rows we are the last writer of, as far as we know. */
   let ours: Map<string, Record<string, number>> | undefined;
-  const monthly = () => spans.filter((s) => s.rollup.monthly && !short.has(s));
+  const withDerived = () => spans.filter((s) => derivedOf(s.rollup) && !short.has(s));
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const read = phase === 'buckets' ? spans : monthly();
+    const read = phase === 'buckets' ? spans : withDerived();
     const answers = await readSpans(store, read.map((s) => spanStatements(s, phase)));
     const changes: Change[] = [];
     if (phase === 'buckets') short = new Map();
     for (const [i, span] of read.entries()) {
       const answer = answers[i]!;
       if (answer === UNENCODABLE) short.set(span, unencodable(span));
-      else if (phase === 'months') changes.push(...monthChangesOf(span, answer));
+      else if (phase === 'derived') changes.push(...derivedChangesOf(span, answer));
       else {
         const diff = bucketChanges(span, answer[0]!, answer[1]!);
         changes.push(...diff.changes);
@@ -258,10 +266,10 @@ export async function syncRollups(store: InfluxStore, spans: readonly RollupSpan
     // After our first write of a phase, only the rows still holding what we wrote are ours to correct.
     let mine = ours ? changes.filter((c) => ours!.has(c.key) && holdsOurs(c.stored, ours!.get(c.key)!)) : changes;
     if (mine.length === 0 && phase === 'buckets') {
-      // Our buckets are current (or later writers'): the months, from this same read, which followed our last day write.
-      phase = 'months';
+      // Our buckets are current (or later writers'): the derived rows, from this same read, which followed our last bucket write.
+      phase = 'derived';
       ours = undefined;
-      mine = monthly().flatMap((span) => monthChangesOf(span, answers[read.indexOf(span)] as InfluxSeries[][]));
+      mine = withDerived().flatMap((span) => derivedChangesOf(span, answers[read.indexOf(span)] as InfluxSeries[][]));
     }
     if (mine.length === 0) {
       if (short.size) throw new ShortRollupError([...short.values()]);

@@ -1,5 +1,6 @@
 import { escape, type IPoint } from 'influx';
 import { DateTime } from 'luxon';
+import type { LocalTime } from '../runtime/local-clock.js';
 import { MEASUREMENT } from './points.js';
 
 /**
@@ -35,7 +36,31 @@ export interface RollupDefinition {
    * read 24 rows per series instead of 730 (`npm run bench -- dashboards-reports`).
    */
   monthly?: boolean;
+  /**
+   * Hourly rollups only: also kept with each row's local weekday and hour as tags (`{name}_weekday`, summed
+   * from the hourly rows), for the hour × weekday heatmap. Over a network's two years InfluxDB summed the
+   * hourly rows grouped by hour in 316 ms (its cost is per bucket: 17,520 per site), and these grouped by
+   * their tags, with no time bucket, in 84 ms (measured on 21 sites).
+   */
+  byWeekdayHour?: boolean;
 }
+
+/**
+ * A rollup kept a second time, summed from its own stored rows by ingest (storage/rollup-sync.ts, its
+ * second phase): per local month of daily rows, or per hourly row with its local weekday and hour as tags.
+ */
+export interface DerivedRollup {
+  name: string;
+  /** The local period a derived row sums: a month, or the hour of the row itself. */
+  period: 'month' | 'hour';
+  /** Tags it adds to the rollup's, and their values for a row at a local time. */
+  tags: readonly string[];
+  tagsOf: (local: LocalTime) => Record<string, string>;
+}
+
+/** ISO weekday (1 Monday … 7 Sunday) of a local date. */
+const isoWeekday = (date: string) => ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
+
 
 export const ROLLUP_RETENTION_POLICY = 'rollups';
 
@@ -88,6 +113,7 @@ export const ROLLUPS = {
     fields: ['sum("in") AS "in"', 'sum("out") AS "out"'],
     tags: [],
     bucket: '1h',
+    byWeekdayHour: true,
   },
 } as const satisfies Record<string, RollupDefinition>;
 
@@ -104,11 +130,15 @@ export function rollupFieldTypes(r: RollupDefinition): Record<string, 'integer' 
   return Object.fromEntries(r.fields.map((f) => [alias(f), f.startsWith('count(') ? 'integer' : 'float']));
 }
 
+/** Every rollup measurement with its fields' types: the rollups' own, and the derived ones. */
+export const ROLLUP_MEASUREMENTS: readonly { rollup: RollupDefinition; measurement: string; tags: readonly string[]; fieldTypes: Record<string, 'integer' | 'float'> }[] = ALL_ROLLUPS.flatMap((rollup) => {
+  const derived = derivedOf(rollup);
+  const fieldTypes = rollupFieldTypes(rollup);
+  return [{ rollup, measurement: rollup.name, tags: rollup.tags, fieldTypes }, ...(derived ? [{ rollup, measurement: derived.name, tags: [...rollup.tags, ...derived.tags], fieldTypes }] : [])];
+});
+
 const INTEGER_FIELDS = new Map<string, ReadonlySet<string>>(
-  ALL_ROLLUPS.flatMap((r) => {
-    const integers = new Set(Object.entries(rollupFieldTypes(r)).filter(([, t]) => t === 'integer').map(([f]) => f));
-    return [r.name, ...(r.monthly ? [monthlyName(r)] : [])].map((m) => [m, integers] as const);
-  }),
+  ROLLUP_MEASUREMENTS.map(({ measurement, fieldTypes }) => [measurement, new Set(Object.entries(fieldTypes).filter(([, t]) => t === 'integer').map(([f]) => f))]),
 );
 const NONE: ReadonlySet<string> = new Set();
 
@@ -119,6 +149,25 @@ export function integerFieldsOf(measurement: string): ReadonlySet<string> {
 
 export function monthlyName(r: RollupDefinition): string {
   return `${r.name}_monthly`;
+}
+
+/** The derived rollup of a rollup, if it has one (at most one: `monthly` or `byWeekdayHour`). */
+export function derivedOf(r: RollupDefinition): DerivedRollup | undefined {
+  if (r.monthly) return { name: monthlyName(r), period: 'month', tags: [], tagsOf: () => ({}) };
+  if (!r.byWeekdayHour) return undefined;
+  return {
+    name: `${r.name}_weekday`,
+    period: 'hour',
+    tags: ['weekday', 'hour'],
+    tagsOf: ({ date, hour }) => ({ weekday: String(isoWeekday(date)), hour: String(hour).padStart(2, '0') }),
+  };
+}
+
+/** The weekday-and-hour rows of an hourly rollup as a rollup of their own, for the dashboards' reads (rollupSums). */
+export function weekdayHourRollup(r: RollupDefinition): RollupDefinition {
+  const derived = derivedOf(r);
+  if (derived?.period !== 'hour') throw new Error(`${r.name} has no rows by weekday and hour`);
+  return { name: derived.name, source: r.name, fields: r.fields, tags: [...r.tags, ...derived.tags], bucket: r.bucket };
 }
 
 /** Whole buckets (local days or hours) [start, end) of one rollup of one site, to bring up to date. */
@@ -231,11 +280,12 @@ export function rawSumsQuery(s: RollupSpan): string {
   );
 }
 
-/** The rows a rollup measurement holds for a site over [start, end). */
-export function storedRowsQuery(r: RollupDefinition, measurement: string, site: string, start: DateTime, end: DateTime): string {
+/** The rows a rollup measurement holds for a site over [start, end): the rollup's own, or a derived rollup's (with its tags). */
+export function storedRowsQuery(r: RollupDefinition, measurement: string, site: string, start: DateTime, end: DateTime, extraTags: readonly string[] = []): string {
   const fields = Object.keys(rollupFieldTypes(r)).map((f) => escape.quoted(f));
   const where = [`"site" = ${escape.stringLit(site)}`, ...timeRange(start, end)];
-  return `SELECT ${fields.join(', ')} FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(measurement)} WHERE ${where.join(' AND ')} GROUP BY ${groupByTags(r).join(', ')}`;
+  const tags = [...groupByTags(r), ...extraTags.map((t) => escape.quoted(t))];
+  return `SELECT ${fields.join(', ')} FROM ${escape.quoted(ROLLUP_RETENTION_POLICY)}.${escape.quoted(measurement)} WHERE ${where.join(' AND ')} GROUP BY ${tags.join(', ')}`;
 }
 
 /**

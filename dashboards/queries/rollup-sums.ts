@@ -4,7 +4,7 @@ import { monthlyName, ROLLUP_RETENTION_POLICY, type RollupDefinition } from '../
 import { wholeMonths } from './periods.js';
 import { byTimeZone, localDayBounds, siteCondition, type Scope } from './scope.js';
 import { selectSeries } from '../../storage/select-series.js';
-import { localClock } from './local-clock.js';
+import { localClock } from '../../runtime/local-clock.js';
 
 export interface SumsQuery {
   rollup: RollupDefinition;
@@ -20,8 +20,6 @@ export interface SumsQuery {
   where?: string;
   /** `day`: one row per local day; `total`: one row for the whole range (date = from). */
   per: 'day' | 'total';
-  /** `hour`: per local hour (hourly rollups only): the heatmap. */
-  hourly?: boolean;
   /**
    * For `per: 'day'`: the caller folds the days into months or years. Then, as for totals, when the range
    * is whole months the monthly rollup is read: ≈ 30 times fewer rows.
@@ -32,8 +30,6 @@ export interface SumsQuery {
 export interface SumsRow {
   /** Local date (YYYY-MM-DD), or `from` for totals. */
   date: string;
-  /** Local hour 0–23, for hourly queries. */
-  hour?: number;
   tags: Record<string, string>;
   values: Record<string, number>;
 }
@@ -46,7 +42,7 @@ export interface SumsRow {
 export async function rollupSums(influx: InfluxStore, q: SumsQuery): Promise<SumsRow[]> {
   const groups = [...byTimeZone(q.scope)];
   if (groups.length === 0) return [];
-  const monthly = Boolean((q.per === 'total' || q.months) && !q.hourly && q.rollup.monthly && wholeMonths(q.from, q.to));
+  const monthly = Boolean((q.per === 'total' || q.months) && q.rollup.monthly && wholeMonths(q.from, q.to));
   const statements = groups.map(([timeZone, sites]) => {
     const { start, end } = localDayBounds(q.from, q.to, timeZone);
     const where = [siteCondition(sites), ...(q.where ? [q.where] : []), `time >= ${escape.stringLit(start.toUTC().toISO() as string)}`, `time < ${escape.stringLit(end.toUTC().toISO() as string)}`];
@@ -57,16 +53,12 @@ export async function rollupSums(influx: InfluxStore, q: SumsQuery): Promise<Sum
       return `SELECT ${q.fields.map((f) => escape.quoted(f)).join(', ')} FROM ${from} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')}`;
     }
     const select = q.fields.map((f) => `sum(${escape.quoted(f)}) AS ${escape.quoted(f)}`).join(', ');
-    const time = q.hourly ? ['time(1h)'] : q.per === 'day' ? ['time(1d)'] : [];
+    const time = q.per === 'day' ? ['time(1d)'] : [];
     const groupBy = [...time, ...q.groupBy.map((t) => escape.quoted(t))];
-    // Hours need no tz(): with whole-hour offsets (runtime/connections.ts) UTC hours are local hours, and
-    // InfluxDB 1.6 buckets 3 times slower with tz() (2 years of a network's hours: 284 ms against 87 ms).
-    // Rows are put back on local time below.
-    const zone = time.length && !q.hourly ? ` tz(${escape.stringLit(timeZone)})` : '';
     return (
       `SELECT ${select} FROM ${from} WHERE ${where.join(' AND ')}` +
       (groupBy.length ? ` GROUP BY ${groupBy.join(', ')}` : '') +
-      (time.length ? ` fill(none)${zone}` : '')
+      (time.length ? ` fill(none) tz(${escape.stringLit(timeZone)})` : '')
     );
   });
   const results = await selectSeries(influx, statements, { epoch: 'ms' });
@@ -78,15 +70,9 @@ export async function rollupSums(influx: InfluxStore, q: SumsQuery): Promise<Sum
       const timeCol = s.columns.indexOf('time');
       const fieldCols = q.fields.map((f) => [f, s.columns.indexOf(f)] as const);
       for (const row of s.values) {
-        let date = q.from;
-        let hour: number | undefined;
-        if (q.per === 'day' || q.hourly) {
-          const at = local(Number(row[timeCol]));
-          date = at.date;
-          if (q.hourly) hour = at.hour;
-        }
-        const key = JSON.stringify([date, hour, tags]);
-        const out = merged.get(key) ?? { date, ...(hour === undefined ? {} : { hour }), tags, values: Object.fromEntries(q.fields.map((f) => [f, 0])) };
+        const date = q.per === 'day' ? local(Number(row[timeCol])).date : q.from;
+        const key = JSON.stringify([date, tags]);
+        const out = merged.get(key) ?? { date, tags, values: Object.fromEntries(q.fields.map((f) => [f, 0])) };
         for (const [f, col] of fieldCols) {
           const v = row[col];
           if (typeof v === 'number') out.values[f]! += v;

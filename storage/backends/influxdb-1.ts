@@ -1,7 +1,7 @@
 import { FieldType, type InfluxDB, type IPoint } from 'influx';
 import { checkInfluxAccess, createInflux } from '../../runtime/influx-client.js';
 import type { InfluxConnection } from '../../runtime/connections.js';
-import { ALL_ROLLUPS, monthlyName, rollupFieldTypes, rollupRetentionPolicyStatements, ROLLUP_RETENTION_POLICY } from '../rollups.js';
+import { rollupRetentionPolicyStatements, ROLLUP_MEASUREMENTS, ROLLUP_RETENTION_POLICY } from '../rollups.js';
 import { runInfluxQL } from '../run-influxql.js';
 import type { InfluxStore, PointTarget, QueryOptions } from '../store.js';
 
@@ -20,16 +20,13 @@ export class Influx1Store implements InfluxStore {
     this.influx = createInflux(conn, options);
     this.database = conn.database;
     this.describe = `InfluxDB 1.x at ${conn.url}, database ${conn.database}`;
-    for (const r of ALL_ROLLUPS) {
-      for (const measurement of [r.name, ...(r.monthly ? [monthlyName(r)] : [])]) {
-        const types = rollupFieldTypes(r);
-        this.influx.addSchema({
-          database: conn.database,
-          measurement,
-          tags: ['site', ...r.tags],
-          fields: Object.fromEntries(Object.entries(types).map(([f, t]) => [f, t === 'integer' ? FieldType.INTEGER : FieldType.FLOAT])),
-        });
-      }
+    for (const { measurement, tags, fieldTypes } of ROLLUP_MEASUREMENTS) {
+      this.influx.addSchema({
+        database: conn.database,
+        measurement,
+        tags: ['site', ...tags],
+        fields: Object.fromEntries(Object.entries(fieldTypes).map(([f, t]) => [f, t === 'integer' ? FieldType.INTEGER : FieldType.FLOAT])),
+      });
     }
   }
 

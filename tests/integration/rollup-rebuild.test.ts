@@ -7,6 +7,7 @@ import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collecteReport } from '../../dashboards/reports/collecte.js';
+import { frequentationReport } from '../../dashboards/reports/frequentation.js';
 import { yearScenario } from '../../firmware-sim/scenarios/year-scenario.js';
 import { ingestConfigSchema } from '../../ingest/config.js';
 import { startIngest } from '../../ingest/ingest.js';
@@ -80,5 +81,22 @@ describe('rollups of data stored before them', () => {
     expect(zone).toMatchObject({ code: 2 });
     expect((zone as { stderr: string }).stderr).toContain('timeZone');
     expect((zone as { stderr: string }).stderr).toContain('whole number of hours');
+  });
+
+  it('builds at ingest’s start the rollups by weekday and hour an earlier version’s rollups lack', async () => {
+    const heatmap = async () => (await frequentationReport({ influx: testStore(influxd.url), taxonomy: DEFAULT_TAXONOMY }, scope, year, 'year')).heatmap.flat().reduce((a, b) => a + b, 0);
+    expect(await heatmap()).toBe(scenario.truth.customers);
+    // As a version before them left its rollups: the hourly rows only.
+    await influx.query('DROP MEASUREMENT "visits_hourly_weekday"');
+    expect(await heatmap()).toBe(0);
+    const ingest = await startIngest(
+      ingestConfigSchema.parse({ mqtt: { url: 'mqtt://127.0.0.1:1', password: 'no-broker-here' }, influx: { url: influxd.url }, timeZone: ZONE }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      await expect.poll(heatmap, { timeout: 30_000 }).toBe(scenario.truth.customers);
+    } finally {
+      await ingest.stop();
+    }
   });
 });

@@ -1,14 +1,14 @@
 import { DateTime } from 'luxon';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { weighingPoint } from '../../storage/points.js';
+import { visitsPoint, weighingPoint } from '../../storage/points.js';
 import { ROLLUPS, rollupSpansFor } from '../../storage/rollups.js';
 import { checkInfluxQLFunctions } from '../../storage/influxql-functions.js';
 import { syncRollups } from '../../storage/rollup-sync.js';
 import { selectSeries } from '../../storage/select-series.js';
 import type { InfluxStore } from '../../storage/store.js';
 import { SecondLook } from '../../ingest/second-look.js';
-import { weighingAt } from '../helpers/events.js';
+import { visitsAt, weighingAt } from '../helpers/events.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 import { testStore } from '../helpers/store.js';
 
@@ -252,6 +252,27 @@ describe('rollups written by two instances at once', () => {
     const lines: unknown[] = [];
     expect(await checkInfluxQLFunctions(store, pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }))).toEqual([]);
     expect(lines).toEqual([]);
+  });
+
+  it('keeps door counts by local weekday and hour, on the day clocks go back and after a late count', async () => {
+    const s = fresh();
+    // Sunday 26 October 2025 in Paris: 02:00–03:00 happens twice (UTC+2, then UTC+1), both the 2 o'clock hour.
+    const count = async (iso: string, n: number) => {
+      const points = [visitsPoint({ site: s, agent: 'porte', device: 'compteur' }, visitsAt(DateTime.fromISO(iso, { setZone: true }), n, 1))];
+      await store.write(points, 'raw');
+      await syncRollups(store, rollupSpansFor(points, () => ZONE));
+    };
+    await count('2025-10-26T02:10:00+02:00', 3);
+    await count('2025-10-26T02:10:00+01:00', 4);
+    await count('2025-10-27T00:30:00+01:00', 5);
+    const cells = async () => {
+      const [series] = await selectSeries(store, [`SELECT sum("in") AS "in", sum("out") AS "out" FROM "rollups"."visits_hourly_weekday" WHERE "site" = '${s}' GROUP BY "weekday", "hour"`]);
+      return Object.fromEntries(series!.map((x) => [`${x.tags!.weekday} ${x.tags!.hour}`, x.values[0]!.slice(1)]));
+    };
+    expect(await cells()).toEqual({ '7 02': [7, 2], '1 00': [5, 1] });
+    // A count that comes late, from an agent's backlog, adds to its hour's row.
+    await count('2025-10-27T00:45:00+01:00', 2);
+    expect(await cells()).toEqual({ '7 02': [7, 2], '1 00': [7, 2] });
   });
 
   it('writes nothing again when the rollup is already current', async () => {
