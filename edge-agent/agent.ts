@@ -65,7 +65,7 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   await chmod(config.dataDir, PRIVATE_DIR);
   // The outbox on disk is the truth; `pending` schedules (re)sends of what it holds, oldest first.
   const outbox = await DurableOutbox.open(join(config.dataDir, 'outbox'), { maxBytes: config.outbox.maxBytes, log: log.child({ component: 'outbox' }) });
-  const pending = new PendingEvents({ receiptTimeoutMs: config.receipts.timeoutMs, maxBackoffMs: config.receipts.maxBackoffMs });
+  const pending = new PendingEvents({ receiptTimeoutMs: config.receipts.timeoutMs, maxBackoffMs: config.receipts.maxBackoffMs, maxInFlight: config.receipts.maxInFlight });
   for (const event of outbox.pending()) pending.add(event);
   if (pending.depth) log.info({ events: pending.depth }, 'resending events accepted before the restart');
   const repair = await ClockRepair.open(config.dataDir);
@@ -79,8 +79,11 @@ export async function startAgent(config: AgentConfig, log: Logger, options: Agen
   let installed = await installedAt(config.dataDir, clock);
   const deadLetters = new DeadLetterFile(config.dataDir);
   const forget = (ids: string[]) => {
+    const windowWasFull = pending.windowFull;
     pending.ack(ids);
     outbox.ack(ids);
+    // A backlog's next window goes as soon as receipts make room, not at the next pump.
+    if (windowWasFull) link.flush();
   };
   link.on('receipt', forget);
   link.on('deadletter', (letter) => {

@@ -75,6 +75,8 @@ export const agentConfigSchema = z
         /** Resend an event that has no receipt after this long, then back off exponentially. */
         timeoutMs: z.number().int().min(100).default(10_000),
         maxBackoffMs: z.number().int().min(1000).default(300_000),
+        /** Events sent and awaiting their receipt at most: a backlog drains a window at a time (edge-agent/outbox/pending-events.ts). */
+        maxInFlight: z.number().int().min(100).default(10_000),
       })
       .strict()
       .prefault({}),

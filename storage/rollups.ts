@@ -61,7 +61,6 @@ export interface DerivedRollup {
 /** ISO weekday (1 Monday … 7 Sunday) of a local date. */
 const isoWeekday = (date: string) => ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
 
-
 export const ROLLUP_RETENTION_POLICY = 'rollups';
 
 export const ROLLUPS = {
@@ -130,7 +129,7 @@ export function rollupFieldTypes(r: RollupDefinition): Record<string, 'integer' 
   return Object.fromEntries(r.fields.map((f) => [alias(f), f.startsWith('count(') ? 'integer' : 'float']));
 }
 
-/** Every rollup measurement with its fields' types: the rollups' own, and the derived ones. */
+/** Every rollup measurement with its tags and its fields' types: the rollups' own, and the derived ones. */
 export const ROLLUP_MEASUREMENTS: readonly { rollup: RollupDefinition; measurement: string; tags: readonly string[]; fieldTypes: Record<string, 'integer' | 'float'> }[] = ALL_ROLLUPS.flatMap((rollup) => {
   const derived = derivedOf(rollup);
   const fieldTypes = rollupFieldTypes(rollup);
