@@ -17,6 +17,7 @@ import { cliProcess, logLine, type ManagedProcess } from '../tests/chaos/harness
 import { startInfluxd } from '../tests/helpers/influxd.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { waitFor } from '../tests/helpers/wait.js';
+import { peakRssMiB } from './proc-sampler.js';
 import { unitCommandLine, unitEnvironment, unitNodeFlags } from './unit-flags.js';
 import { recentWeighings } from './weighings.js';
 
@@ -70,7 +71,7 @@ async function drainInOneProcess(dir: string, influxUrl: string, database: strin
  * agent is on the Pi and the broker and ingest on the server, not one event loop. Drained when the agent's
  * local API shows an empty queue (every receipt in).
  */
-async function drainInProcesses(dir: string, influxUrl: string, database: string, weighings: ReturnType<typeof recentWeighings>): Promise<number> {
+async function drainInProcesses(dir: string, influxUrl: string, database: string, weighings: ReturnType<typeof recentWeighings>): Promise<{ ms: number; peaks: string }> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const httpPort = await freePort();
@@ -99,7 +100,9 @@ async function drainInProcesses(dir: string, influxUrl: string, database: string
     await start('agent');
     const depth = async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/kiosk/state`)).json()) as { outbox: { depth: number } }).outbox.depth;
     await waitFor('the backlog drained', async () => (await depth()) === 0, 600_000, 50);
-    return performance.now() - t0;
+    const ms = performance.now() - t0;
+    const peaks = processes.map((p) => `${p.opts.name} ${peakRssMiB(p.pid!).toFixed(1)} MiB`).join(', ');
+    return { ms, peaks };
   } finally {
     for (const p of processes.reverse()) await p.stop();
   }
@@ -119,14 +122,16 @@ export async function benchBacklogDrain(): Promise<void> {
     const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(influxd.url).port), database: 'trebuchet' });
     const stored = async (database: string) => (await influx.query<{ count: number }>('SELECT count(net_kg) FROM weighing', { database }))[0]?.count ?? 0;
     const drains: [string, number, number][] = [];
+    let peaks = '';
     for (const [label, drain, database] of [
-      ['one process (agent, broker, ingest)', drainInOneProcess, 'drain_one'],
+      ['one process (agent, broker, ingest)', async (...a: Parameters<typeof drainInOneProcess>) => ({ ms: await drainInOneProcess(...a), peaks: '' }), 'drain_one'],
       ['each its own process, as deployed', drainInProcesses, 'drain_apart'],
     ] as const) {
-      const ms = await drain(join(dir, database), influxd.url, database, weighings);
+      const result = await drain(join(dir, database), influxd.url, database, weighings);
       const count = await stored(database);
       if (count !== EVENTS) throw new Error(`${label}: expected ${EVENTS} weighings stored, found ${count}`);
-      drains.push([label, ms, count]);
+      drains.push([label, result.ms, count]);
+      peaks ||= result.peaks;
     }
     // Reference: the same points written directly, in batches of 1000, into a database of their own.
     await influx.createDatabase('reference');
@@ -141,6 +146,7 @@ export async function benchBacklogDrain(): Promise<void> {
     }
     console.log(`  reference ${''.padEnd(28)} ${(directMs / 1000).toFixed(1)} s   (the same points written straight to InfluxDB, batches of 1000)`);
     console.log(`  processes: ${(['broker', 'ingest', 'agent'] as const).map((c) => unitCommandLine(c)).join('; ')}`);
+    console.log(`  peak resident memory, each its own process (VmHWM): ${peaks}`);
   } finally {
     await influxd.stop();
     rmSync(dir, { recursive: true, force: true });

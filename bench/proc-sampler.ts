@@ -13,6 +13,11 @@ export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: numb
   return { cpuSeconds: ticks / CLK_TCK, rssBytes: rssKb * 1024 };
 }
 
+/** The largest resident memory a process has had since it started (VmHWM), MiB. */
+export function peakRssMiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
 /** Samples a process every second for `seconds`; returns RSS samples and the average CPU share of one core. */
 export async function watchProcess(pid: number, seconds: number): Promise<{ rssMiB: number[]; cpuPercent: number }> {
   const start = sampleProcess(pid);

@@ -75,8 +75,12 @@ export const agentConfigSchema = z
         /** Resend an event that has no receipt after this long, then back off exponentially. */
         timeoutMs: z.number().int().min(100).default(10_000),
         maxBackoffMs: z.number().int().min(1000).default(300_000),
-        /** Events sent and awaiting their receipt at most: a backlog drains a window at a time (edge-agent/outbox/pending-events.ts). */
-        maxInFlight: z.number().int().min(100).default(10_000),
+        /**
+         * Events sent and awaiting their receipt at most: a backlog drains a window at a time
+         * (edge-agent/outbox/pending-events.ts). Two of ingest's bursts (10 batches of 1,000 points): one
+         * arrives while the one before is written.
+         */
+        maxInFlight: z.number().int().min(100).default(20_000),
       })
       .strict()
       .prefault({}),
