@@ -33,10 +33,19 @@ describe('CounterStateStore', () => {
     store.save(STATE, NOW);
     expect(store.path).toBe(join(dir, 'porte.json'));
     expect(readdirSync(dir)).toEqual(['porte.json']);
-    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toEqual({ v: 1, deviceId: 'porte', ...STATE, savedAt: '2025-03-14T10:01:30.000Z' });
-    expect(store.load()).toEqual({ state: { v: 1, deviceId: 'porte', ...STATE, savedAt: '2025-03-14T10:01:30.000Z' } });
+    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toEqual({ v: 1, deviceId: 'porte', ...STATE, closed: [], savedAt: '2025-03-14T10:01:30.000Z' });
+    expect(store.load()).toEqual({ state: { v: 1, deviceId: 'porte', ...STATE, closed: [], savedAt: '2025-03-14T10:01:30.000Z' } });
     store.save({ last: null, open: null, closedUntil: null }, NOW);
     expect(store.load().state).toMatchObject({ last: null, open: null, closedUntil: null });
+  });
+
+  it('keeps the closed buckets not yet delivered, and reads a file from before they were kept as having none', () => {
+    const store = new CounterStateStore(tempDir(), 'porte');
+    const closed = [{ bucketStart: '2025-03-14T10:00:00.000Z', bucketSeconds: 60, in: 4, out: 2 }];
+    store.save({ ...STATE, closed }, NOW);
+    expect(store.load().state?.closed).toEqual(closed);
+    writeFileSync(store.path, JSON.stringify({ v: 1, deviceId: 'porte', ...STATE, savedAt: '2025-03-14T10:01:30Z' }));
+    expect(store.load()).toEqual({ state: expect.objectContaining({ ...STATE, closed: [] }) });
   });
 
   it.each([

@@ -24,6 +24,8 @@ export const counterStateSchema = z
     last: z.object({ in: count, out: count, modulo: z.number().int().min(2) }).strict().nullable(),
     /** The bucket being filled (not emitted yet, unless a crash came between its emission and this save). */
     open: bucketSchema.nullable(),
+    /** Closed buckets not yet stored in the outbox, oldest first (absent in files from before it was kept). */
+    closed: z.array(bucketSchema).default([]),
     /** End of the last closed bucket: no new bucket starts before it. */
     closedUntil: isoTime.nullable(),
     savedAt: isoTime,
@@ -76,8 +78,8 @@ export class CounterStateStore {
     return { state: undefined, problem: this.setAside(`unusable state file ${this.path} (${reason})`) };
   }
 
-  save(state: Omit<CounterState, 'v' | 'deviceId' | 'savedAt'>, now: number): void {
-    const file: CounterState = { v: 1, deviceId: this.deviceId, ...state, savedAt: new Date(now).toISOString() };
+  save(state: Omit<z.input<typeof counterStateSchema>, 'v' | 'deviceId' | 'savedAt'>, now: number): void {
+    const file: CounterState = { v: 1, deviceId: this.deviceId, ...state, closed: state.closed ?? [], savedAt: new Date(now).toISOString() };
     writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
   }
 

@@ -331,3 +331,97 @@ describe('DoorCounter: health', () => {
     expect(driver.listenerCount('counts')).toBe(0);
   });
 });
+
+describe('DoorCounter: delivery to the outbox', () => {
+  /** The agent's outbox: what it took is stored in the end (one point per bucket start, the last wins). */
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('a kill at any moment after a delivery never counts a passage twice, nor loses one', async () => {
+    const dir = tempDir();
+    const clock = fakeClock('2025-03-14T10:00:05Z');
+    const outbox = new Downstream();
+    /** The state file at the moment the outbox took each bucket: where a SIGKILL right then restarts from. */
+    const onDiskAtDelivery: { file: string; writes: VisitsBucket[] }[] = [];
+    let release: (() => void) | undefined;
+    const gate = () => new Promise<void>((resolve) => (release = resolve));
+    const deliver = async (b: VisitsBucket) => {
+      await gate();
+      outbox.take(b);
+      onDiskAtDelivery.push({ file: readFileSync(a.counter.statePath, 'utf8'), writes: [...outbox.writes] });
+    };
+    const a = counterOn(dir, clock, new Downstream(), { deliver });
+    a.driver.read(100);
+    clock.at('2025-03-14T10:00:30Z');
+    a.driver.read(110); // saved
+    clock.at('2025-03-14T10:00:30.500Z');
+    a.driver.read(115); // in memory only
+    clock.at('2025-03-14T10:01:02Z');
+    a.driver.read(118); // closes 10:00 with 15; its delivery waits on the outbox
+    clock.at('2025-03-14T10:02:01Z');
+    a.driver.read(125); // closes 10:01 with 3 while the first is still being delivered; 7 open at 10:02
+    for (let i = 0; i < 2; i++) {
+      await settled();
+      release!();
+    }
+    await settled();
+    expect(outbox.writes.map((w) => [w.bucketStart, w.in])).toEqual([
+      ['2025-03-14T10:00:00.000Z', 15],
+      ['2025-03-14T10:01:00.000Z', 3],
+    ]);
+    expect(onDiskAtDelivery).toHaveLength(2);
+
+    for (const [k, { file, writes }] of onDiskAtDelivery.entries()) {
+      const restartDir = tempDir();
+      writeFileSync(join(restartDir, 'porte.json'), file);
+      const after = new Downstream();
+      for (const w of writes) after.take(w);
+      clock.at('2025-03-14T10:02:30Z');
+      const b = counterOn(restartDir, clock, new Downstream(), { deliver: async (bucket) => after.take(bucket) });
+      await settled();
+      b.driver.read(130);
+      clock.at('2025-03-14T10:04:00Z');
+      b.counter.tick();
+      await b.counter.stop();
+      expect({ kill: k, ...after.total }).toEqual({ kill: k, in: 130 - 100, out: 0 });
+    }
+  });
+
+  it('keeps a bucket the outbox refused, retries it at the next tick, and after a restart', async () => {
+    const dir = tempDir();
+    const clock = fakeClock('2025-03-14T10:00:05Z');
+    const outbox = new Downstream();
+    let refuse = true;
+    const deliver = async (b: VisitsBucket) => {
+      if (refuse) throw new Error('ENOSPC: no space left on device');
+      outbox.take(b);
+    };
+    const a = counterOn(dir, clock, new Downstream(), { deliver });
+    a.driver.read(100);
+    a.driver.read(104);
+    clock.at('2025-03-14T10:01:02Z');
+    a.driver.read(105); // closes 10:00 with 4: refused
+    await settled();
+    a.counter.tick(); // refused again: warned once
+    await settled();
+    expect(a.notices.filter((n) => n.level === 'warn')).toEqual([{ level: 'warn', message: expect.stringMatching(/could not be stored, will retry: ENOSPC/) }]);
+    clock.at('2025-03-14T10:01:10Z');
+    a.driver.read(107); // a later save keeps the refused bucket
+    expect(fileState(a.counter).closed).toEqual([{ bucketStart: '2025-03-14T10:00:00.000Z', bucketSeconds: 60, in: 4, out: 0 }]);
+
+    // A kill now, and a restart from that file, delivers it first.
+    const restartDir = tempDir();
+    writeFileSync(join(restartDir, 'porte.json'), readFileSync(a.counter.statePath));
+    const b = counterOn(restartDir, clock, new Downstream(), { deliver: async (bucket) => outbox.take(bucket) });
+    await settled();
+    expect(outbox.writes).toEqual([{ bucketStart: '2025-03-14T10:00:00.000Z', bucketSeconds: 60, in: 4, out: 0 }]);
+    await b.counter.stop();
+    expect(fileState(b.counter).closed).toEqual([]);
+
+    // Or, had it run on, its next tick once the outbox takes it again.
+    refuse = false;
+    a.counter.tick();
+    await settled();
+    expect(outbox.writes).toHaveLength(2);
+    expect(a.notices.at(-1)).toEqual({ level: 'info', message: 'visits buckets stored again' });
+  });
+});

@@ -42,8 +42,9 @@ export interface DoorCounterOptions {
   /** With the link open, no good reading for this long makes the device degraded (default off: many counters send only on change). */
   staleAfterMs?: number;
   /**
-   * Stores a closed bucket durably (the agent's outbox). The close is saved in the state file only once
-   * this resolves, so a crash in between re-emits the bucket with the same start instead of losing it.
+   * Stores a closed bucket durably (the agent's outbox). The state file keeps the bucket, with the raw
+   * values it was counted from, until this resolves: a crash in between delivers it again after the
+   * restart (same start and counts: it overwrites itself downstream), and never counts it twice.
    */
   deliver?: (bucket: VisitsBucket) => Promise<void>;
 }
@@ -55,9 +56,10 @@ export interface CounterNotice {
 
 export interface DoorCounterEvents {
   /**
-   * A closed, non-empty bucket. A listener must store it durably before returning (the agent's outbox):
-   * the state file records the close only after the emission, so a crash in between re-emits the bucket
-   * with the same start (idempotent downstream) rather than losing it.
+   * A closed, non-empty bucket. Without `deliver`, a listener must store it durably before returning (the
+   * agent's outbox): the state file records the close only after the emission, so a crash in between
+   * re-emits the bucket with the same start (idempotent downstream) rather than losing it. With `deliver`,
+   * it comes again after a restart that found it undelivered.
    */
   visits: [bucket: VisitsBucket];
   /** Health, whenever its state or detail changes; the `health` getter has it all at any time. */
@@ -100,9 +102,16 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
   private lastError: string | undefined;
   private reported: { state: DeviceState['state']; detail: string | undefined } | undefined;
   private readonly deliver: ((bucket: VisitsBucket) => Promise<void>) | undefined;
-  /** Deliveries in flight, in order; no save may record a close before its bucket is delivered. */
-  private delivering = 0;
-  private deliveries: Promise<void> = Promise.resolve();
+  /**
+   * Closed buckets not yet delivered, oldest first, saved with the state. They are counted from the saved
+   * raw values like the open bucket: saving the close only after the delivery, as this did before, let a
+   * crash between two buckets' deliveries and that save count the second one's passages again into the
+   * first (the agent-sigkill-tls chaos scenario stored more visitors than walked in).
+   */
+  private undelivered: VisitsBucket[] = [];
+  /** The delivery loop, while it runs; one at a time, so buckets reach the outbox in order. */
+  private delivering: Promise<void> | undefined;
+  private deliveryFailing = false;
 
   private readonly onCounts = (reading: CounterReading): void => this.counts(reading);
   private readonly onFrameError = (error: FrameError): void => this.error(`${error.reason}: ${error.raw}`);
@@ -158,6 +167,7 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.deltas = new CounterDeltas({ wrapWindow, maxDeltaPerReading }, state?.last ?? undefined);
     this.buckets = new VisitsBuckets(this.config.bucketSeconds, this.clock, state ? { open: state.open, closedUntil: state.closedUntil } : undefined);
     this.resumeUntil = state?.open ? this.clock.now() + RESUME_WAIT_MS : undefined;
+    this.undelivered = state?.closed ?? [];
     this.dirty = false;
     this.driver.on('counts', this.onCounts);
     this.driver.on('frameError', this.onFrameError);
@@ -171,6 +181,10 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.linkDetail = undefined;
     this.driver.start();
     this.updateHealth();
+    if (this.undelivered.length) {
+      for (const bucket of this.undelivered) this.emit('visits', bucket);
+      this.deliverPending();
+    }
   }
 
   /** Closes a bucket that is due, saves the state at once, and stops the driver. The open bucket is kept for the next start. */
@@ -183,8 +197,8 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.driver.off('frameError', this.onFrameError);
     this.driver.off('link', this.onLink);
     this.tick();
-    await this.deliveries;
-    if (this.delivering === 0) this.save(this.clock.now());
+    await this.delivering;
+    this.save(this.clock.now());
     this.running = false;
     await this.driver.stop();
     this.link = 'stopped';
@@ -198,6 +212,7 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     const now = this.clock.now();
     if (this.resumeUntil !== undefined && now >= this.resumeUntil) this.resumeUntil = undefined;
     if (this.resumeUntil === undefined) this.closed(this.buckets.closeDue(now), now);
+    if (this.deliveryFailing) this.deliverPending(); // retried once a tick
     this.maybeSave(now);
     this.updateHealth();
   }
@@ -230,28 +245,47 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.updateHealth();
   }
 
-  /** Emits closed buckets, then saves at once: the close is recorded only once the bucket is out. */
+  /**
+   * Closed buckets: without `deliver`, emitted then saved. With it, saved as undelivered first, then
+   * delivered: the file never records a close without the bucket or its delivery.
+   */
   private closed(buckets: VisitsBucket[], now: number): void {
     if (buckets.length === 0) return;
+    if (!this.deliver) {
+      for (const bucket of buckets) this.emit('visits', bucket);
+      return this.save(now);
+    }
+    this.undelivered.push(...buckets);
+    this.save(now);
     for (const bucket of buckets) this.emit('visits', bucket);
-    if (!this.deliver) return this.save(now);
+    this.deliverPending();
+  }
+
+  /** Delivers the undelivered buckets in order; one failing stops the loop until the next tick. */
+  private deliverPending(): void {
     const deliver = this.deliver;
-    this.delivering++;
-    this.deliveries = this.deliveries
-      .then(async () => {
-        for (const bucket of buckets) await deliver(bucket);
-        this.delivering--;
-        if (this.delivering === 0) this.save(this.clock.now());
-      })
-      .catch((err: Error) => {
-        this.delivering--;
-        // Not saved as closed: after a restart the bucket is emitted again (same start) rather than lost.
-        this.notice('warn', `a visits bucket could not be stored: ${err.message}`);
-      });
+    if (!deliver || this.delivering) return;
+    this.delivering = (async () => {
+      while (this.undelivered.length) {
+        const bucket = this.undelivered[0]!;
+        try {
+          await deliver(bucket);
+        } catch (err) {
+          // Kept (and saved) as undelivered: retried at the next tick, and after a restart.
+          if (!this.deliveryFailing) this.notice('warn', `a visits bucket could not be stored, will retry: ${(err as Error).message}`);
+          this.deliveryFailing = true;
+          return;
+        }
+        if (this.deliveryFailing) this.notice('info', 'visits buckets stored again');
+        this.deliveryFailing = false;
+        this.undelivered.shift();
+        // Saved with the next throttled save: a crash before it only delivers this bucket again, unchanged.
+        this.dirty = true;
+      }
+    })().finally(() => (this.delivering = undefined));
   }
 
   private maybeSave(now: number): void {
-    if (this.delivering > 0) return; // the save would record a close whose bucket is not stored yet
     // Either way: a clock stepped back must not hold saves off until it catches up.
     if (this.dirty && Math.abs(now - this.lastSaveAt) >= this.persistIntervalMs) this.save(now);
   }
@@ -260,7 +294,7 @@ export class DoorCounter extends EventEmitter<DoorCounterEvents> {
     this.lastSaveAt = now;
     const { open, closedUntil } = this.buckets.snapshot();
     try {
-      this.store.save({ last: this.deltas.baseline ?? null, open, closedUntil }, now);
+      this.store.save({ last: this.deltas.baseline ?? null, open, closed: [...this.undelivered], closedUntil }, now);
       this.dirty = false;
     } catch (err) {
       // Still dirty: retried at the next tick. Counts are safe meanwhile as long as the agent runs.
