@@ -24,9 +24,11 @@ export async function prepareDatabase(influx: InfluxStore, config: IngestConfig,
   const sites = await sitesWithData(influx);
   if (sites.length === 0) return;
   if (upgrade) log.info({ sites }, 'first start with rollups: building them from the stored data');
-  else log.info({ sites, rollups: derived }, 'first start with these rollups: building them from the stored data');
+  else log.info({ sites, rollups: derived.map((d) => d.measurement) }, 'first start with these rollups: building them from the stored data');
   const range = { from: config.earliestCaptureAt.slice(0, 10), to: DateTime.now().plus({ days: 1 }).toISODate() as string };
-  void rebuildRollups(influx, (site) => siteTimeZone(config, site), sites, range, log).then(
+  // After an upgrade every rollup; otherwise only those whose derived rows are missing.
+  const rollups = upgrade ? undefined : derived.map((d) => d.rollup);
+  void rebuildRollups(influx, (site) => siteTimeZone(config, site), sites, range, log, rollups).then(
     () => log.info({ sites }, 'rollups built from the stored data'),
     (err: Error) => log.error({ err: err.message }, 'rollups could not be built from the stored data; run `trebuchet rollup`'),
   );

@@ -9,6 +9,9 @@ export interface LocalTime {
   hour: number;
 }
 
+/** ISO weekday (1 Monday … 7 Sunday) of a date YYYY-MM-DD, as a calendar date (no time zone involved). */
+export const isoWeekday = (date: string) => ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
+
 /**
  * The local date and hour of instants in one time zone, for the rows of a query. Luxon finds a zone's offset
  * through Intl for every instant it is given: 17,520 hours (a network's two years) took 600–900 ms, the

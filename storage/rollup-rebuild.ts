@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Logger } from '../runtime/log.js';
 import { MEASUREMENT } from './points.js';
-import { rebuildSpans, ROLLUP_MEASUREMENTS, ROLLUP_RETENTION_POLICY } from './rollups.js';
+import { ALL_ROLLUPS, rebuildSpans, ROLLUP_MEASUREMENTS, ROLLUP_RETENTION_POLICY, type RollupDefinition } from './rollups.js';
 import { syncRollups } from './rollup-sync.js';
 import type { InfluxStore } from './store.js';
 
@@ -27,9 +27,9 @@ export async function rollupsMissing(influx: Pick<InfluxStore, 'queryRaw'>, data
  * The derived rollups (storage/rollups.ts) a database lacks while their rollup has rows: a database whose
  * rollups an earlier version built, before those rows existed.
  */
-export async function derivedRollupsMissing(influx: Pick<InfluxStore, 'queryRaw'>): Promise<string[]> {
+export async function derivedRollupsMissing(influx: Pick<InfluxStore, 'queryRaw'>): Promise<{ rollup: RollupDefinition; measurement: string }[]> {
   const measurements = new Set((await show(influx, 'SHOW MEASUREMENTS')).map((r) => String(r[0])));
-  return ROLLUP_MEASUREMENTS.filter((m) => m.measurement !== m.rollup.name && measurements.has(m.rollup.name) && !measurements.has(m.measurement)).map((m) => m.measurement);
+  return ROLLUP_MEASUREMENTS.filter((m) => m.measurement !== m.rollup.name && measurements.has(m.rollup.name) && !measurements.has(m.measurement));
 }
 
 /** Every site with raw data. */
@@ -39,9 +39,9 @@ export async function sitesWithData(influx: Pick<InfluxStore, 'queryRaw'>): Prom
 }
 
 /**
- * Recomputes every rollup of the given sites over [from, to] (local dates), a year at a time so that
- * no single read holds more than a year of sums. Safe while ingest runs: both compute from the raw points
- * and check what they wrote (storage/rollup-sync.ts).
+ * Recomputes the rollups (every one, or those given) of the given sites over [from, to] (local dates), a
+ * year at a time so that no single read holds more than a year of sums. Safe while ingest runs: both
+ * compute from the raw points and check what they wrote (storage/rollup-sync.ts).
  */
 export async function rebuildRollups(
   influx: InfluxStore,
@@ -50,13 +50,14 @@ export async function rebuildRollups(
   sites: string[],
   range: { from: string; to: string },
   log: Logger,
+  rollups: readonly RollupDefinition[] = ALL_ROLLUPS,
 ): Promise<void> {
   for (const site of sites) {
     const timeZone = timeZoneOf(site);
     for (let from = range.from; from <= range.to; ) {
       const yearEnd = DateTime.fromISO(from).endOf('year').toISODate() as string;
       const to = yearEnd < range.to ? yearEnd : range.to;
-      await syncRollups(influx, rebuildSpans(site, timeZone, from, to));
+      await syncRollups(influx, rebuildSpans(site, timeZone, from, to).filter((s) => rollups.includes(s.rollup)));
       log.info({ site, from, to }, 'rollups rebuilt');
       from = DateTime.fromISO(to).plus({ days: 1 }).toISODate() as string;
     }

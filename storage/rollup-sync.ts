@@ -222,7 +222,7 @@ const unencodable = (span: RollupSpan): ShortRollup => ({
  * and shared-ingest.test.ts runs three instances on a year.
  *
  * Two more rules make the argument hold (each was a stale figure in a test before it):
- * - A batch writes only the buckets that hold its points (`span.buckets`), and their months (or days). A writer
+ * - A batch writes only the buckets that hold its points (`span.buckets`), and their derived rows. A writer
  *   killed between its write and its check sent no receipt, so its events come back, each through some
  *   instance that recomputes the bucket holding it: if the dead writer had written a bucket it held no
  *   event of, nobody would read that bucket again. Its events' return is not enough on its own: they may
@@ -231,7 +231,8 @@ const unencodable = (span: RollupSpan): ShortRollup => ({
  *   more, after any write sent by then has landed (ingest/second-look.ts): a stale row a dead writer left
  *   is one whose raw points another instance wrote after the dead one's read, and that instance's second
  *   look corrects it.
- * - Months come after days (and days of hours after hours: the same, said of months). A month is a sum of daily rows, so it is brought up to date in a second
+ * - Derived rows come after the rollup's own (said here of months, the same for hours by weekday). A month
+ *   is a sum of daily rows, so it is brought up to date in a second
  *   phase, from the days as stored once our own day writes were acknowledged, by the same rule one level
  *   up (daily rows are its raw points): its first round writes every month that differs, later rounds
  *   only the months still holding what we wrote. Summed from the days we were about to write, in the same

@@ -1,6 +1,6 @@
 import { escape, type IPoint } from 'influx';
 import { DateTime } from 'luxon';
-import type { LocalTime } from '../runtime/local-clock.js';
+import { isoWeekday, type LocalTime } from '../runtime/local-clock.js';
 import { MEASUREMENT } from './points.js';
 
 /**
@@ -57,9 +57,6 @@ export interface DerivedRollup {
   tags: readonly string[];
   tagsOf: (local: LocalTime) => Record<string, string>;
 }
-
-/** ISO weekday (1 Monday … 7 Sunday) of a local date. */
-const isoWeekday = (date: string) => ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
 
 export const ROLLUP_RETENTION_POLICY = 'rollups';
 

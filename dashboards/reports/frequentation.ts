@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { isoWeekday } from '../../runtime/local-clock.js';
 import { ROLLUPS, weekdayHourRollup } from '../../storage/rollups.js';
 import { bucketStart, bucketStarts, sameRangeLastYear, type Bucket, type Range } from '../queries/periods.js';
 import { rollupSums, type SumsRow } from '../queries/rollup-sums.js';
@@ -11,7 +11,7 @@ import type { FrequentationReport } from './report-types.js';
 import { LABELS } from './tables.js';
 
 /** 0 Monday … 6 Sunday. */
-const weekdayOf = (date: string) => DateTime.fromISO(date, { zone: 'utc' }).weekday - 1;
+const weekdayOf = (date: string) => isoWeekday(date) - 1;
 
 function perBucket(rows: readonly SumsRow[], range: Range, bucket: Bucket): { start: string; visitors: number }[] {
   const sums = new Map<string, number>();
